@@ -1,0 +1,26 @@
+/**
+ * Composition root: mounts every route group on one Elysia app and maps errors once.
+ * Builds no services and never listens (server.ts does both).
+ */
+import { Elysia } from 'elysia';
+import type { Core } from './core';
+import type { Logger } from './log';
+import { docs } from './http/docs';
+import { errorHandler } from './http/errors';
+import { health } from './http/health';
+import { runnerApiV1 } from './runner-api/v1/routes';
+import { VERSION } from './version';
+
+export interface AppOptions {
+  pollTimeoutMs: number;
+}
+
+export function createApp(core: Core, log: Logger, opts: AppOptions) {
+  return new Elysia({ name: 'baton' })
+    .use(errorHandler(log))
+    .use(docs(VERSION))
+    .use(health(core))
+    .use(runnerApiV1(core, opts));
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,122 @@
+/**
+ * The one place that reads argv and the environment for the server. Flags win over
+ * `BATON_*` env aliases, which win over defaults; an invalid value is one line naming the
+ * flag (thrown as ConfigError, printed by main).
+ */
+import { t, type Static } from 'elysia';
+import { parseDuration } from './core/duration';
+
+export const ConfigSchema = t.Object({
+  host: t.String(),
+  port: t.Integer({ minimum: 0, maximum: 65535 }),
+  dataDir: t.String({ minLength: 1 }),
+  externalUrl: t.Optional(t.String()),
+  adminToken: t.Optional(t.String({ minLength: 8 })),
+  registrationToken: t.Optional(t.String({ minLength: 8 })),
+  /** bytes; an upload of this size or more is refused */
+  maxArtifactSize: t.Integer({ minimum: 0 }),
+  /** seconds; 0 = never */
+  artifactsExpireIn: t.Integer({ minimum: 0 }),
+  logLevel: t.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => t.Literal(l))),
+  /** seconds a job request may be held open waiting for work; 0 = answer at once */
+  pollTimeout: t.Integer({ minimum: 0 }),
+  /** seconds a running job may go without any sign of life */
+  stuckTimeout: t.Integer({ minimum: 1 }),
+  /** seconds a job may stay pending */
+  pendingTimeout: t.Integer({ minimum: 1 }),
+  /** seconds a job runs when neither the job nor its project set a timeout */
+  defaultJobTimeout: t.Integer({ minimum: 1 }),
+  /** bytes a job's trace may grow to */
+  maxTraceSize: t.Integer({ minimum: 1 }),
+  /** seconds a canceled job's runner gets to notice before the job is closed server-side */
+  cancelGrace: t.Integer({ minimum: 0 }),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** One row per server flag: its env alias, default and how to read it. */
+interface FlagSpec {
+  env: string;
+  default?: string;
+  help: string;
+  read: (v: string, flag: string) => Partial<Config>;
+}
+
+const mib = (v: string, flag: string) => {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n)) throw new ConfigError(`--${flag}: expected a size in MiB, got "${v}"`);
+  return Math.round(n * 1024 * 1024);
+};
+const seconds = (v: string, flag: string) => {
+  const s = parseDuration(v);
+  if (s === null) throw new ConfigError(`--${flag}: expected a duration such as "30 days", "1h" or "3600", got "${v}"`);
+  return s;
+};
+const positive = (v: string, flag: string) => {
+  const s = seconds(v, flag);
+  if (s <= 0) throw new ConfigError(`--${flag}: must be more than 0, got "${v}"`);
+  return s;
+};
+
+export const SERVER_FLAGS: Record<string, FlagSpec> = {
+  listen: {
+    env: 'BATON_LISTEN', default: '0.0.0.0:8080', help: 'address to serve on (HOST:PORT; ":0" picks a free port)',
+    read: (v, f) => {
+      const m = /^(.*):(\d{1,5})$/.exec(v);
+      const port = m ? Number(m[2]) : NaN;
+      if (!m || port > 65535) throw new ConfigError(`--${f}: expected HOST:PORT such as 0.0.0.0:8080 or :0, got "${v}"`);
+      return { host: m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[(.*)\]$/, '$1'), port };
+    },
+  },
+  'data-dir': { env: 'BATON_DATA_DIR', default: './baton-data', help: 'directory holding all state', read: (v) => ({ dataDir: v }) },
+  'external-url': {
+    env: 'BATON_EXTERNAL_URL', help: 'how runners and people reach this server (default http://<listen>)',
+    read: (v, f) => {
+      let u: URL;
+      try { u = new URL(v); } catch { throw new ConfigError(`--${f}: expected an http(s) URL, got "${v}"`); }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`--${f}: expected an http(s) URL, got "${v}"`);
+      return { externalUrl: v.replace(/\/+$/, '') };
+    },
+  },
+  'admin-token': { env: 'BATON_ADMIN_TOKEN', help: 'pins the admin API token (default: generated once)', read: (v) => ({ adminToken: v }) },
+  'registration-token': { env: 'BATON_REGISTRATION_TOKEN', help: 'pins the instance runner registration token', read: (v) => ({ registrationToken: v }) },
+  'max-artifact-size': { env: 'BATON_MAX_ARTIFACT_SIZE', default: '100', help: 'artifact upload limit in MiB', read: (v, f) => ({ maxArtifactSize: mib(v, f) }) },
+  'artifacts-expire-in': { env: 'BATON_ARTIFACTS_EXPIRE_IN', default: '30 days', help: 'default artifact expiry ("0" = never)', read: (v, f) => ({ artifactsExpireIn: seconds(v, f) }) },
+  'log-level': {
+    env: 'BATON_LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent',
+    read: (v, f) => {
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) throw new ConfigError(`--${f}: expected one of fatal, error, warn, info, debug, trace, silent, got "${v}"`);
+      return { logLevel: v as Config['logLevel'] };
+    },
+  },
+  'poll-timeout': { env: 'BATON_POLL_TIMEOUT', default: '50', help: 'seconds a job request is held waiting for work (0 = off)', read: (v, f) => ({ pollTimeout: seconds(v, f) }) },
+  'stuck-timeout': { env: 'BATON_STUCK_TIMEOUT', default: '1h', help: 'a running job silent this long is failed as stuck', read: (v, f) => ({ stuckTimeout: positive(v, f) }) },
+  'pending-timeout': { env: 'BATON_PENDING_TIMEOUT', default: '24h', help: 'a job pending this long is failed', read: (v, f) => ({ pendingTimeout: positive(v, f) }) },
+  'job-timeout': { env: 'BATON_JOB_TIMEOUT', default: '1h', help: 'job timeout when neither job nor project sets one', read: (v, f) => ({ defaultJobTimeout: positive(v, f) }) },
+  'max-trace-size': { env: 'BATON_MAX_TRACE_SIZE', default: '100', help: 'per-job trace limit in MiB', read: (v, f) => ({ maxTraceSize: Math.max(1, mib(v, f)) }) },
+  'cancel-grace': { env: 'BATON_CANCEL_GRACE', default: '5 min', help: 'time a canceled running job waits for its runner', read: (v, f) => ({ cancelGrace: seconds(v, f) }) },
+};
+
+/** Builds the server config from flag values (already split by parseArgs) and the environment. */
+export function loadConfig(flags: Record<string, string | undefined>, env: Record<string, string | undefined> = process.env): Config {
+  const out: Partial<Config> = {};
+  for (const [flag, spec] of Object.entries(SERVER_FLAGS)) {
+    const raw = flags[flag] ?? env[spec.env] ?? spec.default;
+    if (raw === undefined || raw === '') continue;
+    Object.assign(out, spec.read(raw, flag));
+  }
+  return out as Config;
+}
+
+export function externalUrl(config: Config, boundPort: number): string {
+  if (config.externalUrl) return config.externalUrl;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+}
+
+export function serverFlagsHelp(): string {
+  return Object.entries(SERVER_FLAGS)
+    .map(([f, s]) => `  --${(f + ' ').padEnd(22)}${s.help} [${s.env}${s.default !== undefined ? `, default ${s.default}` : ''}]`)
+    .join('\n');
+}

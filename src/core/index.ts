@@ -1,0 +1,22 @@
+/** Builds every core service from its dependencies; the one place that wires them. */
+import { ArtifactService } from './artifacts';
+import type { CoreDeps } from './context';
+import { InstanceService } from './instance';
+import { JobService } from './jobs';
+import { PipelineService } from './pipelines';
+import { ProjectService } from './projects';
+import { Reaper } from './reaper';
+import { RunnerService } from './runners';
+
+export function createCore(deps: CoreDeps) {
+  const instance = new InstanceService(deps.db);
+  const runners = new RunnerService(deps, instance);
+  const projects = new ProjectService(deps, instance);
+  const pipelines = new PipelineService(deps, instance);
+  const jobs = new JobService(deps, instance, pipelines);
+  const artifacts = new ArtifactService(deps);
+  const reaper = new Reaper(deps, jobs, artifacts);
+  return { deps, instance, runners, projects, pipelines, jobs, artifacts, reaper };
+}
+
+export type Core = ReturnType<typeof createCore>;

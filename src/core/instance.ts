@@ -1,0 +1,79 @@
+/**
+ * Instance-wide secrets and the queue epoch.
+ *
+ * The registration token is kept as-is (`baton tokens` shows it again); the admin token is
+ * kept only as a hash (it is printed once, when generated). The queue epoch is the value
+ * runners get as `X-GitLab-Last-Update`: it changes whenever work may have become available
+ * to some runner, so a runner echoing the current value can safely be told "nothing" (or
+ * held) without a database search. It lives in the database so that two processes on one
+ * data dir agree on it.
+ */
+import { eq, sql } from 'drizzle-orm';
+import { settings } from '../db/schema';
+import type { Db } from '../db/client';
+import { hashToken, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
+
+const REGISTRATION = 'registration_token';
+const ADMIN_HASH = 'admin_token_hash';
+const EPOCH = 'queue_epoch';
+
+export class InstanceService {
+  constructor(private db: Db) {}
+
+  private get(key: string): string | undefined {
+    return this.db.select().from(settings).where(eq(settings.key, key)).get()?.value;
+  }
+
+  private set(key: string, value: string) {
+    this.db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+  }
+
+  /**
+   * Makes sure both tokens exist. Pinned values win (and replace stored ones); missing ones
+   * are generated. Returns the tokens generated now, so the caller can print them once.
+   */
+  ensureTokens(pinned: { admin?: string; registration?: string }): { admin?: string; registration?: string } {
+    const generated: { admin?: string; registration?: string } = {};
+    if (pinned.registration) this.set(REGISTRATION, pinned.registration);
+    else if (!this.get(REGISTRATION)) this.set(REGISTRATION, (generated.registration = randomToken(TOKEN_PREFIX.registration)));
+    if (pinned.admin) this.set(ADMIN_HASH, hashToken(pinned.admin));
+    else if (!this.get(ADMIN_HASH)) this.set(ADMIN_HASH, hashToken((generated.admin = randomToken(TOKEN_PREFIX.admin))));
+    return generated;
+  }
+
+  registrationToken(): string {
+    return this.get(REGISTRATION) ?? '';
+  }
+
+  isRegistrationToken(token: string): boolean {
+    const stored = this.get(REGISTRATION);
+    return !!stored && safeEqual(stored, token);
+  }
+
+  isAdminToken(token: string): boolean {
+    const stored = this.get(ADMIN_HASH);
+    return !!stored && safeEqual(stored, hashToken(token));
+  }
+
+  rotateRegistrationToken(): string {
+    const t = randomToken(TOKEN_PREFIX.registration);
+    this.set(REGISTRATION, t);
+    return t;
+  }
+
+  rotateAdminToken(): string {
+    const t = randomToken(TOKEN_PREFIX.admin);
+    this.set(ADMIN_HASH, hashToken(t));
+    return t;
+  }
+
+  queueEpoch(): string {
+    return this.get(EPOCH) ?? '0';
+  }
+
+  /** Called whenever work may have become available to a runner. */
+  tickQueue() {
+    this.db.run(sql`INSERT INTO settings(key, value) VALUES (${EPOCH}, '1')
+      ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`);
+  }
+}

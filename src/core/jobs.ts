@@ -1,0 +1,409 @@
+/**
+ * THE JOB LIFECYCLE — the contract between Baton and its runners, described once here.
+ * Both runner protocols (runner-api/v1, runner-api/v4) are thin adapters over this file.
+ *
+ *   created ──(earlier stages ended and their outcome allows it)──▶ pending
+ *      ├──(outcome forbids it)──▶ skipped
+ *      └──(when: manual)──▶ manual ──(play)──▶ pending
+ *   pending ──(claimed by exactly one runner)──▶ running
+ *   running ──(runner reports success)──▶ success
+ *   running ──(runner reports failure | timeout | stuck)──▶ failed   (YAML `retry` re-queues a copy)
+ *   created/pending/running ──(cancel)──▶ canceled
+ *
+ * The conversation, in order:
+ * 1. Register: a registration token (instance → shared runner, project `runners_token` →
+ *    project runner) buys a runner token, shown once and stored as a hash.
+ * 2. Poll: the runner asks for work with its runner token. queue.ts lists what it may take;
+ *    claim() takes the first with ONE conditional write (`… WHERE status='pending' AND
+ *    runner_id IS NULL`) inside an IMMEDIATE transaction — the change count decides the
+ *    winner, so a job is never handed out twice, even by two processes. The winner gets the
+ *    job payload and a fresh job token (stored as a hash). Nothing to do → "no job" with the
+ *    queue epoch (`X-GitLab-Last-Update`); a runner echoing the current epoch may be held
+ *    until notifier.ts says work arrived (long polling).
+ * 3. Run: the runner appends its log at byte offsets (appendTrace: the start must equal the
+ *    stored length, else a range mismatch carrying the stored length) and sends state
+ *    updates (`running` is a keep-alive). Every call is a sign of life (`updated_at`) that
+ *    the reaper reads. Artifacts may be uploaded while the job runs.
+ * 4. End: the runner reports `success` or `failed` (v1 may send the whole log, which
+ *    replaces the stored one). Ending a job releases the next stage of its pipeline in the
+ *    same transaction (pipelines.ts), so a crash never leaves a pipeline half-advanced.
+ * 5. Cancel (people) or timeout/stuck (reaper): the status changes at once. The runner
+ *    learns on its next call: a trace PATCH still succeeds but carries the job status
+ *    (`Build-Status` / `Job-Status`), a state update is refused (v1 404, v4 403).
+ *    A runner can never move a job out of a final state.
+ */
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { jobs, pipelines, projects, runners, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
+import type { CoreDeps } from './context';
+import { badRequest, DomainError, forbidden, notFound } from './errors';
+import type { InstanceService } from './instance';
+import type { PipelineService } from './pipelines';
+import { eligibleJobs, pendingReason } from './queue';
+import { ONLINE_WINDOW_MS } from './runners';
+import { hashToken, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
+import { maskTrace } from './trace';
+import { atomically, changes } from './tx';
+
+export const FINAL_STATUSES = ['success', 'failed', 'canceled', 'skipped'] as const;
+export const isFinal = (s: string) => (FINAL_STATUSES as readonly string[]).includes(s);
+
+export interface JobVariable { key: string; value: string; public: boolean; masked: boolean }
+
+export interface Dependency { job: Job; artifacts: { filename: string; size: number } | null }
+
+/** Everything a runner adapter needs to render a job payload. */
+export interface JobContext {
+  job: Job;
+  project: Project;
+  pipeline: Pipeline;
+  runner: Runner | null;
+  /** the job token in clear text: known only when the job is handed out or presented */
+  token: string;
+  repoUrl: string;
+  timeout: number;
+  variables: JobVariable[];
+  dependencies: Dependency[];
+}
+
+export type ClaimResult = { outcome: 'job'; context: JobContext } | { outcome: 'none' } | { outcome: 'conflict' };
+
+export type RunnerState = 'running' | 'success' | 'failed';
+
+export class JobService {
+  constructor(private deps: CoreDeps, private instance: InstanceService, private pipelines: PipelineService) {}
+
+  private get db() { return this.deps.db; }
+
+  // ---------------------------------------------------------------- hand-out
+
+  /** Picks and claims the next job this runner may take. */
+  claim(runner: Runner): ClaimResult {
+    const won = atomically(this.db, () => {
+      const candidates = eligibleJobs(this.db, runner);
+      let lost = false;
+      for (const c of candidates) {
+        const token = randomToken(TOKEN_PREFIX.job);
+        const now = this.deps.clock.now();
+        const timeout = this.timeoutFor(c.id, runner);
+        const res = this.db.update(jobs)
+          .set({ status: 'running', runnerId: runner.id, tokenHash: hashToken(token), startedAt: now, updatedAt: now, timeout })
+          .where(and(eq(jobs.id, c.id), eq(jobs.status, 'pending'), sql`${jobs.runnerId} IS NULL`))
+          .run();
+        if (changes(res) === 1) {
+          const job = this.get(c.id);
+          this.pipelines.refreshStatus(job.pipelineId);
+          return { job, token };
+        }
+        lost = true;
+      }
+      return lost ? 'conflict' : null;
+    });
+    if (won === null) return { outcome: 'none' };
+    if (won === 'conflict') return { outcome: 'conflict' };
+    return { outcome: 'job', context: this.context(won.job, won.token, runner) };
+  }
+
+  private timeoutFor(jobId: number, runner: Runner): number {
+    const row = this.db.select({ spec: jobs.spec, projectTimeout: projects.buildTimeout }).from(jobs)
+      .innerJoin(projects, eq(projects.id, jobs.projectId)).where(eq(jobs.id, jobId)).get()!;
+    const t = row.spec.timeout ?? row.projectTimeout ?? this.deps.limits.defaultJobTimeout;
+    return runner.maximumTimeout ? Math.min(t, runner.maximumTimeout) : t;
+  }
+
+  /** Assembles the payload data of a job (for the claim, and for v1's artifact-upload answer). */
+  context(job: Job, token: string, runner?: Runner | null): JobContext {
+    const project = this.db.select().from(projects).where(eq(projects.id, job.projectId)).get()!;
+    const pipeline = this.db.select().from(pipelines).where(eq(pipelines.id, job.pipelineId)).get()!;
+    const r = runner ?? (job.runnerId ? this.db.select().from(runners).where(eq(runners.id, job.runnerId)).get() ?? null : null);
+    const repoUrl = cloneUrl(project, token);
+    return {
+      job, project, pipeline, runner: r, token, repoUrl,
+      timeout: job.timeout ?? project.buildTimeout ?? this.deps.limits.defaultJobTimeout,
+      variables: this.variablesFor(job, project, pipeline, r, token, repoUrl),
+      dependencies: this.dependencies(job),
+    };
+  }
+
+  /** GitLab's order: predefined, YAML (global, then job), project secrets, pipeline (trigger) variables. */
+  private variablesFor(job: Job, project: Project, pipeline: Pipeline, runner: Runner | null, token: string, repoUrl: string): JobVariable[] {
+    const server = this.deps.server;
+    const host = safeHost(server.url);
+    const slug = refSlug(pipeline.ref);
+    const projectPath = `baton/${project.path}`;
+    const projectUrl = `${server.url}/${projectPath}`;
+    const out: JobVariable[] = [];
+    const pub = (key: string, value: string | number | boolean) => out.push({ key, value: String(value), public: true, masked: false });
+    const secret = (key: string, value: string) => out.push({ key, value, public: false, masked: false });
+    pub('CI', 'true'); pub('GITLAB_CI', 'true');
+    pub('CI_SERVER_URL', server.url); pub('CI_SERVER_HOST', host); pub('CI_SERVER_NAME', 'Baton');
+    pub('CI_SERVER_VERSION', server.version); pub('CI_SERVER_REVISION', server.revision);
+    pub('CI_JOB_ID', job.id); pub('CI_JOB_NAME', job.name); pub('CI_JOB_STAGE', job.stage);
+    secret('CI_JOB_TOKEN', token); pub('CI_JOB_URL', `${projectUrl}/-/jobs/${job.id}`);
+    if (job.when === 'manual') pub('CI_JOB_MANUAL', 'true');
+    pub('CI_BUILD_ID', job.id); pub('CI_BUILD_NAME', job.name); pub('CI_BUILD_STAGE', job.stage);
+    secret('CI_BUILD_TOKEN', token);
+    pub('CI_BUILD_REF', pipeline.sha); pub('CI_BUILD_BEFORE_SHA', pipeline.beforeSha);
+    pub('CI_BUILD_REF_NAME', pipeline.ref); pub('CI_BUILD_REF_SLUG', slug);
+    if (pipeline.tag) pub('CI_BUILD_TAG', pipeline.ref);
+    if (job.when === 'manual') pub('CI_BUILD_MANUAL', 'true');
+    pub('CI_COMMIT_SHA', pipeline.sha); pub('CI_COMMIT_SHORT_SHA', pipeline.sha.slice(0, 8));
+    pub('CI_COMMIT_BEFORE_SHA', pipeline.beforeSha); pub('CI_COMMIT_REF_NAME', pipeline.ref); pub('CI_COMMIT_REF_SLUG', slug);
+    if (pipeline.tag) pub('CI_COMMIT_TAG', pipeline.ref); else pub('CI_COMMIT_BRANCH', pipeline.ref);
+    pub('CI_PIPELINE_ID', pipeline.id); pub('CI_PIPELINE_IID', pipeline.id); pub('CI_PIPELINE_SOURCE', pipeline.source);
+    pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
+    if (pipeline.triggerVariables.length) { pub('CI_PIPELINE_TRIGGERED', 'true'); pub('CI_BUILD_TRIGGERED', 'true'); }
+    pub('CI_PROJECT_ID', project.id); pub('CI_PROJECT_NAME', project.path); pub('CI_PROJECT_TITLE', project.name);
+    pub('CI_PROJECT_PATH', projectPath); pub('CI_PROJECT_PATH_SLUG', refSlug(projectPath)); pub('CI_PROJECT_NAMESPACE', 'baton');
+    pub('CI_PROJECT_URL', projectUrl); pub('CI_DEFAULT_BRANCH', project.defaultBranch);
+    secret('CI_REPOSITORY_URL', repoUrl);
+    if (runner) {
+      pub('CI_RUNNER_ID', runner.id); pub('CI_RUNNER_DESCRIPTION', runner.description); pub('CI_RUNNER_TAGS', runner.tagList.join(', '));
+    }
+    for (const [k, v] of Object.entries(pipeline.yamlVariables)) pub(k, v);
+    for (const [k, v] of Object.entries(job.spec.variables ?? {})) pub(k, v);
+    const secrets = this.db.select().from(variablesTable).where(eq(variablesTable.projectId, project.id)).orderBy(asc(variablesTable.key)).all();
+    for (const v of secrets) out.push({ key: v.key, value: v.value, public: false, masked: v.masked });
+    for (const v of pipeline.triggerVariables) secret(v.key, v.value);
+    return out;
+  }
+
+  /** The latest attempt of every earlier-stage job (filtered by YAML `dependencies`), with live artifacts. */
+  dependencies(job: Job): Dependency[] {
+    const wanted = job.spec.dependencies;
+    if (wanted && wanted.length === 0) return [];
+    const now = this.deps.clock.now();
+    const earlier = this.db.select().from(jobs)
+      .where(and(eq(jobs.pipelineId, job.pipelineId), lt(jobs.stageIdx, job.stageIdx), eq(jobs.retried, false)))
+      .orderBy(asc(jobs.stageIdx), asc(jobs.id)).all();
+    return earlier
+      .filter((j) => !wanted || wanted.includes(j.name))
+      .map((j) => ({
+        job: j,
+        artifacts: j.artifactsFile && j.artifactsSize !== null && (j.artifactsExpireAt === null || j.artifactsExpireAt > now)
+          ? { filename: j.artifactsFile, size: j.artifactsSize } : null,
+      }));
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  find(id: number): Job | null {
+    if (!Number.isSafeInteger(id)) return null;
+    return this.db.select().from(jobs).where(eq(jobs.id, id)).get() ?? null;
+  }
+
+  get(id: number): Job {
+    const j = this.find(id);
+    if (!j) throw notFound('Job');
+    return j;
+  }
+
+  /**
+   * Job-token authentication for a job's own endpoints: the job must exist (404), the token
+   * must be its own (or, for v1, the project's runners token — GitLab 8.12–9.5) (403).
+   */
+  authenticate(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): { job: Job; project: Project } {
+    const job = this.find(jobId);
+    if (!job) throw notFound('Job');
+    const project = this.db.select().from(projects).where(eq(projects.id, job.projectId)).get()!;
+    if (!token) throw forbidden();
+    const own = job.tokenHash !== null && safeEqual(job.tokenHash, hashToken(token));
+    const viaProject = opts.allowProjectToken && safeEqual(project.runnersToken, token);
+    if (!own && !viaProject) throw forbidden();
+    return { job, project };
+  }
+
+  /**
+   * May this token download that job's artifacts? Its own token, the project's runners token
+   * (v1), or the token of a running job of the same pipeline in a later stage — that is the
+   * token Baton hands out in dependency lists, since job tokens are stored only as hashes.
+   */
+  authenticateArtifactDownload(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): { job: Job; project: Project } {
+    const job = this.find(jobId);
+    if (!job) throw notFound('Job');
+    const project = this.db.select().from(projects).where(eq(projects.id, job.projectId)).get()!;
+    if (!token) throw forbidden();
+    const hash = hashToken(token);
+    if (job.tokenHash !== null && safeEqual(job.tokenHash, hash)) return { job, project };
+    if (opts.allowProjectToken && safeEqual(project.runnersToken, token)) return { job, project };
+    const downloader = this.db.select().from(jobs).where(eq(jobs.tokenHash, hash)).get();
+    if (downloader && downloader.pipelineId === job.pipelineId && downloader.status === 'running' && downloader.stageIdx > job.stageIdx) {
+      return { job, project };
+    }
+    throw forbidden();
+  }
+
+  /** v1 `PUT builds/:id`: the job, if it is running and this runner's. */
+  runningFor(runner: Runner, jobId: number): Job | null {
+    const j = this.find(jobId);
+    return j && j.status === 'running' && j.runnerId === runner.id ? j : null;
+  }
+
+  // ---------------------------------------------------------------- from the runner
+
+  /** A state update from the runner of a running job. `running` is a keep-alive. */
+  update(job: Job, input: { state?: string; trace?: Uint8Array; failureReason?: string; exitCode?: number; presentedToken?: string }) {
+    atomically(this.db, () => {
+      const now = this.deps.clock.now();
+      if (input.trace !== undefined) this.deps.store.replaceTrace(job.id, this.mask(job, input.trace, input.presentedToken));
+      if (input.state === 'success' || input.state === 'failed') {
+        this.finish(job.id, input.state, {
+          failureReason: input.state === 'failed' ? sanitizeReason(input.failureReason) ?? 'script_failure' : null,
+          exitCode: Number.isSafeInteger(input.exitCode) ? input.exitCode! : null,
+        });
+      } else {
+        this.db.update(jobs).set({ updatedAt: now }).where(eq(jobs.id, job.id)).run();
+      }
+    });
+  }
+
+  /**
+   * Appends a slice of the log at `start`. Works in any status (a canceled job's runner
+   * learns the status from the answer). Throws a range mismatch carrying the stored length.
+   */
+  appendTrace(job: Job, start: number, bytes: Uint8Array, presentedToken?: string): { length: number; status: string } {
+    if (start + bytes.length > this.deps.limits.maxTraceSize) {
+      if (job.status === 'running') this.finish(job.id, 'failed', { failureReason: 'trace_size_exceeded', exitCode: null });
+      throw new DomainError('too_large', 'The trace is larger than this server keeps (--max-trace-size)');
+    }
+    const res = this.deps.store.appendTrace(job.id, start, this.mask(job, bytes, presentedToken));
+    if (res.mismatch) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: res.length });
+    if (job.status === 'running') this.db.update(jobs).set({ updatedAt: this.deps.clock.now() }).where(eq(jobs.id, job.id)).run();
+    return { length: res.length, status: job.status };
+  }
+
+  private mask(job: Job, bytes: Uint8Array, presentedToken?: string): Uint8Array {
+    const project = this.db.select({ token: projects.runnersToken }).from(projects).where(eq(projects.id, job.projectId)).get();
+    const masked = this.db.select({ value: variablesTable.value }).from(variablesTable)
+      .where(and(eq(variablesTable.projectId, job.projectId), eq(variablesTable.masked, true))).all();
+    return maskTrace(bytes, {
+      secrets: [project?.token ?? '', presentedToken ?? '', ...masked.map((m) => m.value)],
+      jobTokenHash: job.tokenHash,
+    });
+  }
+
+  traceLength(jobId: number) { return this.deps.store.traceLength(jobId); }
+  readTrace(jobId: number, offset = 0) { return this.deps.store.readTrace(jobId, offset); }
+
+  // ---------------------------------------------------------------- endings
+
+  /**
+   * Moves a running job to a final status (runner report, timeout, stuck) and lets its
+   * pipeline advance. No-op if the job is no longer running (it lost a race with a cancel).
+   */
+  finish(jobId: number, status: 'success' | 'failed', opts: { failureReason: string | null; exitCode: number | null }): boolean {
+    return atomically(this.db, () => {
+      const now = this.deps.clock.now();
+      const res = this.db.update(jobs)
+        .set({ status, finishedAt: now, updatedAt: now, failureReason: opts.failureReason, exitCode: opts.exitCode })
+        .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running'))).run();
+      if (changes(res) !== 1) return false;
+      this.pipelines.jobEnded(this.get(jobId));
+      return true;
+    });
+  }
+
+  /** Fails jobs that are not running any more from the runner's point of view (the reaper). */
+  failPending(jobId: number, reason: string): boolean {
+    return atomically(this.db, () => {
+      const now = this.deps.clock.now();
+      const res = this.db.update(jobs).set({ status: 'failed', finishedAt: now, updatedAt: now, failureReason: reason })
+        .where(and(eq(jobs.id, jobId), eq(jobs.status, 'pending'))).run();
+      if (changes(res) !== 1) return false;
+      this.pipelines.jobEnded(this.get(jobId));
+      return true;
+    });
+  }
+
+  // ---------------------------------------------------------------- from people
+
+  cancel(jobId: number): Job {
+    atomically(this.db, () => {
+      const job = this.get(jobId);
+      if (!['created', 'pending', 'running', 'manual'].includes(job.status)) return;
+      const now = this.deps.clock.now();
+      this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now })
+        .where(and(eq(jobs.id, jobId), eq(jobs.status, job.status))).run();
+      this.pipelines.jobEnded(this.get(jobId));
+    });
+    return this.get(jobId);
+  }
+
+  play(jobId: number): Job {
+    atomically(this.db, () => {
+      const job = this.get(jobId);
+      if (job.status !== 'manual') throw badRequest('Unplayable Job');
+      this.db.update(jobs).set({ status: 'pending', queuedAt: this.deps.clock.now() }).where(eq(jobs.id, jobId)).run();
+      this.pipelines.refreshStatus(job.pipelineId);
+    });
+    this.pipelines.announceWork();
+    return this.get(jobId);
+  }
+
+  /** A new attempt of a finished job; later stages that were skipped are re-opened. */
+  retry(jobId: number): Job {
+    const id = atomically(this.db, () => {
+      const job = this.get(jobId);
+      if (!['success', 'failed', 'canceled'].includes(job.status) || job.retried) throw forbidden('403 Forbidden  - Job is not retryable');
+      const copy = this.pipelines.cloneJob(job, 'created', { retriesLeft: job.spec.retry });
+      this.pipelines.reopenAfter(job.pipelineId, job.stageIdx);
+      this.pipelines.process(job.pipelineId);
+      return copy.id;
+    });
+    this.pipelines.announceWork();
+    return this.get(id);
+  }
+
+  list(projectId: number, opts: { scope?: string[]; pipelineId?: number; offset: number; limit: number }): { rows: Job[]; total: number } {
+    const where = and(
+      eq(jobs.projectId, projectId),
+      opts.pipelineId !== undefined ? eq(jobs.pipelineId, opts.pipelineId) : undefined,
+      opts.scope?.length ? inArray(jobs.status, opts.scope) : undefined,
+    );
+    return {
+      rows: this.db.select().from(jobs).where(where).orderBy(desc(jobs.id)).limit(opts.limit).offset(opts.offset).all(),
+      total: this.db.select({ n: sql<number>`count(*)` }).from(jobs).where(where).get()!.n,
+    };
+  }
+
+  pendingReason(job: Job): string | null {
+    if (job.status === 'created') return 'waiting for an earlier stage to finish';
+    if (job.status === 'manual') return 'waiting to be started by hand (when: manual)';
+    if (job.status !== 'pending') return null;
+    return pendingReason(this.db, job, this.deps.clock.now(), ONLINE_WINDOW_MS);
+  }
+
+  runnerOf(job: Job): Runner | null {
+    return job.runnerId ? this.db.select().from(runners).where(eq(runners.id, job.runnerId)).get() ?? null : null;
+  }
+}
+
+/** The URL runners clone from; the job token goes in only when the project asks for it. */
+function cloneUrl(project: Project, token: string): string {
+  if (!project.cloneWithJobToken || !/^https?:\/\//i.test(project.repoUrl)) return project.repoUrl;
+  try {
+    const u = new URL(project.repoUrl);
+    u.username = 'gitlab-ci-token';
+    u.password = token;
+    return u.toString();
+  } catch {
+    return project.repoUrl;
+  }
+}
+
+function safeHost(url: string): string {
+  try { return new URL(url).hostname; } catch { return 'localhost'; }
+}
+
+/** GitLab's ref slug: lower-case, non-alphanumerics → "-", at most 63 characters, no edge dashes. */
+export function refSlug(ref: string): string {
+  return ref.toLowerCase().replace(/[^a-z0-9]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+}
+
+const REASONS = new Set(['script_failure', 'runner_system_failure', 'job_execution_timeout', 'unknown_failure', 'stuck_or_timeout_failure',
+  'missing_dependency_failure', 'api_failure', 'archived_failure', 'unmet_prerequisites', 'scheduler_failure', 'data_integrity_failure',
+  'runner_unsupported', 'stale_schedule', 'job_router_failure', 'image_pull_failure', 'trace_size_exceeded', 'builds_disabled', 'environment_creation_failure']);
+
+function sanitizeReason(r: string | undefined): string | undefined {
+  if (r === undefined) return undefined;
+  return REASONS.has(r) ? r : 'unknown_failure';
+}

@@ -1,0 +1,66 @@
+/**
+ * Which pending job a runner may take, in which order (runner-api-v1.md §4.2):
+ * - a project runner sees the jobs of its projects, oldest first (FIFO);
+ * - an instance (shared) runner sees the jobs of projects with shared runners enabled,
+ *   ordered fairly: projects with the fewest jobs running on shared runners first, then
+ *   oldest job first. Fairness is decided among the oldest CANDIDATE_WINDOW eligible jobs,
+ *   so a claim costs the same with ten or ten thousand jobs waiting;
+ * - tags: every job tag must be among the runner's tags; an untagged job needs run_untagged;
+ * - `locked` only stops a project runner from being enabled for other projects — an
+ *   instance runner registered with runner 11.x defaults (locked: true) still takes work;
+ * - a paused runner takes nothing.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import type { Runner } from '../db/schema';
+
+export const CANDIDATE_WINDOW = 64;
+
+export interface Candidate {
+  id: number;
+  projectId: number;
+}
+
+export function eligibleJobs(db: Db, runner: Runner): Candidate[] {
+  if (!runner.active) return [];
+  const tags = JSON.stringify(runner.tagList);
+  const tagRule = sql`(CASE WHEN j.tag_list = '[]' THEN ${runner.runUntagged ? 1 : 0}
+      ELSE NOT EXISTS (SELECT 1 FROM json_each(j.tag_list) jt WHERE jt.value NOT IN (SELECT value FROM json_each(${tags}))) END)`;
+  const scope = runner.isShared
+    ? sql`j.project_id IN (SELECT id FROM projects WHERE shared_runners_enabled = 1)`
+    : sql`j.project_id IN (SELECT project_id FROM runner_projects WHERE runner_id = ${runner.id})`;
+  const rows = db.all<{ id: number; project_id: number }>(sql`
+    SELECT j.id, j.project_id FROM jobs j
+    WHERE j.status = 'pending' AND j.runner_id IS NULL AND ${scope} AND ${tagRule}
+    ORDER BY j.id LIMIT ${CANDIDATE_WINDOW}`);
+  const candidates = rows.map((r) => ({ id: r.id, projectId: r.project_id }));
+  if (!runner.isShared || candidates.length < 2) return candidates;
+
+  const projectIds = [...new Set(candidates.map((c) => c.projectId))];
+  if (projectIds.length < 2) return candidates;
+  const running = new Map(db.all<{ project_id: number; n: number }>(sql`
+    SELECT j.project_id, count(*) AS n FROM jobs j JOIN runners r ON r.id = j.runner_id
+    WHERE j.status = 'running' AND r.is_shared = 1 AND j.project_id IN (${sql.join(projectIds.map((p) => sql`${p}`), sql`, `)})
+    GROUP BY j.project_id`).map((r) => [r.project_id, r.n]));
+  return candidates.sort((a, b) => (running.get(a.projectId) ?? 0) - (running.get(b.projectId) ?? 0) || a.id - b.id);
+}
+
+/** Why a pending job has not been taken yet (people ask; runners never see this). */
+export function pendingReason(db: Db, job: { projectId: number; tagList: string[] }, now: number, onlineWindowMs: number): string {
+  const runners = db.all<{ id: number; tag_list: string; run_untagged: number; active: number; is_shared: number; contacted_at: number | null }>(sql`
+    SELECT r.id, r.tag_list, r.run_untagged, r.active, r.is_shared, r.contacted_at FROM runners r
+    WHERE (r.is_shared = 1 AND (SELECT shared_runners_enabled FROM projects WHERE id = ${job.projectId}) = 1)
+       OR r.id IN (SELECT runner_id FROM runner_projects WHERE project_id = ${job.projectId})`);
+  const online = runners.filter((r) => r.active && r.contacted_at !== null && now - r.contacted_at < onlineWindowMs);
+  if (online.length === 0) return 'no runner is online for this project';
+  const fits = online.filter((r) => {
+    const tags: string[] = JSON.parse(r.tag_list);
+    return job.tagList.length === 0 ? !!r.run_untagged : job.tagList.every((t) => tags.includes(t));
+  });
+  if (fits.length === 0) {
+    return job.tagList.length === 0
+      ? 'no online runner allows untagged jobs'
+      : `no online runner has the tags ${job.tagList.join(', ')}`;
+  }
+  return 'all matching runners are busy';
+}

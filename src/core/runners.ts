@@ -1,0 +1,183 @@
+/**
+ * Runners: registration (instance token → shared runner, project token → project runner),
+ * authentication by token hash, liveness, and the admin's edits.
+ */
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { projects, runnerProjects, runners, type Runner } from '../db/schema';
+import type { CoreDeps } from './context';
+import { badRequest, DomainError, forbidden, notFound } from './errors';
+import type { InstanceService } from './instance';
+import { hashToken, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
+
+export interface RunnerInfo {
+  name?: string; version?: string; revision?: string; platform?: string; architecture?: string; executor?: string;
+}
+
+export interface RegisterInput {
+  token: string;
+  description?: string;
+  tagList?: string[];
+  runUntagged?: boolean;
+  locked?: boolean;
+  active?: boolean;
+  maximumTimeout?: number;
+  info?: RunnerInfo;
+  protocol: 'v1' | 'v4';
+}
+
+export interface RunnerEdit {
+  description?: string;
+  active?: boolean;
+  tagList?: string[];
+  runUntagged?: boolean;
+  locked?: boolean;
+  maximumTimeout?: number | null;
+}
+
+/** A runner counts as online when it asked for work within this window (GitLab: 1 hour). */
+export const ONLINE_WINDOW_MS = 3600_000;
+/** Liveness writes are throttled so polling runners do not write on every request. */
+const CONTACT_THROTTLE_MS = 15_000;
+
+/** `"a, b"` or `["a,b", "c"]` → `["a","b","c"]`: GitLab splits every element on commas. */
+export function normalizeTags(input: string | string[] | undefined): string[] {
+  if (input === undefined) return [];
+  const parts = (Array.isArray(input) ? input : [input]).flatMap((s) => String(s).split(','));
+  return [...new Set(parts.map((s) => s.trim()).filter(Boolean))];
+}
+
+export class RunnerService {
+  constructor(private deps: CoreDeps, private instance: InstanceService) {}
+
+  private get db() { return this.deps.db; }
+
+  register(input: RegisterInput): { runner: Runner; token: string } {
+    if (!input.token) throw badRequest('token is missing');
+    let projectId: number | undefined;
+    let isShared: boolean;
+    if (this.instance.isRegistrationToken(input.token)) {
+      isShared = true;
+    } else {
+      const project = this.db.select({ id: projects.id, token: projects.runnersToken }).from(projects)
+        .where(eq(projects.runnersToken, input.token)).get();
+      if (!project || !safeEqual(project.token, input.token)) throw forbidden();
+      isShared = false;
+      projectId = project.id;
+    }
+    const tagList = input.tagList ?? [];
+    const runUntagged = input.runUntagged ?? true;
+    if (tagList.length === 0 && !runUntagged) {
+      throw new DomainError('not_found', 'tags_list can not be empty when runner is not allowed to pick untagged jobs');
+    }
+    const token = randomToken(TOKEN_PREFIX.runner);
+    const now = this.deps.clock.now();
+    const runner = this.db.transaction((tx) => {
+      const r = tx.insert(runners).values({
+        tokenHash: hashToken(token),
+        description: input.description ?? '',
+        tagList,
+        runUntagged,
+        locked: input.locked ?? false,
+        active: input.active ?? true,
+        isShared,
+        maximumTimeout: input.maximumTimeout && input.maximumTimeout > 0 ? input.maximumTimeout : null,
+        protocol: input.protocol,
+        createdAt: now,
+        ...infoColumns(input.info),
+      }).returning().get();
+      if (projectId !== undefined) tx.insert(runnerProjects).values({ runnerId: r.id, projectId }).run();
+      return r;
+    });
+    this.instance.tickQueue();
+    return { runner, token };
+  }
+
+  /** The runner owning this token, or null. The hash lookup is exact; the compare is constant-time. */
+  authenticate(token: string | undefined): Runner | null {
+    if (!token) return null;
+    const hash = hashToken(token);
+    const r = this.db.select().from(runners).where(eq(runners.tokenHash, hash)).get();
+    return r && safeEqual(r.tokenHash, hash) ? r : null;
+  }
+
+  /** Records that the runner called in (throttled) and what it says it is. */
+  touch(runner: Runner, info: RunnerInfo | undefined, protocol: 'v1' | 'v4') {
+    const now = this.deps.clock.now();
+    const fresh = runner.contactedAt !== null && now - runner.contactedAt < CONTACT_THROTTLE_MS;
+    const cols = infoColumns(info);
+    const changed = runner.protocol !== protocol || Object.entries(cols).some(([k, v]) => v !== undefined && runner[k as keyof Runner] !== v);
+    if (fresh && !changed) return;
+    this.db.update(runners).set({ contactedAt: now, protocol, ...cols }).where(eq(runners.id, runner.id)).run();
+    Object.assign(runner, { contactedAt: now, protocol }, cols);
+  }
+
+  remove(runnerId: number) {
+    this.db.delete(runners).where(eq(runners.id, runnerId)).run();
+  }
+
+  get(id: number): Runner {
+    const r = this.db.select().from(runners).where(eq(runners.id, id)).get();
+    if (!r) throw notFound('Runner');
+    return r;
+  }
+
+  list(opts: { projectId?: number; offset: number; limit: number }): { rows: Runner[]; total: number } {
+    const where = opts.projectId === undefined ? undefined
+      : inArray(runners.id, this.db.select({ id: runnerProjects.runnerId }).from(runnerProjects).where(eq(runnerProjects.projectId, opts.projectId)));
+    const rows = this.db.select().from(runners).where(where).orderBy(desc(runners.id)).limit(opts.limit).offset(opts.offset).all();
+    const total = this.db.select({ n: sql<number>`count(*)` }).from(runners).where(where).get()!.n;
+    return { rows, total };
+  }
+
+  projectIds(runnerId: number): number[] {
+    return this.db.select({ id: runnerProjects.projectId }).from(runnerProjects).where(eq(runnerProjects.runnerId, runnerId)).all().map((r) => r.id);
+  }
+
+  edit(id: number, edit: RunnerEdit): Runner {
+    const current = this.get(id);
+    const tagList = edit.tagList ?? current.tagList;
+    const runUntagged = edit.runUntagged ?? current.runUntagged;
+    if (tagList.length === 0 && !runUntagged) throw badRequest('tag_list can not be empty when runner is not allowed to pick untagged jobs');
+    const set = Object.fromEntries(Object.entries({
+      description: edit.description, active: edit.active, tagList: edit.tagList, runUntagged: edit.runUntagged,
+      locked: edit.locked, maximumTimeout: edit.maximumTimeout,
+    }).filter(([, v]) => v !== undefined));
+    if (Object.keys(set).length) this.db.update(runners).set(set).where(eq(runners.id, id)).run();
+    this.instance.tickQueue();
+    this.deps.notifier.notify();
+    return this.get(id);
+  }
+
+  /** Enables a project runner for another project; a locked runner stays with its projects. */
+  enableForProject(runnerId: number, projectId: number) {
+    const r = this.get(runnerId);
+    if (r.isShared) throw badRequest('runner_id: an instance runner serves every project already');
+    const linked = this.projectIds(runnerId);
+    if (linked.includes(projectId)) throw new DomainError('conflict', 'Runner has already been taken');
+    if (r.locked) throw forbidden('403 Forbidden  - Runner is locked');
+    this.db.insert(runnerProjects).values({ runnerId, projectId }).run();
+    this.instance.tickQueue();
+    this.deps.notifier.notify();
+  }
+
+  disableForProject(runnerId: number, projectId: number) {
+    const r = this.get(runnerId);
+    const linked = this.projectIds(runnerId);
+    if (!linked.includes(projectId)) throw notFound('Runner');
+    if (linked.length === 1 && !r.isShared) throw forbidden('403 Forbidden  - Only one project associated with the runner. Please remove the runner instead');
+    this.db.delete(runnerProjects).where(and(eq(runnerProjects.runnerId, runnerId), eq(runnerProjects.projectId, projectId))).run();
+  }
+
+  isOnline(r: Runner): boolean {
+    return r.contactedAt !== null && this.deps.clock.now() - r.contactedAt < ONLINE_WINDOW_MS;
+  }
+}
+
+function infoColumns(info: RunnerInfo | undefined) {
+  if (!info) return {};
+  const pick = (v: unknown) => (typeof v === 'string' ? v.slice(0, 255) : undefined);
+  return Object.fromEntries(Object.entries({
+    name: pick(info.name), version: pick(info.version), revision: pick(info.revision),
+    platform: pick(info.platform), architecture: pick(info.architecture), executor: pick(info.executor),
+  }).filter(([, v]) => v !== undefined)) as Partial<Pick<Runner, 'name' | 'version' | 'revision' | 'platform' | 'architecture' | 'executor'>>;
+}

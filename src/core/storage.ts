@@ -1,0 +1,116 @@
+/**
+ * The blob store: job traces and artifact archives on local disk under the data dir.
+ * File names are derived from job ids only — no request data ever becomes a path.
+ * This is the seam where an object store would plug in later.
+ *
+ *   <data>/traces/<job id>.log        append-only trace
+ *   <data>/artifacts/<job id>.zip     the archive, renamed into place when complete
+ *   <data>/tmp/                        uploads in progress (cleared at start)
+ */
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DomainError } from './errors';
+
+export class LocalBlobStore {
+  readonly traces: string;
+  readonly artifacts: string;
+  readonly tmp: string;
+
+  constructor(readonly root: string) {
+    this.traces = join(root, 'traces');
+    this.artifacts = join(root, 'artifacts');
+    this.tmp = join(root, 'tmp');
+    for (const d of [this.traces, this.artifacts, this.tmp]) mkdirSync(d, { recursive: true });
+    // An upload cut off by a crash never became visible; its temp file is garbage now.
+    for (const f of readdirSync(this.tmp)) rmSync(join(this.tmp, f), { force: true });
+  }
+
+  private tracePath(jobId: number) { return join(this.traces, `${Math.trunc(jobId)}.log`); }
+  artifactPath(jobId: number) { return join(this.artifacts, `${Math.trunc(jobId)}.zip`); }
+
+  traceLength(jobId: number): number {
+    try { return statSync(this.tracePath(jobId)).size; } catch { return 0; }
+  }
+
+  /**
+   * Writes `bytes` at `start` only if the trace is exactly `start` bytes long; returns the
+   * new length, or the stored length as `mismatch` when the offset is wrong.
+   */
+  appendTrace(jobId: number, start: number, bytes: Uint8Array): { length: number; mismatch: boolean } {
+    const fd = openSync(this.tracePath(jobId), 'a+');
+    try {
+      const size = fstatSync(fd).size;
+      if (start !== size) return { length: size, mismatch: true };
+      if (bytes.length > 0) writeAll(fd, bytes);
+      return { length: size + bytes.length, mismatch: false };
+    } catch (e) {
+      throw storageError(e);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  replaceTrace(jobId: number, bytes: Uint8Array): number {
+    const fd = openSync(this.tracePath(jobId), 'a+');
+    try {
+      ftruncateSync(fd, 0);
+      writeAll(fd, bytes);
+      return bytes.length;
+    } catch (e) {
+      throw storageError(e);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The trace from `offset` on (whole trace by default). */
+  readTrace(jobId: number, offset = 0): Uint8Array {
+    let fd: number;
+    try { fd = openSync(this.tracePath(jobId), 'r'); } catch { return new Uint8Array(0); }
+    try {
+      const size = fstatSync(fd).size;
+      if (offset >= size) return new Uint8Array(0);
+      const buf = new Uint8Array(size - offset);
+      let read = 0;
+      while (read < buf.length) {
+        const n = readSync(fd, buf, read, buf.length - read, offset + read);
+        if (n <= 0) break;
+        read += n;
+      }
+      return buf.subarray(0, read);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  deleteTrace(jobId: number) { rmSync(this.tracePath(jobId), { force: true }); }
+
+  /** A fresh temp file for an upload in progress. */
+  tempPath(): string { return join(this.tmp, `${Date.now()}-${randomBytes(8).toString('hex')}.part`); }
+
+  /** Makes a finished upload the job's archive in one atomic rename. */
+  commitArtifact(jobId: number, temp: string) {
+    try { renameSync(temp, this.artifactPath(jobId)); } catch (e) { throw storageError(e); }
+  }
+
+  artifactSize(jobId: number): number | null {
+    try { return statSync(this.artifactPath(jobId)).size; } catch { return null; }
+  }
+
+  deleteArtifact(jobId: number) { rmSync(this.artifactPath(jobId), { force: true }); }
+  discard(temp: string) { rmSync(temp, { force: true }); }
+}
+
+function writeAll(fd: number, bytes: Uint8Array) {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/** Disk full or read-only become errors a user can act on, not 500s. */
+export function storageError(e: unknown): Error {
+  const code = (e as { code?: string })?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new DomainError('storage_full', 'Insufficient storage: the data directory is full');
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new DomainError('unavailable', 'Storage unavailable: the data directory is not writable');
+  return e instanceof Error ? e : new Error(String(e));
+}

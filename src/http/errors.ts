@@ -1,0 +1,58 @@
+/**
+ * Every error becomes an HTTP answer here, in one place: domain errors by code, Elysia's
+ * validation failures as 400 naming the field (GitLab's status, not Elysia's 422), unknown
+ * routes as 404 JSON, anything unexpected as a generic 500 logged with its stack.
+ */
+import { Elysia } from 'elysia';
+import { DomainError, type ErrorCode } from '../core/errors';
+import type { Logger } from '../log';
+import { ParamsError } from './params';
+import { json } from './respond';
+import { requestIdOf } from './request-log';
+
+export const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  range_mismatch: 416,
+  storage_full: 507,
+  unavailable: 503,
+};
+
+/** `/info/name` + "Expected string" → `info.name is invalid: Expected string`. */
+function validationMessage(error: unknown): string {
+  const e = error as { valueError?: { path?: string; message?: string }; all?: { path?: string; message?: string }[] };
+  const first = e.valueError ?? e.all?.[0];
+  const field = (first?.path ?? '').replace(/^\//, '').replace(/\//g, '.');
+  if (!field) return first?.message ?? 'invalid request';
+  return first?.message?.startsWith('Expected required property') ? `${field} is missing` : `${field} is invalid: ${first?.message ?? ''}`.trim();
+}
+
+export function errorHandler(log: Logger) {
+  return new Elysia({ name: 'baton.errors' })
+    .onError({ as: 'global' }, ({ code, error, request }) => {
+      if (error instanceof DomainError) {
+        return json({ message: error.message }, STATUS[error.code]);
+      }
+      if (error instanceof ParamsError) return json({ message: `400 Bad request - ${error.message}` }, 400);
+      switch (code) {
+        case 'VALIDATION':
+          return json({ message: `400 Bad request - ${validationMessage(error)}`, error: validationMessage(error) }, 400);
+        case 'NOT_FOUND':
+          return json({ message: '404 Not Found' }, 404);
+        case 'PARSE':
+          return json({ message: '400 Bad request - the body could not be parsed' }, 400);
+        case 'INVALID_COOKIE_SIGNATURE':
+        case 'INVALID_FILE_TYPE':
+          return json({ message: `400 Bad request - ${(error as Error).message}` }, 400);
+      }
+      const err = error as Error & { code?: string };
+      if (err?.code === 'ENOSPC') return json({ message: 'Insufficient storage: the data directory is full' }, 507);
+      if (err?.code === 'EROFS' || err?.code === 'EACCES') return json({ message: 'Storage unavailable: the data directory is not writable' }, 503);
+      log.error({ err, reqId: requestIdOf(request) }, 'unexpected error');
+      return json({ message: '500 Internal Server Error' }, 500);
+    });
+}

@@ -1,0 +1,45 @@
+/**
+ * One log line per request (id, method, path, status, duration) and the `X-Request-Id`
+ * echo, done around the whole app so no response escapes it. A client's own request id
+ * (modern runners send one) is kept when it is sane.
+ */
+import type { Logger } from '../log';
+
+const ids = new WeakMap<Request, string>();
+let counter = 0;
+const prefix = Math.random().toString(36).slice(2, 8);
+
+export function requestIdOf(request: Request): string | undefined {
+  return ids.get(request);
+}
+
+export function withRequestLog(log: Logger, handle: (req: Request) => Response | Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    const started = performance.now();
+    const given = request.headers.get('x-request-id');
+    const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
+    ids.set(request, id);
+    let response: Response;
+    try {
+      response = await handle(request);
+    } catch (err) {
+      log.error({ err, reqId: id }, 'unhandled error');
+      response = new Response(JSON.stringify({ message: '500 Internal Server Error' }), { status: 500, headers: { 'content-type': 'application/json' } });
+    }
+    try {
+      response.headers.set('X-Request-Id', id);
+    } catch {
+      response = new Response(response.body, response);
+      response.headers.set('X-Request-Id', id);
+    }
+    if (log.isLevelEnabled('info')) {
+      const url = request.url;
+      const q = url.indexOf('?', 8);
+      const pathStart = url.indexOf('/', 8);
+      // the path only: query strings can carry tokens
+      const path = url.slice(pathStart, q === -1 ? undefined : q);
+      log.info({ reqId: id, method: request.method, path, status: response.status, ms: Math.round((performance.now() - started) * 100) / 100 }, 'request');
+    }
+    return response;
+  };
+}

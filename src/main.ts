@@ -1,0 +1,92 @@
+#!/usr/bin/env bun
+/**
+ * The `baton` executable: `serve` (default) runs the server; `tokens` shows or rotates the
+ * instance tokens of a data dir; the other commands are HTTP clients of a running server
+ * (src/cli/). Any failure ends with a non-zero status and one line saying why.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, SERVER_FLAGS, serverFlagsHelp } from './config';
+import { openCore, startServer } from './server';
+import { runClientCommand, CLIENT_HELP, ClientError } from './cli';
+import { VERSION } from './version';
+
+const HELP = `baton ${VERSION} — a CI coordinator for stock GitLab Runner agents
+
+Usage: baton [command] [flags]
+
+Commands:
+  serve                 run the server (default)
+  tokens                print the runner registration token of --data-dir
+                        (--rotate-registration / --rotate-admin make new ones)
+${CLIENT_HELP}
+  help                  this text
+
+Server flags (serve, tokens):
+${serverFlagsHelp()}
+
+Every flag also reads its BATON_* environment variable; flags win over the environment.
+`;
+
+const serverOptions = Object.fromEntries(Object.keys(SERVER_FLAGS).map((f) => [f, { type: 'string' as const }]));
+
+function fail(message: string): never {
+  process.stderr.write(`baton: ${message}\n`);
+  process.exit(1);
+}
+
+async function serve(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: { ...serverOptions, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) return void process.stdout.write(HELP);
+  const config = loadConfig(values as Record<string, string | undefined>);
+  const server = await startServer(config);
+  if (server.generated.registration) process.stdout.write(`Runner registration token: ${server.generated.registration}\n`);
+  if (server.generated.admin) process.stdout.write(`Admin API token: ${server.generated.admin}\n  (shown once; it is stored only as a hash — \`baton tokens --rotate-admin\` makes a new one)\n`);
+  process.stdout.write(`Baton ${VERSION} serving on ${server.url} (data dir ${config.dataDir})\n`);
+  let signals = 0;
+  const stop = async (sig: string) => {
+    if (++signals > 1) process.exit(130);
+    process.stdout.write(`${sig}: stopping (in-flight requests get up to 10 s)\n`);
+    await server.stop(10_000);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+function tokens(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...serverOptions, 'rotate-registration': { type: 'boolean' }, 'rotate-admin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(HELP);
+  const config = loadConfig(values as Record<string, string | undefined>);
+  const core = openCore({ ...config, logLevel: 'silent' });
+  const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
+  if (generated.admin) process.stdout.write(`Admin API token: ${generated.admin}\n`);
+  if (values['rotate-registration']) core.instance.rotateRegistrationToken();
+  process.stdout.write(`Runner registration token: ${core.instance.registrationToken()}\n`);
+  if (values['rotate-admin']) process.stdout.write(`Admin API token: ${core.instance.rotateAdminToken()}\n`);
+  core.deps.db.$client.close();
+}
+
+async function main(argv: string[]) {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === 'version') return void process.stdout.write(`baton ${VERSION}\n`);
+  if (first === 'help' || first === '--help' || first === '-h') return void process.stdout.write(HELP);
+  if (first === undefined || first.startsWith('-')) return serve(argv);
+  if (first === 'serve') return serve(rest);
+  if (first === 'tokens') return tokens(rest);
+  if (await runClientCommand(first, rest)) return;
+  fail(`unknown command "${first}" (see baton --help)`);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof ConfigError || e instanceof ClientError) fail(e.message);
+  const code = (e as { code?: string })?.code;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    fail(`${(e as Error).message} (see baton --help)`);
+  }
+  if (code === 'EADDRINUSE') fail(`--listen: the address is already in use`);
+  fail((e as Error)?.message ?? String(e));
+});

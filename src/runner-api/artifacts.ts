@@ -1,0 +1,45 @@
+/**
+ * Artifact upload and download over HTTP, shared by both runner protocols (and the REST
+ * API's download): the multipart body is streamed part by part into the core's store.
+ */
+import type { Core } from '../core';
+import type { Job } from '../db/schema';
+import { badRequest } from '../core/errors';
+import { boundaryOf, MultipartReader } from '../http/multipart';
+
+/** Streams the `file` part of a multipart upload into the job's archive. */
+export async function receiveArtifacts(core: Core, job: Job, request: Request, expireIn: string | undefined): Promise<Job> {
+  const boundary = boundaryOf(request.headers.get('content-type'));
+  if (!boundary || !request.body) throw badRequest('400 (Bad request) "Missing artifacts file!" not given');
+  const reader = new MultipartReader(request.body, boundary);
+  try {
+    let stored: Job | null = null;
+    for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
+      if (part.name === 'file' && part.filename !== null && !stored) {
+        stored = await core.artifacts.store(job, part.filename, reader.partData(), expireIn);
+      } else if (part.name === 'expire_in' && !stored) {
+        expireIn = (await reader.partText()).trim();
+      } else {
+        await reader.partText(1024 * 1024);
+      }
+    }
+    if (!stored) throw badRequest('400 (Bad request) "Missing artifacts file!" not given');
+    return stored;
+  } finally {
+    reader.cancel();
+  }
+}
+
+/** The archive, streamed from disk. */
+export function artifactDownload(core: Core, job: Job): Response {
+  const file = core.artifacts.file(job);
+  return new Response(Bun.file(file.path), {
+    status: 200,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-disposition': `attachment; filename=${file.filename}`,
+      'content-transfer-encoding': 'binary',
+      'content-length': String(file.size),
+    },
+  });
+}

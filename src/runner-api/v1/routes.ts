@@ -1,0 +1,141 @@
+/**
+ * GitLab CI API v1 (`/ci/api/v1`) for gitlab-ci-multi-runner 1.x — runner-api-v1.md §3–§5.
+ * Handlers only translate: parameters in, core call, GitLab's exact statuses and headers out.
+ * Every path also answers with a `.json` suffix, as GitLab's router does.
+ */
+import { Elysia, t } from 'elysia';
+import type { Core } from '../../core';
+import { nextJob } from '../../core/dispatch';
+import { DomainError, forbidden } from '../../core/errors';
+import { normalizeTags } from '../../core/runners';
+import { rangeStart } from '../../core/trace';
+import { withModel } from '../../http/params';
+import { empty, json } from '../../http/respond';
+import { artifactDownload, receiveArtifacts } from '../artifacts';
+import { idParam, jobToken, readBody } from '../credentials';
+import { buildDetails } from './payload';
+
+export interface RunnerApiOptions {
+  pollTimeoutMs: number;
+}
+
+const Info = t.Object({
+  name: t.Optional(t.String()), version: t.Optional(t.String()), revision: t.Optional(t.String()),
+  platform: t.Optional(t.String()), architecture: t.Optional(t.String()), executor: t.Optional(t.String()),
+}, { additionalProperties: true });
+
+const RegisterBody = t.Object({
+  token: t.Optional(t.String({ description: 'instance registration token or a project runners_token' })),
+  description: t.Optional(t.String()),
+  tag_list: t.Optional(t.Union([t.String(), t.Array(t.String())], { description: 'comma-separated string or array' })),
+  run_untagged: t.Optional(t.Boolean()),
+  locked: t.Optional(t.Boolean()),
+  info: t.Optional(Info),
+});
+const TokenBody = t.Object({ token: t.Optional(t.String()) });
+const RequestBody = t.Object({ token: t.Optional(t.String()), info: t.Optional(Info), last_update: t.Optional(t.String()) });
+const UpdateBody = t.Object({
+  token: t.Optional(t.String()),
+  state: t.Optional(t.String()),
+  trace: t.Optional(t.String({ description: 'the whole log; replaces the stored one' })),
+  info: t.Optional(Info),
+});
+
+const tag = { detail: { tags: ['runner-v1'] } };
+const Id = { params: t.Object({ id: t.String() }) };
+/** Runners ≥ 1.3.0 identify themselves; GitLab 8.12+ answers them 204 instead of 404. */
+const RUNNER_UA = /gitlab-ci-multi-runner \d+\.\d+\.\d+(~beta\.\d+\.g[0-9a-f]+)? /;
+const missingToken = () => json({ error: 'token is missing' }, 400);
+
+export function runnerApiV1(core: Core, opts: RunnerApiOptions) {
+  const app = new Elysia({ name: 'runner-api.v1', prefix: '/ci/api/v1' });
+  const both = (path: string) => [path, `${path}.json`];
+
+  for (const path of both('/runners/register')) {
+    app.post(path, ({ body }) => {
+      if (!body.token) return missingToken();
+      const { runner, token } = core.runners.register({
+        token: body.token, description: body.description, tagList: normalizeTags(body.tag_list),
+        runUntagged: body.run_untagged, locked: body.locked, info: body.info, protocol: 'v1',
+      });
+      return json({ id: runner.id, token }, 201);
+    }, { ...withModel(RegisterBody), ...tag });
+  }
+
+  for (const path of both('/runners/delete')) {
+    app.delete(path, ({ body }) => {
+      if (!body.token) return missingToken();
+      const runner = core.runners.authenticate(body.token);
+      if (!runner) throw forbidden();
+      core.runners.remove(runner.id);
+      return json({ id: runner.id }, 200);
+    }, { ...withModel(TokenBody), ...tag });
+  }
+
+  for (const path of both('/builds/register')) {
+    app.post(path, async ({ body, request }) => {
+      const runner = core.runners.authenticate(body.token);
+      if (!runner) throw forbidden();
+      const noBuild = (headers: Record<string, string>) =>
+        RUNNER_UA.test(request.headers.get('user-agent') ?? '') ? empty(204, headers) : json({ message: '404 Not Found' }, 404, headers);
+      if (!runner.active) return json({ message: '404 Not Found' }, 404);
+      core.runners.touch(runner, body.info, 'v1');
+      const { result, epoch } = await nextJob(core, runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
+      if (result.outcome === 'job') return json(buildDetails(result.context), 201);
+      if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
+      return noBuild({ 'X-GitLab-Last-Update': epoch });
+    }, { ...withModel(RequestBody), ...tag });
+  }
+
+  // Also how a 1.x runner verifies itself: PUT builds/-1 → 404 alive, 403 removed.
+  app.put('/builds/:id', ({ body, params }) => {
+    const runner = core.runners.authenticate(body.token);
+    if (!runner) throw forbidden();
+    const job = core.jobs.runningFor(runner, idParam(params.id));
+    if (!job) return json({ message: '404 Not found' }, 404);
+    core.runners.touch(runner, body.info, 'v1');
+    core.jobs.update(job, { state: body.state, trace: body.trace === undefined ? undefined : Buffer.from(body.trace) });
+    return json(body.state === 'success' || body.state === 'failed', 200);
+  }, { ...withModel(UpdateBody), ...Id, ...tag });
+
+  app.patch('/builds/:id/trace.txt', async ({ params, request }) => {
+    const token = jobToken(request, 'build-token');
+    const { job } = core.jobs.authenticate(idParam(params.id), token, { allowProjectToken: true });
+    const range = request.headers.get('content-range');
+    if (range === null) return json({ error: '400 Missing header Content-Range' }, 400);
+    const bytes = await readBody(request, core.deps.limits.maxTraceSize);
+    if (bytes === null) return json({ message: '413 Request Entity Too Large' }, 413);
+    try {
+      const { length, status } = core.jobs.appendTrace(job, rangeStart(range), bytes, token);
+      return json(status, 202, { 'Build-Status': status, Range: `0-${length}` });
+    } catch (e) {
+      if (e instanceof DomainError && e.code === 'range_mismatch') {
+        return json({ error: '416 Range Not Satisfiable' }, 416, { Range: `0-${e.details!.length}` });
+      }
+      throw e;
+    }
+  }, { parse: 'none', ...Id, detail: { tags: ['runner-v1'], summary: 'Append to the build log at a byte offset (Content-Range, BUILD-TOKEN)' } });
+
+  for (const path of both('/builds/:id/artifacts')) {
+    app.post(path, async ({ params, request }) => {
+      const token = jobToken(request, 'build-token');
+      const { job } = core.jobs.authenticate(idParam(params.id), token, { allowProjectToken: true });
+      const expireIn = new URL(request.url).searchParams.get('expire_in') ?? undefined;
+      const stored = await receiveArtifacts(core, job, request, expireIn);
+      return json(buildDetails(core.jobs.context(stored, token!)), 201);
+    }, { parse: 'none', ...Id, detail: { tags: ['runner-v1'], summary: 'Upload the build artifacts (multipart field "file", streamed)' } });
+
+    app.get(path, ({ params, request }) => {
+      const { job } = core.jobs.authenticateArtifactDownload(idParam(params.id), jobToken(request, 'build-token'), { allowProjectToken: true });
+      return artifactDownload(core, job);
+    }, { ...Id, ...tag });
+
+    app.delete(path, ({ params, request }) => {
+      const { job } = core.jobs.authenticate(idParam(params.id), jobToken(request, 'build-token'), { allowProjectToken: true });
+      core.artifacts.remove(job);
+      return json({ id: job.id }, 200);
+    }, { ...Id, ...tag });
+  }
+
+  return app;
+}
