@@ -9,6 +9,8 @@ import { docs } from './http/docs';
 import { errorHandler } from './http/errors';
 import { health } from './http/health';
 import { runnerApiV1 } from './runner-api/v1/routes';
+import { runnerApiV4 } from './runner-api/v4/routes';
+import { restApi } from './rest-api';
 import { VERSION } from './version';
 
 export interface AppOptions {
@@ -20,7 +22,9 @@ export function createApp(core: Core, log: Logger, opts: AppOptions) {
     .use(errorHandler(log))
     .use(docs(VERSION))
     .use(health(core))
-    .use(runnerApiV1(core, opts));
+    .use(runnerApiV1(core, opts))
+    .use(runnerApiV4(core, opts))
+    .use(restApi(core));
 }
 
 export type App = ReturnType<typeof createApp>;
