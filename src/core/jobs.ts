@@ -91,7 +91,8 @@ export class JobService {
           .run();
         if (changes(res) === 1) {
           const job = this.get(c.id);
-          this.pipelines.refreshStatus(job.pipelineId);
+          // Only the first claim of a pipeline can change its aggregate status.
+          if (this.pipelines.get(job.pipelineId).status !== 'running') this.pipelines.refreshStatus(job.pipelineId);
           return { job, token };
         }
         lost = true;

@@ -14,7 +14,7 @@ import type { PipelinePlan } from './ci-config';
 import type { CoreDeps } from './context';
 import { notFound } from './errors';
 import type { InstanceService } from './instance';
-import { atomically } from './tx';
+import { atomically, changes } from './tx';
 
 export interface PipelineInput {
   ref: string;
@@ -78,30 +78,39 @@ export class PipelineService {
       .orderBy(asc(jobs.stageIdx), asc(jobs.id)).all();
   }
 
+  /** Status counts of the current attempts, per stage — set-based, so big pipelines stay cheap. */
+  private stageCounts(pipelineId: number, stageIdx?: number) {
+    return this.db.all<{ stage_idx: number; status: string; allow_failure: number; n: number }>(sql`
+      SELECT stage_idx, status, allow_failure, count(*) AS n FROM jobs
+      WHERE pipeline_id = ${pipelineId} AND retried = 0 ${stageIdx === undefined ? sql`` : sql`AND stage_idx = ${stageIdx}`}
+      GROUP BY stage_idx, status, allow_failure ORDER BY stage_idx`);
+  }
+
   /** Decides every job that can be decided now; returns true if any became pending. */
   process(pipelineId: number): boolean {
     return atomically(this.db, () => {
       const now = this.deps.clock.now();
-      const all = this.latestJobs(pipelineId);
-      const stages = [...new Set(all.map((j) => j.stageIdx))].sort((a, b) => a - b);
+      const counts = this.stageCounts(pipelineId);
+      const stages = [...new Set(counts.map((c) => c.stage_idx))];
       let queued = false;
       let prior: 'success' | 'failed' | 'canceled' = 'success';
       for (const idx of stages) {
-        const stageJobs = all.filter((j) => j.stageIdx === idx);
-        for (const j of stageJobs) {
-          if (j.status !== 'created') continue;
-          const next = decide(j.when, prior);
-          this.db.update(jobs).set({ status: next, queuedAt: next === 'pending' ? now : null, updatedAt: now, ...(next === 'skipped' ? { finishedAt: null } : {}) })
-            .where(and(eq(jobs.id, j.id), eq(jobs.status, 'created'))).run();
-          j.status = next;
-          if (next === 'pending') queued = true;
+        let rows = counts.filter((c) => c.stage_idx === idx);
+        if (rows.some((r) => r.status === 'created')) {
+          // when → next status, given the outcome of the earlier stages (see decide()).
+          const next = (when: string) => sql.raw(`'${decide(when, prior)}'`);
+          const res = this.db.run(sql`UPDATE jobs SET
+              status = CASE "when" WHEN 'on_success' THEN ${next('on_success')} WHEN 'on_failure' THEN ${next('on_failure')}
+                                   WHEN 'always' THEN ${next('always')} ELSE ${next('manual')} END,
+              queued_at = ${now}, updated_at = ${now}
+            WHERE pipeline_id = ${pipelineId} AND stage_idx = ${idx} AND retried = 0 AND status = 'created'`);
+          if (changes(res) > 0) rows = this.stageCounts(pipelineId, idx);
+          if (rows.some((r) => r.status === 'pending')) queued = true;
         }
-        const blocking = stageJobs.some((j) => ['created', 'pending', 'running'].includes(j.status) || (j.status === 'manual' && !j.allowFailure));
+        const blocking = rows.some((r) => ['created', 'pending', 'running'].includes(r.status) || (r.status === 'manual' && !r.allow_failure));
         if (blocking) break;
-        for (const j of stageJobs) {
-          if (j.status === 'failed' && !j.allowFailure) prior = 'failed';
-          else if (j.status === 'canceled' && prior !== 'failed') prior = 'canceled';
-        }
+        if (rows.some((r) => r.status === 'failed' && !r.allow_failure)) prior = 'failed';
+        else if (prior !== 'failed' && rows.some((r) => r.status === 'canceled')) prior = 'canceled';
       }
       this.refreshStatus(pipelineId);
       return queued;
@@ -135,11 +144,11 @@ export class PipelineService {
 
   /** Recomputes the pipeline's status and times from its jobs. */
   refreshStatus(pipelineId: number) {
-    const latest = this.latestJobs(pipelineId);
-    const status = aggregate(latest);
+    const counts = this.stageCounts(pipelineId);
+    const status = aggregate(counts.map((c) => ({ status: c.status, allowFailure: !!c.allow_failure, n: c.n })));
     const p = this.get(pipelineId);
     const now = this.deps.clock.now();
-    const started = p.startedAt ?? (latest.some((j) => j.startedAt !== null) ? Math.min(...latest.filter((j) => j.startedAt !== null).map((j) => j.startedAt!)) : null);
+    const started = p.startedAt ?? this.db.get<{ t: number | null }>(sql`SELECT min(started_at) AS t FROM jobs WHERE pipeline_id = ${pipelineId}`)?.t ?? null;
     const final = ['success', 'failed', 'canceled', 'skipped'].includes(status);
     const finishedAt = final ? (p.finishedAt && p.status === status ? p.finishedAt : now) : null;
     if (status !== p.status || started !== p.startedAt || finishedAt !== p.finishedAt) {
@@ -196,19 +205,21 @@ function decide(when: string, prior: 'success' | 'failed' | 'canceled'): 'pendin
   return 'skipped';
 }
 
-/** GitLab's composite status; a failure with allow_failure counts as success. */
-export function aggregate(latest: Pick<Job, 'status' | 'allowFailure'>[]): string {
-  const n = (s: string) => latest.filter((j) => j.status === s).length;
-  const failed = latest.filter((j) => j.status === 'failed' && !j.allowFailure).length;
+/** GitLab's composite status over status counts; a failure with allow_failure counts as success. */
+export function aggregate(counts: { status: string; allowFailure: boolean; n: number }[]): string {
+  const n = (s: string, allowFailure?: boolean) => counts
+    .filter((c) => c.status === s && (allowFailure === undefined || c.allowFailure === allowFailure))
+    .reduce((a, c) => a + c.n, 0);
+  const total = counts.reduce((a, c) => a + c.n, 0);
   const done = n('success') + n('failed') + n('canceled') + n('skipped');
-  if (latest.length === 0) return 'skipped';
+  if (total === 0) return 'skipped';
   if (n('running') > 0) return 'running';
   if (n('pending') > 0) return done > 0 ? 'running' : 'pending';
   if (n('created') > 0) return done > 0 ? 'running' : 'created';
-  if (latest.some((j) => j.status === 'manual' && !j.allowFailure)) return 'manual';
-  if (failed > 0) return 'failed';
+  if (n('manual', false) > 0) return 'manual';
+  if (n('failed', false) > 0) return 'failed';
   if (n('canceled') > 0) return 'canceled';
-  if (n('success') + latest.filter((j) => j.status === 'failed').length > 0) return 'success';
+  if (n('success') + n('failed') > 0) return 'success';
   if (n('manual') > 0) return 'manual';
   return 'skipped';
 }
