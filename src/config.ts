@@ -28,8 +28,6 @@ export const ConfigSchema = t.Object({
   defaultJobTimeout: t.Integer({ minimum: 1 }),
   /** bytes a job's trace may grow to */
   maxTraceSize: t.Integer({ minimum: 1 }),
-  /** seconds a canceled job's runner gets to notice before the job is closed server-side */
-  cancelGrace: t.Integer({ minimum: 0 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -95,7 +93,6 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
   'pending-timeout': { env: 'BATON_PENDING_TIMEOUT', default: '24h', help: 'a job pending this long is failed', read: (v, f) => ({ pendingTimeout: positive(v, f) }) },
   'job-timeout': { env: 'BATON_JOB_TIMEOUT', default: '1h', help: 'job timeout when neither job nor project sets one', read: (v, f) => ({ defaultJobTimeout: positive(v, f) }) },
   'max-trace-size': { env: 'BATON_MAX_TRACE_SIZE', default: '100', help: 'per-job trace limit in MiB', read: (v, f) => ({ maxTraceSize: Math.max(1, mib(v, f)) }) },
-  'cancel-grace': { env: 'BATON_CANCEL_GRACE', default: '5 min', help: 'time a canceled running job waits for its runner', read: (v, f) => ({ cancelGrace: seconds(v, f) }) },
 };
 
 /** Builds the server config from flag values (already split by parseArgs) and the environment. */
