@@ -88,7 +88,12 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
       return { logLevel: v as Config['logLevel'] };
     },
   },
-  'poll-timeout': { env: 'BATON_POLL_TIMEOUT', default: '50', help: 'seconds a job request is held waiting for work (0 = off)', read: (v, f) => ({ pollTimeout: seconds(v, f) }) },
+  'poll-timeout': { env: 'BATON_POLL_TIMEOUT', default: '50', help: 'seconds a job request is held waiting for work (0 = off)', read: (v, f) => {
+    // Bun closes sockets idle for 255 s; a held poll must end well before that.
+    const s = seconds(v, f);
+    if (s > 200) throw new ConfigError(`--${f}: at most 200 seconds, got "${v}"`);
+    return { pollTimeout: s };
+  } },
   'stuck-timeout': { env: 'BATON_STUCK_TIMEOUT', default: '1h', help: 'a running job silent this long is failed as stuck', read: (v, f) => ({ stuckTimeout: positive(v, f) }) },
   'pending-timeout': { env: 'BATON_PENDING_TIMEOUT', default: '24h', help: 'a job pending this long is failed', read: (v, f) => ({ pendingTimeout: positive(v, f) }) },
   'job-timeout': { env: 'BATON_JOB_TIMEOUT', default: '1h', help: 'job timeout when neither job nor project sets one', read: (v, f) => ({ defaultJobTimeout: positive(v, f) }) },
