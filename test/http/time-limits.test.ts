@@ -22,7 +22,7 @@ async function setup(yaml: string, overrides = {}) {
   const clock = new FakeClock();
   server = await startTestServer(overrides, { clock });
   const project = makeProject(server.core);
-  const reg = await (await v1('/runners/register.json', { token: REGISTRATION_TOKEN })).json();
+  const reg = (await (await v1('/runners/register.json', { token: REGISTRATION_TOKEN })).json()) as { token: string };
   const pipeline = makePipeline(server.core, project.id, yaml);
   return { clock, project, runnerToken: reg.token as string, pipeline };
 }
@@ -125,7 +125,7 @@ describe('pending reasons and runner liveness', () => {
     expect(server.core.jobs.pendingReason(b)).toContain('earlier stage');
     expect(server.core.jobs.pendingReason(c)).toContain('manual');
     expect(server.core.jobs.pendingReason(a)).toContain('no runner is online');
-    const reg = await (await v1('/runners/register.json', { token: REGISTRATION_TOKEN, tag_list: 'linux' })).json();
+    const reg = (await (await v1('/runners/register.json', { token: REGISTRATION_TOKEN, tag_list: 'linux' })).json()) as { token: string };
     // registered but never polled: not online yet
     expect(server.core.jobs.pendingReason(a)).toContain('no runner is online');
     await v1('/builds/register.json', { token: reg.token });
