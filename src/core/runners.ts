@@ -54,15 +54,25 @@ export class RunnerService {
   register(input: RegisterInput): { runner: Runner; token: string } {
     if (!input.token) throw badRequest('token is missing');
     let projectId: number | undefined;
-    let isShared: boolean;
-    if (this.instance.isRegistrationToken(input.token)) {
-      isShared = true;
-    } else {
+    if (!this.instance.isRegistrationToken(input.token)) {
       const project = this.db.select({ id: projects.id, token: projects.runnersToken }).from(projects)
         .where(eq(projects.runnersToken, input.token)).get();
       if (!project || !safeEqual(project.token, input.token)) throw forbidden();
-      isShared = false;
       projectId = project.id;
+    }
+    const { token: _registrationToken, ...settings } = input;
+    return this.create({ ...settings, projectId });
+  }
+
+  /**
+   * Creates a runner without a registration token (admin's `POST /user/runners`, and the
+   * second half of `register`): an instance runner, or a project runner when `projectId` is set.
+   */
+  create(input: Omit<RegisterInput, 'token'> & { projectId?: number }): { runner: Runner; token: string } {
+    const projectId = input.projectId;
+    const isShared = projectId === undefined;
+    if (projectId !== undefined && !this.db.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).get()) {
+      throw notFound('Project');
     }
     const tagList = input.tagList ?? [];
     const runUntagged = input.runUntagged ?? true;

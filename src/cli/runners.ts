@@ -1,0 +1,25 @@
+/** `baton runner list` — GET /api/v4/runners/all. */
+import { JSON_HELP, JSON_OPTION, type Command } from './command';
+import { printJson, table, time, write } from './output';
+import type { Runner } from './resources';
+
+const list: Command = {
+  summary: 'list runners',
+  usage: 'runner list [--json]',
+  help: `Lists every runner, shared and project-specific (all pages of GET /api/v4/runners/all).
+
+${JSON_HELP}`,
+  options: { ...JSON_OPTION },
+  async run(args, client) {
+    const runners = await client.list<Runner>('/runners/all');
+    if (args.flag('json')) return printJson(runners);
+    if (runners.length === 0) return write('No runners yet (register one with `gitlab-runner register` and the registration token).\n');
+    await write(table(['ID', 'DESCRIPTION', 'TYPE', 'STATUS', 'TAGS', 'VERSION', 'CONTACTED'], runners.map((r) => [
+      r.id, r.description || '-', r.runner_type ?? (r.is_shared ? 'instance_type' : 'project_type'),
+      r.paused || r.active === false ? 'paused' : r.status ?? (r.online ? 'online' : 'offline'),
+      r.tag_list?.length ? r.tag_list.join(',') : '-', r.version || '-', time(r.contacted_at) ?? 'never',
+    ])));
+  },
+};
+
+export const runnerCommands = { list };

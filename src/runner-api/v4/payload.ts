@@ -1,0 +1,93 @@
+/**
+ * Core job → the v4 job payload (`JobRequest::Response`, runner-api-v1.md §9.2), in the shape
+ * gitlab-runner 11.11.4 accepted and ran (wire-v4.md, jobs 2001/2002).
+ *
+ * gitlab-runner decodes this with Go's strict JSON decoder: one wrong type fails the whole
+ * job request. So entrypoint/command are arrays of strings, ids are integers, and a key
+ * without a value is left out rather than sent as null.
+ */
+import type { ArtifactsSpec, CacheSpec, ImageSpec, ServiceSpec } from '../../core/ci-config';
+import type { Dependency, JobContext } from '../../core/jobs';
+
+/** Full history of branches and tags: Baton does not know which refs a job needs. */
+export const REFSPECS = ['+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'];
+
+/** Copies only the keys whose value is set (no undefined, no null). */
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+}
+
+const strings = (v: string[] | undefined) => (Array.isArray(v) && v.length ? v.map(String) : undefined);
+
+function image(i: ImageSpec) {
+  return defined({ name: i.name, entrypoint: strings(i.entrypoint) });
+}
+
+function service(s: ServiceSpec) {
+  return defined({ name: s.name, alias: s.alias, entrypoint: strings(s.entrypoint), command: strings(s.command) });
+}
+
+/** The one archive a job may upload (Baton keeps one per job; reports are not supported). */
+function artifacts(a: ArtifactsSpec) {
+  return [defined({
+    name: a.name,
+    untracked: a.untracked ?? false,
+    paths: a.paths ?? [],
+    when: a.when ?? 'on_success',
+    expire_in: a.expire_in,
+    artifact_type: 'archive',
+    artifact_format: 'zip',
+  })];
+}
+
+function cache(c: CacheSpec) {
+  return [defined({ key: c.key, untracked: c.untracked ?? false, paths: c.paths ?? [], policy: c.policy ?? 'pull-push' })];
+}
+
+function dependency(d: Dependency, ctx: JobContext) {
+  // The dependency's own token exists only as a hash; the requesting job's token is
+  // authorised for its pipeline's earlier-stage artifacts instead (JobService.authenticateArtifactDownload).
+  return defined({ id: d.job.id, name: d.job.name, token: ctx.token, artifacts_file: d.artifacts ?? undefined });
+}
+
+export function jobPayload(ctx: JobContext) {
+  const { job, project, pipeline } = ctx;
+  const spec = job.spec;
+  const steps: Record<string, unknown>[] = [{
+    name: 'script', script: [...spec.beforeScript, ...spec.script], timeout: ctx.timeout, when: 'on_success', allow_failure: false,
+  }];
+  if (spec.afterScript.length) {
+    steps.push({ name: 'after_script', script: [...spec.afterScript], timeout: ctx.timeout, when: 'always', allow_failure: true });
+  }
+  const queued = job.queuedAt !== null && job.startedAt !== null ? Math.max(0, Math.round((job.startedAt - job.queuedAt) / 1000)) : undefined;
+  return {
+    id: job.id,
+    token: ctx.token,
+    allow_git_fetch: project.allowGitFetch,
+    job_info: defined({
+      id: job.id, name: job.name, stage: job.stage, project_id: project.id, project_name: project.name,
+      pipeline_id: pipeline.id, time_in_queue_seconds: queued,
+    }),
+    git_info: {
+      repo_url: ctx.repoUrl,
+      ref: pipeline.ref,
+      sha: pipeline.sha,
+      before_sha: pipeline.beforeSha,
+      ref_type: pipeline.tag ? 'tag' : 'branch',
+      refspecs: REFSPECS,
+      depth: 0,
+    },
+    runner_info: { timeout: ctx.timeout },
+    variables: ctx.variables.map((v) => ({ key: v.key, value: v.value, public: v.public, masked: v.masked })),
+    steps,
+    ...(spec.image ? { image: image(spec.image) } : {}),
+    services: spec.services.map(service),
+    artifacts: spec.artifacts ? artifacts(spec.artifacts) : [],
+    cache: spec.cache ? cache(spec.cache) : [],
+    credentials: [],
+    dependencies: ctx.dependencies.map((d) => dependency(d, ctx)),
+    features: { trace_sections: true },
+  };
+}
+
+export type JobPayload = ReturnType<typeof jobPayload>;

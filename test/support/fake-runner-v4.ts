@@ -1,0 +1,569 @@
+/**
+ * A simulated gitlab-runner 11.11.4 (shell executor) speaking runner API v4, following the
+ * real traffic recorded in shared/spec/wire-v4.md step by step: its headers and User-Agent,
+ * JSON bodies with the `info` object, `last_update` echo, Go-strict decoding of the job
+ * payload, no `PUT state=running` at start, trace PATCHes of only the new bytes with an
+ * INCLUSIVE Content-Range end, 416 → resync to the server's length (a length beyond what the
+ * runner holds panics, as 11.x does), abort on `Job-Status: canceled|failed` or 403,
+ * keep-alive PUT after a quiet period, chunked multipart artifact upload with
+ * `artifact_format`/`artifact_type`/`expire_in`, dependency downloads with the token each
+ * entry carries, then the final PATCHes and `PUT {state, failure_reason}`.
+ *
+ * Jobs run nothing: a JobBehaviour (same shape as fake-runner-v1.ts) says what the script
+ * prints, how it ends and which archive it leaves behind.
+ */
+
+export interface JobBehaviour {
+  /** lines the script prints */
+  output?: string[];
+  /** how the script ends (default success) */
+  exit?: 'success' | 'failed';
+  /** the archive the job leaves behind; uploaded when the payload's `artifacts[]` asks for it */
+  artifacts?: Uint8Array | string;
+}
+
+export interface FakeRunnerV4Options {
+  description?: string;
+  tags?: string[];
+  /** default: true without tags (what 11.11.4 sends), false with tags */
+  runUntagged?: boolean;
+  /** default true, as `gitlab-runner register` sends it */
+  locked?: boolean;
+  /** `register --paused` → `active: false` */
+  paused?: boolean;
+  /** seconds; omitted when 0 */
+  maximumTimeout?: number;
+  /** pause between `jobs/request` polls in `runNext` (real: 3000 ms in run-single); default 0 */
+  pollIntervalMs?: number;
+  /** pause between trace updates (real: 3000 ms); default 0 */
+  updateIntervalMs?: number;
+  /** pause between retries of the final update / artifact upload (real: 3000 / 1000 ms); default 0 */
+  retryIntervalMs?: number;
+  /** how often the final update is tried before the fake gives up (the real runner: about forever) */
+  maxFinalAttempts?: number;
+  /** a `PUT state=running` is sent after this long without an accepted PATCH/PUT (real: 30 000 ms) */
+  keepAliveMs?: number;
+  /** send `exit_code` in the final update (modern runners do; 11.11.4 does not) */
+  sendExitCode?: boolean;
+  userAgent?: string;
+}
+
+export interface RunOneOptions {
+  /** called after every trace update tick while the script "runs" (tests cancel jobs here) */
+  onTick?: (info: { jobId: number; tick: number; sent: number }) => void | Promise<void>;
+}
+
+export interface RunResult {
+  jobId: number;
+  name: string;
+  /** what the runner reported in its final update */
+  state: string;
+  /** the whole log as the runner produced it */
+  trace: string;
+  /** the job was aborted by the server (Job-Status canceled/failed, or 403) */
+  aborted: boolean;
+  /** status of the last final update (200, 403 or 404) */
+  finalStatus: number;
+}
+
+/** One HTTP exchange as the fake saw it, for tests that check the wire sequence. */
+export interface WireCall {
+  method: string;
+  path: string;
+  status: number;
+  requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string>;
+  /** request body for JSON calls (parsed) and trace patches (text) */
+  body?: unknown;
+}
+
+export interface Download { jobId: number; dependencyId: number; name: string; bytes: Uint8Array }
+
+export const V4_USER_AGENT = 'gitlab-runner 11.11.4 (11-11-stable; go1.19.8; linux/amd64)';
+/** Go's default, sent on requests without a body (artifact download). */
+const GO_USER_AGENT = 'Go-http-client/1.1';
+/** 11.x sends at most 1 MiB per PATCH. */
+const MAX_PATCH = 1024 * 1024;
+
+const FEATURES = ['variables', 'image', 'services', 'artifacts', 'cache', 'shared', 'upload_multiple_artifacts',
+  'upload_raw_artifacts', 'session', 'terminal', 'refspecs', 'masking'] as const;
+const BASE_INFO = { name: 'gitlab-runner', version: '11.11.4', revision: 'e828d3bc', platform: 'linux', architecture: 'amd64' };
+/** `POST /runners`: no executor/shell, every feature false. */
+const REGISTER_INFO = { ...BASE_INFO, features: Object.fromEntries(FEATURES.map((f) => [f, false])) };
+/** `jobs/request` and `PUT jobs/:id` of the shell executor. */
+export const RUN_INFO = {
+  ...BASE_INFO, executor: 'shell', shell: 'bash',
+  features: Object.fromEntries(FEATURES.map((f) => [f, !['image', 'services'].includes(f)])),
+};
+
+// ---------------------------------------------------------------- the job payload as 11.11.4 decodes it
+
+export interface V4Image { name?: string; alias?: string; command?: string[]; entrypoint?: string[] }
+export interface V4Artifact {
+  name?: string; untracked?: boolean; paths?: string[]; when?: string; artifact_type?: string; artifact_format?: string; expire_in?: string;
+}
+/** The fields of `common.JobResponse` (gitlab-runner 11.11.4) that the fake reads. */
+export interface V4Job {
+  id: number;
+  token: string;
+  allow_git_fetch?: boolean;
+  job_info: { name: string; stage: string; project_id: number; project_name: string };
+  git_info: { repo_url: string; ref: string; sha: string; before_sha?: string; ref_type?: string; refspecs?: string[] | null; depth?: number };
+  runner_info?: { timeout?: number };
+  variables?: { key: string; value: string; public: boolean; masked?: boolean }[] | null;
+  steps: { name: string; script: string[]; timeout?: number; when?: string; allow_failure?: boolean }[];
+  image?: V4Image | null;
+  services?: V4Image[] | null;
+  artifacts?: V4Artifact[] | null;
+  cache?: { key?: string; untracked?: boolean; policy?: string; paths?: string[] }[] | null;
+  credentials?: { type: string; url: string; username: string; password: string }[] | null;
+  dependencies?: { id: number; token: string; name: string; artifacts_file?: { filename: string; size: number } }[] | null;
+  features?: { trace_sections?: boolean };
+}
+
+type GoType = 'int' | 'string' | 'bool' | { obj: Record<string, GoType> } | { arr: GoType };
+const image: GoType = { obj: { name: 'string', alias: 'string', command: { arr: 'string' }, entrypoint: { arr: 'string' } } };
+/** `common.JobResponse` of 11.11.4 as Go's encoding/json sees it (unknown keys ignored, null = zero value). */
+const JOB_RESPONSE: GoType = {
+  obj: {
+    id: 'int', token: 'string', allow_git_fetch: 'bool',
+    job_info: { obj: { name: 'string', stage: 'string', project_id: 'int', project_name: 'string' } },
+    git_info: { obj: { repo_url: 'string', ref: 'string', sha: 'string', before_sha: 'string', ref_type: 'string', refspecs: { arr: 'string' }, depth: 'int' } },
+    runner_info: { obj: { timeout: 'int' } },
+    variables: { arr: { obj: { key: 'string', value: 'string', public: 'bool', file: 'bool', masked: 'bool' } } },
+    steps: { arr: { obj: { name: 'string', script: { arr: 'string' }, timeout: 'int', when: 'string', allow_failure: 'bool' } } },
+    image,
+    services: { arr: image },
+    artifacts: { arr: { obj: { name: 'string', untracked: 'bool', paths: { arr: 'string' }, when: 'string', artifact_type: 'string', artifact_format: 'string', expire_in: 'string' } } },
+    cache: { arr: { obj: { key: 'string', untracked: 'bool', policy: 'string', paths: { arr: 'string' } } } },
+    credentials: { arr: { obj: { type: 'string', url: 'string', username: 'string', password: 'string' } } },
+    dependencies: { arr: { obj: { id: 'int', token: 'string', name: 'string', artifacts_file: { obj: { filename: 'string', size: 'int' } } } } },
+    features: { obj: { trace_sections: 'bool' } },
+  },
+};
+
+function goCheck(value: unknown, type: GoType, path: string) {
+  if (value === null || value === undefined) return;
+  const fail = (want: string) => {
+    throw new Error(`json: cannot unmarshal ${Array.isArray(value) ? 'array' : typeof value} into Go struct field ${path} of type ${want}`);
+  };
+  if (type === 'int') { if (typeof value !== 'number' || !Number.isInteger(value)) fail('int'); return; }
+  if (type === 'string') { if (typeof value !== 'string') fail('string'); return; }
+  if (type === 'bool') { if (typeof value !== 'boolean') fail('bool'); return; }
+  if ('arr' in type) {
+    if (!Array.isArray(value)) fail('[]…');
+    (value as unknown[]).forEach((v, i) => goCheck(v, type.arr, `${path}[${i}]`));
+    return;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) fail('struct');
+  for (const [k, t] of Object.entries(type.obj)) goCheck((value as Record<string, unknown>)[k], t, path ? `${path}.${k}` : k);
+}
+
+/** Decodes a job payload like 11.11.4 does: any type mismatch fails the whole job request. */
+export function decodeJob(raw: unknown): V4Job {
+  goCheck(raw, JOB_RESPONSE, '');
+  return raw as V4Job;
+}
+
+/** The base URL as 11.x builds it: trailing `/` trimmed, a trailing `/ci` removed, then `/api/v4/`. */
+export function v4BaseUrl(url: string): string {
+  return `${url.replace(/\/+$/, '').replace(/\/ci$/, '')}/api/v4/`;
+}
+
+class FatalError extends Error {}
+
+const sleep = (ms: number) => (ms > 0 ? Bun.sleep(ms) : Promise.resolve());
+const headersOf = (h: Headers) => Object.fromEntries([...h.entries()]);
+const isAbort = (status: string | null) => status === 'canceled' || status === 'failed';
+
+export class FakeRunnerV4 {
+  readonly base: string;
+  /** the last `X-GitLab-Last-Update` seen; echoed as `last_update` */
+  lastUpdate: string | undefined;
+  /** every exchange, in order */
+  readonly calls: WireCall[] = [];
+  /** every dependency archive downloaded, in order */
+  readonly downloads: Download[] = [];
+  /** every job payload received, undecoded (tests check its exact JSON) */
+  readonly payloads: unknown[] = [];
+  readonly opts: FakeRunnerV4Options;
+
+  constructor(readonly url: string, readonly token: string, opts: FakeRunnerV4Options = {}) {
+    this.base = v4BaseUrl(url);
+    this.opts = opts;
+  }
+
+  /** `POST /runners` as `gitlab-runner register --non-interactive` sends it; 201 + JSON `token` expected. */
+  static async register(url: string, registrationToken: string, opts: FakeRunnerV4Options = {}): Promise<FakeRunnerV4> {
+    const tags = opts.tags ?? [];
+    const body: Record<string, unknown> = { description: opts.description ?? 'fake-v4-runner' };
+    if (tags.length) body.tag_list = tags.join(',');
+    body.run_untagged = opts.runUntagged ?? tags.length === 0;
+    body.locked = opts.locked ?? true;
+    if (opts.maximumTimeout) body.maximum_timeout = opts.maximumTimeout;
+    body.active = !opts.paused;
+    body.info = REGISTER_INFO;
+    body.token = registrationToken;
+    const probe = new FakeRunnerV4(url, '', opts);
+    const res = await probe.call('POST', 'runners', { json: body, accept: true });
+    if (res.status === 403) throw new Error('Registering runner... forbidden (check registration token)');
+    if (res.status !== 201) throw new Error(`Registering runner... failed: ${res.status} ${await res.text()}`);
+    const parsed = (await probe.decodeJson(res, 'register')) as { token?: unknown };
+    if (typeof parsed.token !== 'string' || !parsed.token) throw new Error('register: no token in the answer');
+    const runner = new FakeRunnerV4(url, parsed.token, opts);
+    runner.calls.push(...probe.calls);
+    return runner;
+  }
+
+  /** `gitlab-runner verify`: 200 alive, 403 removed. */
+  async verify(): Promise<'alive' | 'removed'> {
+    const res = await this.call('POST', 'runners/verify', { json: { token: this.token } });
+    await res.body?.cancel();
+    if (res.status === 200) return 'alive';
+    if (res.status === 403) return 'removed';
+    throw new Error(`Verifying runner... failed: ${res.status}`);
+  }
+
+  /** `gitlab-runner unregister`: a DELETE with a JSON body; 204 expected. */
+  async unregister(): Promise<number> {
+    const res = await this.call('DELETE', 'runners', { json: { token: this.token } });
+    await res.body?.cancel();
+    return res.status;
+  }
+
+  /** One `jobs/request`: the job, or null for 204 and for failures (404/409/5xx, backed off by the real runner). 403 throws. */
+  async poll(): Promise<V4Job | null> {
+    const body: Record<string, unknown> = { info: RUN_INFO, token: this.token };
+    if (this.lastUpdate) body.last_update = this.lastUpdate;
+    const res = await this.call('POST', 'jobs/request', { json: body, accept: true });
+    const lu = res.headers.get('x-gitlab-last-update');
+    if (lu) this.lastUpdate = lu;
+    if (res.status === 201) {
+      const raw = await this.decodeJson(res, 'Checking for jobs...');
+      this.payloads.push(raw);
+      return decodeJob(raw);
+    }
+    await res.body?.cancel();
+    if (res.status === 403) throw new Error('Checking for jobs... forbidden (Runner is not healthy!)');
+    return null;
+  }
+
+  /** Polls once and, if a job comes, runs it to the end the way 11.11.4 does; null when there was nothing. */
+  async runOne(behaviours: Record<string, JobBehaviour>, opts: RunOneOptions = {}): Promise<RunResult | null> {
+    const job = await this.poll();
+    if (!job) return null;
+    return this.run(job, behaviours[job.job_info.name] ?? {}, opts);
+  }
+
+  /** Polls at the configured cadence until a job comes (at most `maxPolls` times), then runs it. */
+  async runNext(behaviours: Record<string, JobBehaviour>, opts: RunOneOptions & { maxPolls?: number } = {}): Promise<RunResult | null> {
+    for (let i = 0; i < (opts.maxPolls ?? 10); i++) {
+      if (i > 0) await sleep(this.opts.pollIntervalMs ?? 0);
+      const r = await this.runOne(behaviours, opts);
+      if (r) return r;
+    }
+    return null;
+  }
+
+  /** Runs a job received from `poll()`. */
+  async run(job: V4Job, behaviour: JobBehaviour, opts: RunOneOptions = {}): Promise<RunResult> {
+    return new JobSession(this, job, opts).execute(behaviour);
+  }
+
+  // ---------------------------------------------------------------- transport
+
+  /** One request with the headers 11.11.4 sends for it. */
+  async call(method: string, path: string, o: {
+    json?: unknown; text?: Uint8Array; headers?: Record<string, string>; accept?: boolean; body?: ReadableStream<Uint8Array>; userAgent?: string;
+  } = {}): Promise<Response> {
+    const headers: Record<string, string> = { 'User-Agent': o.userAgent ?? this.opts.userAgent ?? V4_USER_AGENT, 'Accept-Encoding': 'gzip', ...o.headers };
+    // Accept only on the two calls whose answer is decoded (POST /runners, POST /jobs/request).
+    if (o.accept) headers.Accept = 'application/json';
+    let body: string | Uint8Array | ReadableStream<Uint8Array> | undefined = o.body;
+    let logged: unknown;
+    if (o.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(o.json);
+      logged = o.json;
+    } else if (o.text !== undefined) {
+      headers['Content-Type'] = 'text/plain';
+      body = o.text;
+      logged = new TextDecoder().decode(o.text);
+    }
+    const res = await fetch(this.base + path, { method, headers, body });
+    this.calls.push({ method, path, status: res.status, requestHeaders: headers, responseHeaders: headersOf(res.headers), body: logged });
+    return res;
+  }
+
+  /**
+   * Decodes a 201. 11.x parses the media type ("Server should return application/json");
+   * Baton promises the exact string, so the fake refuses anything else.
+   */
+  async decodeJson(res: Response, what: string): Promise<unknown> {
+    const ct = res.headers.get('content-type');
+    if (ct !== 'application/json') throw new Error(`${what} failed: Server should return application/json. Got: ${ct}`);
+    return res.json();
+  }
+}
+
+/** The state of one job on the runner: log buffer, bytes acknowledged, abort flag. */
+class JobSession {
+  private buffer: Uint8Array = new Uint8Array(0);
+  private sent = 0;
+  private aborted = false;
+  private tick = 0;
+  private lastContact = Date.now();
+  private readonly enc = new TextEncoder();
+  private readonly masked: string[];
+
+  constructor(private runner: FakeRunnerV4, private job: V4Job, private opts: RunOneOptions) {
+    this.masked = (job.variables ?? []).filter((v) => v.masked && v.value).map((v) => v.value);
+  }
+
+  private append(text: string) {
+    for (const m of this.masked) text = text.split(m).join('[MASKED]');
+    const add = this.enc.encode(text);
+    const next = new Uint8Array(this.buffer.length + add.length);
+    next.set(this.buffer);
+    next.set(add, this.buffer.length);
+    this.buffer = next;
+  }
+
+  private log(line: string) { this.append(line.endsWith('\n') ? line : `${line}\n`); }
+
+  /** `section_start:<unix ts>:<name>\r\e[0K` … `section_end:…` around a phase. */
+  private async section<T>(name: string, body: () => Promise<T> | T): Promise<T> {
+    const ts = () => Math.floor(Date.now() / 1000);
+    this.append(`section_start:${ts()}:${name}\r\x1b[0K`);
+    try {
+      return await body();
+    } finally {
+      this.append(`section_end:${ts()}:${name}\r\x1b[0K`);
+    }
+  }
+
+  private get text() { return new TextDecoder().decode(this.buffer); }
+
+  async execute(behaviour: JobBehaviour): Promise<RunResult> {
+    const j = this.job;
+    const r = this.runner;
+    this.log('Running with gitlab-runner 11.11.4 (e828d3bc)');
+    this.log(`  on ${r.opts.description ?? 'fake-v4-runner'} ${r.token.slice(0, 8)}`);
+    await this.section('prepare_executor', () => this.log('Using Shell executor...'));
+    await this.section('prepare_script', () => this.log('Running on fake...'));
+    let failed = false;
+    try {
+      await this.section('get_sources', () => this.getSources());
+      await this.section('restore_cache', () => {});
+      await this.section('download_artifacts', () => this.downloadDependencies());
+      await this.section('build_script', async () => {
+        const script = j.steps.find((s) => s.name === 'script')?.script ?? [];
+        for (const cmd of script) this.log(`$ ${cmd}`);
+        for (const line of behaviour.output ?? []) {
+          if (this.aborted) break;
+          this.log(line);
+          await this.update();
+        }
+      });
+      failed = behaviour.exit === 'failed';
+      const after = j.steps.find((s) => s.name === 'after_script');
+      if (after && !this.aborted) {
+        await this.section('after_script', () => {
+          this.log('Running after script...');
+          for (const cmd of after.script) this.log(`$ ${cmd}`);
+        });
+      }
+      await this.section('archive_cache', () => {});
+      await this.section(`upload_artifacts_on_${failed ? 'failure' : 'success'}`, () => (this.aborted ? undefined : this.uploadArtifacts(behaviour, failed)));
+    } catch (e) {
+      if (!(e instanceof FatalError)) throw e;
+      this.log(`FATAL: ${e.message}`);
+      failed = true;
+    }
+    if (this.aborted) {
+      this.log('ERROR: Job failed: canceled');
+      failed = true;
+    } else if (failed) {
+      this.log('ERROR: Job failed: exit status 1');
+    } else {
+      this.log('Job succeeded');
+    }
+    const state = failed ? 'failed' : 'success';
+    await this.flushTrace();
+    const finalStatus = await this.finalUpdate(state);
+    return { jobId: j.id, name: j.job_info.name, state, trace: this.text, aborted: this.aborted, finalStatus };
+  }
+
+  private getSources() {
+    const g = this.job.git_info;
+    if (!g.refspecs?.length) {
+      this.log("DEPRECATION: this GitLab server doesn't support refspecs, gitlab-runner 12.0 will no longer work with this version of GitLab");
+    }
+    this.log('Fetching changes...');
+    this.log(`Checking out ${g.sha.slice(0, 8)} as ${g.ref}...`);
+    this.log('Skipping Git submodules setup');
+  }
+
+  /**
+   * One tick of the trace loop: after the update interval, PATCH the new bytes, or — with
+   * nothing new and no accepted call for `keepAliveMs` — `PUT state=running`.
+   */
+  private async update() {
+    const r = this.runner;
+    await sleep(r.opts.updateIntervalMs ?? 0);
+    if (this.aborted) return;
+    if (this.buffer.length !== this.sent) await this.patch();
+    else if (Date.now() - this.lastContact > (r.opts.keepAliveMs ?? 30_000)) await this.keepAlive();
+    this.tick++;
+    await this.opts.onTick?.({ jobId: this.job.id, tick: this.tick, sent: this.sent });
+  }
+
+  /**
+   * PATCH the bytes from `sent` (at most 1 MiB) with an inclusive end. 202 → advance by what
+   * was sent; 416 → resync to the server's `Range: 0-N` (N beyond the buffer panics, as the
+   * slice in 11.x's sendPatch does); 403 or Job-Status canceled/failed → abort; 404 → next
+   * try from offset 0 (11.x has no full-trace fallback).
+   */
+  private async patch(): Promise<number> {
+    const r = this.runner;
+    const start = this.sent;
+    const chunk = this.buffer.subarray(start, Math.min(this.buffer.length, start + MAX_PATCH));
+    const res = await r.call('PATCH', `jobs/${this.job.id}/trace`, {
+      text: chunk,
+      headers: { 'Job-Token': this.job.token, 'Content-Range': `${start}-${start + chunk.length - 1}` },
+    });
+    await res.body?.cancel();
+    if (isAbort(res.headers.get('job-status'))) this.aborted = true;
+    if (res.status === 202) {
+      this.sent = start + chunk.length;
+      this.lastContact = Date.now();
+    } else if (res.status === 403) {
+      this.aborted = true;
+    } else if (res.status === 404) {
+      this.sent = 0;
+    } else if (res.status === 416) {
+      const m = /^0-(\d+)$/.exec(res.headers.get('range') ?? '');
+      if (!m) throw new Error(`416 without a valid Range header (got ${JSON.stringify(res.headers.get('range'))})`);
+      const n = Number(m[1]);
+      if (n > this.buffer.length) {
+        throw new Error(`panic: runtime error: slice bounds out of range [${n}:${this.buffer.length}] in network.(*clientJobTrace).sendPatch`);
+      }
+      this.sent = n;
+    }
+    return res.status;
+  }
+
+  private async keepAlive() {
+    const r = this.runner;
+    const res = await r.call('PUT', `jobs/${this.job.id}`, { json: { info: RUN_INFO, token: this.job.token, state: 'running' } });
+    await res.body?.cancel();
+    if (res.status === 403 || isAbort(res.headers.get('job-status'))) this.aborted = true;
+    else if (res.status === 200) this.lastContact = Date.now();
+  }
+
+  /** The rest of the log before the final update: PATCH until all is sent; 403/404 give up. */
+  private async flushTrace() {
+    for (let attempt = 0; this.sent < this.buffer.length && attempt < 10; attempt++) {
+      const status = await this.patch();
+      if (status === 403 || status === 404) return;
+      if (status >= 500) await sleep(this.runner.opts.retryIntervalMs ?? 0);
+    }
+  }
+
+  /** `PUT {info, token, state[, failure_reason]}`; retried on 5xx; 403/404 or Job-Status canceled/failed end it. */
+  private async finalUpdate(state: string): Promise<number> {
+    const r = this.runner;
+    const body: Record<string, unknown> = { info: RUN_INFO, token: this.job.token, state };
+    if (state === 'failed') body.failure_reason = 'script_failure';
+    if (r.opts.sendExitCode) body.exit_code = state === 'failed' ? 1 : 0;
+    const max = r.opts.maxFinalAttempts ?? 20;
+    for (let attempt = 1; ; attempt++) {
+      const res = await r.call('PUT', `jobs/${this.job.id}`, { json: body });
+      await res.body?.cancel();
+      if (res.status === 200 || res.status === 403 || res.status === 404 || isAbort(res.headers.get('job-status'))) return res.status;
+      if (attempt >= max) throw new Error(`final update of job ${this.job.id}: still ${res.status} after ${attempt} attempts`);
+      await sleep(r.opts.retryIntervalMs ?? 0);
+    }
+  }
+
+  /** `artifacts-downloader` for every dependency with an archive, with the ENTRY's token and Go's own User-Agent. */
+  private async downloadDependencies() {
+    const r = this.runner;
+    for (const dep of this.job.dependencies ?? []) {
+      if (!dep.artifacts_file?.filename) continue;
+      this.log(`Downloading artifacts for ${dep.name} (${dep.id})...`);
+      let res: Response | null = null;
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        res = await r.call('GET', `jobs/${dep.id}/artifacts`, { headers: { 'Job-Token': dep.token }, userAgent: GO_USER_AGENT });
+        if (res.status === 200 || res.status === 403 || res.status === 404) break;
+        await res.body?.cancel();
+        await sleep(r.opts.retryIntervalMs ?? 0);
+      }
+      if (res!.status === 403) { await res!.body?.cancel(); throw new FatalError('Downloading artifacts from coordinator... forbidden'); }
+      if (res!.status === 404) { await res!.body?.cancel(); throw new FatalError('file does not exist'); }
+      if (res!.status !== 200) throw new FatalError(`Downloading artifacts from coordinator... failed (${res!.status})`);
+      const bytes = new Uint8Array(await res!.arrayBuffer());
+      r.downloads.push({ jobId: this.job.id, dependencyId: dep.id, name: dep.name, bytes });
+      this.log(`Downloading artifacts from coordinator... ok      id=${dep.id} responseStatus=200 OK token=${dep.token.slice(0, 8)}`);
+    }
+  }
+
+  /**
+   * `artifacts-uploader` for each `artifacts[]` entry whose `when` matches: one multipart part
+   * `file` named `<name>.zip`, streamed chunked, `?artifact_format=…&artifact_type=…&expire_in=…`;
+   * 201 ok, 403/413 fatal, others tried 3 times.
+   */
+  private async uploadArtifacts(behaviour: JobBehaviour, failed: boolean) {
+    if (behaviour.artifacts === undefined) return;
+    const r = this.runner;
+    const data = typeof behaviour.artifacts === 'string' ? new TextEncoder().encode(behaviour.artifacts) : behaviour.artifacts;
+    for (const spec of this.job.artifacts ?? []) {
+      const when = spec.when || 'on_success';
+      if ((when === 'on_success' && failed) || (when === 'on_failure' && !failed)) continue;
+      const filename = `${spec.name || 'artifacts'}.zip`;
+      const query = new URLSearchParams();
+      if (spec.artifact_format) query.set('artifact_format', spec.artifact_format);
+      if (spec.artifact_type) query.set('artifact_type', spec.artifact_type);
+      if (spec.expire_in) query.set('expire_in', spec.expire_in);
+      this.log('Uploading artifacts...');
+      let done = false;
+      for (let attempt = 1; attempt <= 3 && !done; attempt++) {
+        const boundary = crypto.randomUUID().replace(/-/g, '') + crypto.randomUUID().replace(/-/g, '');
+        const qs = query.size ? `?${query}` : '';
+        const res = await r.call('POST', `jobs/${this.job.id}/artifacts${qs}`, {
+          headers: { 'Job-Token': this.job.token, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+          body: multipartStream(boundary, filename, data),
+        });
+        await res.body?.cancel();
+        if (res.status === 201) {
+          this.log(`Uploading artifacts to coordinator... ok            id=${this.job.id} responseStatus=201 Created token=${this.job.token.slice(0, 8)}`);
+          done = true;
+        } else if (res.status === 403) {
+          throw new FatalError('Uploading artifacts to coordinator... forbidden');
+        } else if (res.status === 413) {
+          throw new FatalError('Uploading artifacts to coordinator... too large archive');
+        } else {
+          this.log(`WARNING: Uploading artifacts to coordinator... failed (${res.status}). Retrying...`);
+          await sleep(r.opts.retryIntervalMs ?? 0);
+        }
+      }
+      if (!done) throw new FatalError('invalid argument');
+    }
+  }
+}
+
+/** A multipart body with one `file` part, as a stream (so fetch sends it chunked, without Content-Length). */
+export function multipartStream(boundary: string, filename: string, data: Uint8Array, chunk = 32 * 1024): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  const head = enc.encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const tail = enc.encode(`\r\n--${boundary}--\r\n`);
+  let off = -1;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (off === -1) { c.enqueue(head); off = 0; return; }
+      if (off < data.length) { c.enqueue(data.slice(off, off + chunk)); off += chunk; return; }
+      c.enqueue(tail);
+      c.close();
+    },
+  });
+}
