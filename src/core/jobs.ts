@@ -245,7 +245,9 @@ export class JobService {
   update(job: Job, input: { state?: string; trace?: Uint8Array; failureReason?: string; exitCode?: number; presentedToken?: string }) {
     atomically(this.db, () => {
       const now = this.deps.clock.now();
-      if (input.trace !== undefined) this.deps.store.replaceTrace(job.id, this.mask(job, input.trace, input.presentedToken));
+      // A whole log (v1) is kept up to --max-trace-size, like the appends that built it.
+      const max = this.deps.limits.maxTraceSize;
+      if (input.trace !== undefined) this.deps.store.replaceTrace(job.id, this.mask(job, input.trace.length > max ? input.trace.subarray(0, max) : input.trace, input.presentedToken));
       if (input.state === 'success' || input.state === 'failed') {
         this.finish(job.id, input.state, {
           failureReason: input.state === 'failed' ? sanitizeReason(input.failureReason) ?? 'script_failure' : null,
@@ -262,6 +264,10 @@ export class JobService {
    * learns the status from the answer). Throws a range mismatch carrying the stored length.
    */
   appendTrace(job: Job, start: number, bytes: Uint8Array, presentedToken?: string): { length: number; status: string } {
+    // A wrong offset is a 416 before anything else: a garbled Content-Range must not fail
+    // the job as "too large" (the store checks the offset again, atomically, below).
+    const stored = this.deps.store.traceLength(job.id);
+    if (start !== stored) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: stored });
     if (start + bytes.length > this.deps.limits.maxTraceSize) {
       if (job.status === 'running') this.finish(job.id, 'failed', { failureReason: 'trace_size_exceeded', exitCode: null });
       throw new DomainError('too_large', 'The trace is larger than this server keeps (--max-trace-size)');

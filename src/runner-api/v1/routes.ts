@@ -112,6 +112,11 @@ export function runnerApiV1(core: Core, opts: RunnerApiOptions) {
       if (e instanceof DomainError && e.code === 'range_mismatch') {
         return json({ error: '416 Range Not Satisfiable' }, 416, { Range: `0-${e.details!.length}` });
       }
+      // The core failed the build at --max-trace-size: 1.x aborts on 403 (and 1.8+ on
+      // Build-Status: failed), whereas a 413 would be retried every tick until the script ends.
+      if (e instanceof DomainError && e.code === 'too_large') {
+        return json({ message: `403 Forbidden  - ${e.message}` }, 403, { 'Build-Status': core.jobs.get(job.id).status });
+      }
       throw e;
     }
   }, { parse: 'none', ...Id, detail: { tags: ['runner-v1'], summary: 'Append to the build log at a byte offset (Content-Range, BUILD-TOKEN)' } });
