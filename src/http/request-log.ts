@@ -13,9 +13,23 @@ export function requestIdOf(request: Request): string | undefined {
   return ids.get(request);
 }
 
+/**
+ * Elysia finds the path by searching for "/" from the 12th character of the URL, so a
+ * request to a host of three letters or fewer without a port (`http://ci/…`, a Docker
+ * service name) would match no route. Such requests get a longer stand-in host; Baton
+ * never derives anything from the Host header.
+ */
+function routable(request: Request): Request {
+  const url = request.url;
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  if (pathStart === -1 || pathStart >= 11) return request;
+  return new Request(`http://baton.invalid${url.slice(pathStart)}`, request);
+}
+
 export function withRequestLog(log: Logger, handle: (req: Request) => Response | Promise<Response>) {
-  return async (request: Request): Promise<Response> => {
+  return async (incoming: Request): Promise<Response> => {
     const started = performance.now();
+    const request = routable(incoming);
     const given = request.headers.get('x-request-id');
     const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
     ids.set(request, id);
