@@ -110,7 +110,7 @@ export class PipelineService {
         const blocking = rows.some((r) => ['created', 'pending', 'running'].includes(r.status) || (r.status === 'manual' && !r.allow_failure));
         if (blocking) break;
         if (rows.some((r) => r.status === 'failed' && !r.allow_failure)) prior = 'failed';
-        else if (prior !== 'failed' && rows.some((r) => r.status === 'canceled')) prior = 'canceled';
+        else if (prior !== 'failed' && rows.some((r) => r.status === 'canceled' && !r.allow_failure)) prior = 'canceled';
       }
       this.refreshStatus(pipelineId);
       return queued;
@@ -148,7 +148,8 @@ export class PipelineService {
     const status = aggregate(counts.map((c) => ({ status: c.status, allowFailure: !!c.allow_failure, n: c.n })));
     const p = this.get(pipelineId);
     const now = this.deps.clock.now();
-    const started = p.startedAt ?? this.db.get<{ t: number | null }>(sql`SELECT min(started_at) AS t FROM jobs WHERE pipeline_id = ${pipelineId}`)?.t ?? null;
+    // (a raw `db.get(sql…)` answers an array of values on bun:sqlite, not an object: use the builder)
+    const started = p.startedAt ?? this.db.select({ t: sql<number | null>`min(${jobs.startedAt})` }).from(jobs).where(eq(jobs.pipelineId, pipelineId)).get()?.t ?? null;
     const final = ['success', 'failed', 'canceled', 'skipped'].includes(status);
     const finishedAt = final ? (p.finishedAt && p.status === status ? p.finishedAt : now) : null;
     if (status !== p.status || started !== p.startedAt || finishedAt !== p.finishedAt) {
@@ -205,21 +206,24 @@ function decide(when: string, prior: 'success' | 'failed' | 'canceled'): 'pendin
   return 'skipped';
 }
 
-/** GitLab's composite status over status counts; a failure with allow_failure counts as success. */
+/**
+ * GitLab's composite status (lib/gitlab/ci/status/composite.rb) over status counts: a failed
+ * or canceled job with allow_failure is a success with warnings, an allowed manual job is
+ * ignored; the checks run in GitLab's order, which matters.
+ */
 export function aggregate(counts: { status: string; allowFailure: boolean; n: number }[]): string {
-  const n = (s: string, allowFailure?: boolean) => counts
-    .filter((c) => c.status === s && (allowFailure === undefined || c.allowFailure === allowFailure))
-    .reduce((a, c) => a + c.n, 0);
-  const total = counts.reduce((a, c) => a + c.n, 0);
-  const done = n('success') + n('failed') + n('canceled') + n('skipped');
-  if (total === 0) return 'skipped';
-  if (n('running') > 0) return 'running';
-  if (n('pending') > 0) return done > 0 ? 'running' : 'pending';
-  if (n('created') > 0) return done > 0 ? 'running' : 'created';
-  if (n('manual', false) > 0) return 'manual';
-  if (n('failed', false) > 0) return 'failed';
-  if (n('canceled') > 0) return 'canceled';
-  if (n('success') + n('failed') > 0) return 'success';
-  if (n('manual') > 0) return 'manual';
-  return 'skipped';
+  const set = new Set(counts.filter((c) => c.n > 0).map((c) => !c.allowFailure ? c.status
+    : c.status === 'failed' || c.status === 'canceled' ? 'warning' : c.status === 'manual' ? 'ignored' : c.status));
+  if (set.size === 0) return 'skipped';
+  const only = (...s: string[]) => [...set].every((x) => s.includes(x));
+  const any = (...s: string[]) => s.some((x) => set.has(x));
+  if (only('skipped', 'ignored')) return 'skipped';
+  if (only('success', 'skipped', 'warning', 'ignored')) return 'success';
+  if (only('created', 'warning', 'ignored')) return 'created';
+  if (only('canceled', 'success', 'skipped', 'warning', 'ignored')) return 'canceled';
+  if (only('pending', 'created', 'skipped', 'warning', 'ignored')) return 'pending';
+  if (any('running', 'pending')) return 'running';
+  if (any('manual')) return 'manual';
+  if (any('created')) return 'running';
+  return 'failed';
 }

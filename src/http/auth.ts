@@ -11,7 +11,9 @@ export function adminAuth(core: Core) {
   return new Elysia({ name: 'baton.admin-auth' })
     .macro({
       admin: {
-        beforeHandle({ request }) {
+        // transform, not beforeHandle: it runs before validation, so a caller without the
+        // token learns 401 and nothing about the parameters (GitLab's order).
+        transform({ request }) {
           const h = request.headers;
           const bearer = /^Bearer\s+(.+)$/i.exec(h.get('authorization') ?? '')?.[1];
           const token = h.get('private-token') ?? bearer;

@@ -1,0 +1,186 @@
+/**
+ * Reads what a new pipeline runs from the project's repository with the system `git`: the
+ * commit (a given sha, or the tip of the ref), whether the ref is a tag, and the
+ * `.gitlab-ci.yml` of that commit.
+ *
+ * Each project has a bare cache, `<data dir>/git-cache/<project id>.git`, fetched on every
+ * request so branch tips are current (`+refs/heads/*` and `+refs/tags/*`, pruned). Fetches
+ * of one project are serialized in this process; git's own ref locks cover the rest.
+ *
+ * git runs without a shell, from argument arrays; refs are checked against git's ref-name
+ * rules (and may not start with `-`), shas must be hex, `--` ends the options before the
+ * URL, only the usual transports are allowed (no `ext::`/`fd::` command transports), and
+ * git never prompts (a private repository without configured credentials fails at once).
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DomainError } from './errors';
+
+export const CI_FILE = '.gitlab-ci.yml';
+/** GitLab refuses larger configuration files too. */
+const MAX_CI_FILE_BYTES = 4 * 1024 * 1024;
+const HEX_SHA = /^[0-9a-f]{4,40}$/i;
+
+/**
+ * Why no pipeline could be created from this source: each line goes to the client as
+ * GitLab's `{"message": {"base": [...]}}` (the REST adapter renders it).
+ */
+export class CiSourceError extends DomainError {
+  constructor(readonly base: string[]) {
+    super('bad_request', base.join('; '));
+  }
+}
+
+export interface Revision { sha: string; tag: boolean }
+export interface CiSource extends Revision { content: string }
+
+/** git's ref-name rules (git-check-ref-format) for a short branch or tag name, plus "no leading -". */
+export function isValidRefName(ref: string): boolean {
+  if (ref.length === 0 || ref.length > 255 || ref.startsWith('-') || ref.startsWith('/') || ref.endsWith('/')) return false;
+  if (ref === '@' || ref.includes('..') || ref.includes('@{') || ref.includes('//') || ref.endsWith('.')) return false;
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) return false;
+  return ref.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'));
+}
+
+interface Run { code: number; stdout: Uint8Array; stderr: string }
+
+export class GitReader {
+  private queues = new Map<number, Promise<unknown>>();
+
+  constructor(private root: string, private opts: { fetchTimeoutMs?: number } = {}) {}
+
+  cachePath(projectId: number): string {
+    return join(this.root, `${Math.trunc(projectId)}.git`);
+  }
+
+  /** Drops a project's cache (the project is gone). */
+  forget(projectId: number) {
+    rmSync(this.cachePath(projectId), { recursive: true, force: true });
+  }
+
+  /** The commit and tag-ness of `ref` (at `sha` when given), with its `.gitlab-ci.yml`. */
+  async ciSource(projectId: number, repoUrl: string, want: { ref: string; sha?: string }): Promise<CiSource> {
+    return this.serialized(projectId, async () => {
+      const rev = await this.revision(projectId, repoUrl, want);
+      return { ...rev, content: await this.ciFile(this.cachePath(projectId), rev.sha) };
+    });
+  }
+
+  /** The commit and tag-ness of `ref` (at `sha` when given), without reading the file. */
+  async resolve(projectId: number, repoUrl: string, want: { ref: string; sha?: string }): Promise<Revision> {
+    return this.serialized(projectId, () => this.revision(projectId, repoUrl, want));
+  }
+
+  private async revision(projectId: number, repoUrl: string, want: { ref: string; sha?: string }): Promise<Revision> {
+    if (!isValidRefName(want.ref)) throw new CiSourceError([`ref: "${want.ref}" is not a valid branch or tag name`]);
+    if (want.sha !== undefined && !HEX_SHA.test(want.sha)) throw new CiSourceError([`sha: "${want.sha}" is not a commit sha`]);
+    if (repoUrl.startsWith('-')) throw new CiSourceError(['repo_url: may not start with "-"']);
+    const dir = this.cachePath(projectId);
+    await this.ensureCache(dir);
+    await this.fetch(dir, repoUrl);
+    const branchTip = await this.revParse(dir, `refs/heads/${want.ref}^{commit}`);
+    const tagTip = branchTip ? null : await this.revParse(dir, `refs/tags/${want.ref}^{commit}`);
+    if (!branchTip && !tagTip) {
+      throw new CiSourceError([`Reference not found: "${want.ref}" is neither a branch nor a tag of ${redact(repoUrl)}`]);
+    }
+    let sha = (branchTip ?? tagTip)!;
+    if (want.sha !== undefined) {
+      const found = await this.revParse(dir, `${want.sha.toLowerCase()}^{commit}`);
+      if (!found) throw new CiSourceError([`sha: commit ${want.sha} not found in ${redact(repoUrl)}`]);
+      sha = found;
+    }
+    return { sha, tag: !branchTip };
+  }
+
+  private async ensureCache(dir: string) {
+    if (existsSync(join(dir, 'HEAD'))) return;
+    mkdirSync(this.root, { recursive: true });
+    const r = await this.git(['init', '--quiet', '--bare', '--', dir]);
+    if (r.code !== 0) throw new DomainError('unavailable', `git init of the repository cache failed: ${lastLine(r.stderr)}`);
+  }
+
+  private async fetch(dir: string, repoUrl: string) {
+    const r = await this.git([`--git-dir=${dir}`, 'fetch', '--prune', '--quiet', '--no-recurse-submodules', '--',
+      repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], this.opts.fetchTimeoutMs ?? 120_000);
+    if (r.code !== 0) {
+      throw new CiSourceError([`Repository not reachable: cannot fetch ${redact(repoUrl)}: ${redact(lastLine(r.stderr)) || `git exited with ${r.code}`}`]);
+    }
+  }
+
+  /** The full sha `spec` names, or null. */
+  private async revParse(dir: string, spec: string): Promise<string | null> {
+    const r = await this.git([`--git-dir=${dir}`, 'rev-parse', '--verify', '--quiet', spec]);
+    const out = new TextDecoder().decode(r.stdout).trim();
+    return r.code === 0 && /^[0-9a-f]{40}$/.test(out) ? out : null;
+  }
+
+  private async ciFile(dir: string, sha: string): Promise<string> {
+    const spec = `${sha}:${CI_FILE}`;
+    const type = await this.git([`--git-dir=${dir}`, 'cat-file', '-t', spec]);
+    if (type.code !== 0 || new TextDecoder().decode(type.stdout).trim() !== 'blob') {
+      throw new CiSourceError([`Missing CI config file: there is no ${CI_FILE} in commit ${sha}`]);
+    }
+    const size = await this.git([`--git-dir=${dir}`, 'cat-file', '-s', spec]);
+    if (Number(new TextDecoder().decode(size.stdout).trim()) > MAX_CI_FILE_BYTES) {
+      throw new CiSourceError([`${CI_FILE} in commit ${sha} is larger than ${MAX_CI_FILE_BYTES / 1024 / 1024} MiB`]);
+    }
+    const blob = await this.git([`--git-dir=${dir}`, 'show', spec]);
+    if (blob.code !== 0) throw new CiSourceError([`Missing CI config file: ${lastLine(blob.stderr)}`]);
+    return new TextDecoder().decode(blob.stdout);
+  }
+
+  private async git(args: string[], timeoutMs = 30_000): Promise<Run> {
+    let proc;
+    try {
+      proc = Bun.spawn(['git', ...ALLOWED_TRANSPORTS, ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: gitEnv() });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new CiSourceError([code === 'ENOENT'
+        ? 'git is not installed on the Baton server (no git binary in PATH): pass the configuration as `content`'
+        : `git could not be started: ${(e as Error).message}`]);
+    }
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    try {
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited,
+      ]);
+      if (proc.signalCode === 'SIGKILL') return { code: code || 1, stdout, stderr: `git timed out after ${timeoutMs / 1000} s` };
+      return { code, stdout, stderr };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs `fn` after every earlier call for the same project has finished. */
+  private serialized<T>(projectId: number, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(projectId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.queues.set(projectId, settled);
+    void settled.then(() => { if (this.queues.get(projectId) === settled) this.queues.delete(projectId); });
+    return next;
+  }
+}
+
+/** Only the transports `git clone` users expect; command transports (ext::, fd::) stay off. */
+const ALLOWED_TRANSPORTS = ['-c', 'protocol.allow=never', ...['file', 'git', 'http', 'https', 'ssh'].flatMap((p) => ['-c', `protocol.${p}.allow=always`])];
+
+/** Never prompt (there is no one to answer); ignore a GIT_DIR the server may have inherited. */
+function gitEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|NAMESPACE)$/.test(k)) env[k] = v;
+  env.GIT_TERMINAL_PROMPT = '0';
+  env.LC_ALL = 'C';
+  env.GIT_SSH_COMMAND ??= 'ssh -o BatchMode=yes';
+  return env;
+}
+
+function lastLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.at(-1) ?? '';
+}
+
+/** URLs may carry credentials (`https://user:secret@host`); they never go into messages. */
+function redact(text: string): string {
+  return text.replace(/(\w+:\/\/)[^/@\s]*@/g, '$1***@');
+}

@@ -1,0 +1,35 @@
+/** Route options shared by the REST API groups: admin auth + OpenAPI detail, path models. */
+import { t } from 'elysia';
+import { badRequest } from '../core/errors';
+import { Message, STATUSES } from './presenters';
+
+const security: Record<string, string[]>[] = [{ privateToken: [] }, { bearer: [] }];
+
+/** `{ admin: true }` (the macro from src/http/auth.ts) and the route's OpenAPI tag and summary. */
+export function restDoc(tag: string) {
+  return (summary: string, description?: string) => ({
+    admin: true as const,
+    detail: { tags: [tag], summary, ...(description ? { description } : {}), security },
+  });
+}
+
+export const ProjectParams = t.Object({ id: t.String({ description: 'project id' }) });
+export const PipelineParams = t.Object({ id: t.String({ description: 'project id' }), pipeline_id: t.String() });
+export const JobParams = t.Object({ id: t.String({ description: 'project id' }), job_id: t.String() });
+
+/** The error answers every admin route may give. */
+export const Errors = { 400: Message, 401: Message, 404: Message };
+
+/** `scope[]=a&scope[]=b`, `scope=a` or `scope=a,b` → the statuses asked for (checked). */
+export const ScopeQuery = {
+  scope: t.Optional(t.Union([t.String(), t.Array(t.String())], { description: `job statuses: ${STATUSES.join(', ')}` })),
+  'scope[]': t.Optional(t.Union([t.String(), t.Array(t.String())], { description: 'the same, Rails style' })),
+};
+
+export function scopeOf(query: { scope?: string | string[]; 'scope[]'?: string | string[] }): string[] | undefined {
+  const raw = [query.scope ?? [], query['scope[]'] ?? []].flat().flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (raw.length === 0) return undefined;
+  const bad = raw.find((s) => !(STATUSES as readonly string[]).includes(s));
+  if (bad !== undefined) throw badRequest(`scope does not have a valid value: "${bad}" (one of ${STATUSES.join(', ')})`);
+  return [...new Set(raw)];
+}

@@ -1,0 +1,67 @@
+/** Projects: `/api/v4/projects` CRUD (consumer-api.md §2 "Projects"). */
+import { Elysia, t, type Static } from 'elysia';
+import { badRequest } from '../core/errors';
+import type { Core } from '../core';
+import type { GitReader } from '../core/git';
+import type { ProjectInput } from '../core/projects';
+import { adminAuth } from '../http/auth';
+import { withModel } from '../http/params';
+import { json } from '../http/respond';
+import { Errors, ProjectParams, restDoc } from './common';
+import { projectOf } from './lookup';
+import { PageQuery, pageOf, paginated } from './pagination';
+import { Message, Presenter, ProjectModel } from './presenters';
+
+const Optional = {
+  path: t.Optional(t.String({ minLength: 1, description: 'URL name; default: derived from name' })),
+  default_branch: t.Optional(t.String({ minLength: 1, description: 'default "main"' })),
+  build_timeout: t.Optional(t.Integer({ description: 'seconds, 600…2592000 (default 3600)' })),
+  shared_runners_enabled: t.Optional(t.Boolean({ description: 'default true' })),
+  allow_git_fetch: t.Optional(t.Boolean({ description: 'runners fetch into an existing checkout (true, default) or clone afresh' })),
+  build_git_strategy: t.Optional(t.Union([t.Literal('fetch'), t.Literal('clone')], { description: "GitLab's name for allow_git_fetch" })),
+  clone_with_job_token: t.Optional(t.Boolean({ description: 'http(s) repo_url: runners clone as gitlab-ci-token:<job token>@ (default false)' })),
+};
+const RepoUrl = t.String({ minLength: 1, description: 'what runners clone: any URL or path `git clone` accepts' });
+const CreateBody = t.Object({ name: t.String({ minLength: 1 }), repo_url: RepoUrl, ...Optional });
+const UpdateBody = t.Object({ name: t.Optional(t.String({ minLength: 1 })), repo_url: t.Optional(RepoUrl), ...Optional });
+
+type Body = Static<typeof UpdateBody>;
+
+/** REST names → core names; `build_git_strategy` is the GitLab spelling of allow_git_fetch. */
+function input(b: Body): Partial<ProjectInput> {
+  // A leading "-" would reach git (here and on runners) as an option.
+  if (b.repo_url?.startsWith('-')) throw badRequest('repo_url is invalid: may not start with "-"');
+  return {
+    name: b.name, path: b.path, repoUrl: b.repo_url, defaultBranch: b.default_branch, buildTimeout: b.build_timeout,
+    sharedRunnersEnabled: b.shared_runners_enabled, cloneWithJobToken: b.clone_with_job_token,
+    allowGitFetch: b.allow_git_fetch ?? (b.build_git_strategy === undefined ? undefined : b.build_git_strategy === 'fetch'),
+  };
+}
+
+export function projectRoutes(core: Core, git: GitReader) {
+  const show = new Presenter(core);
+  const doc = restDoc('projects');
+  return new Elysia({ name: 'rest-api.projects', prefix: '/api/v4' })
+    .use(adminAuth(core))
+    .post('/projects', ({ body }) => json(show.project(core.projects.create(input(body) as ProjectInput)), 201),
+      { ...withModel(CreateBody), response: { 201: ProjectModel, ...Errors }, ...doc('Create a project') })
+
+    .get('/projects', ({ query, request }) => {
+      const page = pageOf(query);
+      const { rows, total } = core.projects.list(page.offset, page.limit);
+      return paginated(request, core.deps.server.url, page, total, rows.map((p) => show.project(p)));
+    }, { query: t.Object(PageQuery), response: { 200: t.Array(ProjectModel), ...Errors }, ...doc('List projects (newest first)') })
+
+    .get('/projects/:id', ({ params }) => json(show.project(projectOf(core, params.id))),
+      { params: ProjectParams, response: { 200: ProjectModel, ...Errors }, ...doc('Get a project') })
+
+    .put('/projects/:id', ({ params, body }) => json(show.project(core.projects.update(projectOf(core, params.id).id, input(body)))),
+      { params: ProjectParams, ...withModel(UpdateBody), response: { 200: ProjectModel, ...Errors }, ...doc('Edit a project') })
+
+    .delete('/projects/:id', ({ params }) => {
+      const { id } = projectOf(core, params.id);
+      core.projects.delete(id);
+      git.forget(id);
+      return json({ message: '202 Accepted' }, 202);
+    }, { params: ProjectParams, response: { 202: Message, ...Errors }, ...doc('Delete a project', 'Also removes its pipelines, jobs, traces and artifacts.') });
+}

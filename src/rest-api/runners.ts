@@ -1,0 +1,103 @@
+/**
+ * Runners for admins: list, show, edit, delete, and which projects a project runner serves
+ * (consumer-api.md §2 "Runners"). The runner-facing `POST /api/v4/runners`,
+ * `POST /api/v4/runners/verify` and `DELETE /api/v4/runners` (runner token) belong to the v4
+ * runner API: only paths with a runner id or `/all` are declared here.
+ */
+import { Elysia, t } from 'elysia';
+import type { Core } from '../core';
+import { badRequest, notFound } from '../core/errors';
+import { normalizeTags, type RunnerEdit } from '../core/runners';
+import type { Runner } from '../db/schema';
+import { adminAuth } from '../http/auth';
+import { withModel } from '../http/params';
+import { empty, json } from '../http/respond';
+import { Errors, ProjectParams, restDoc } from './common';
+import { numericId, projectOf } from './lookup';
+import { PageQuery, pageOf, paginated } from './pagination';
+import { Presenter, RunnerModel } from './presenters';
+
+/** GitLab's floor for a runner's maximum timeout. */
+const MIN_MAXIMUM_TIMEOUT = 600;
+
+const RunnerParams = t.Object({ id: t.String({ description: 'runner id' }) });
+const ProjectRunnerParams = t.Object({ id: t.String({ description: 'project id' }), runner_id: t.String() });
+const EditBody = t.Object({
+  description: t.Optional(t.String()),
+  paused: t.Optional(t.Boolean({ description: 'a paused runner takes no jobs; wins over active' })),
+  active: t.Optional(t.Boolean({ description: 'the older name: active = !paused' })),
+  tag_list: t.Optional(t.Union([t.String(), t.Array(t.String())], { description: 'comma-separated string or array' })),
+  run_untagged: t.Optional(t.Boolean()),
+  locked: t.Optional(t.Boolean({ description: 'a locked project runner cannot be enabled for other projects' })),
+  maximum_timeout: t.Optional(t.Integer({ description: `seconds, at least ${MIN_MAXIMUM_TIMEOUT}; 0 removes the limit` })),
+});
+const EnableBody = t.Object({ runner_id: t.Integer({ description: 'a project runner' }) });
+
+function runnerOf(core: Core, raw: string): Runner {
+  const id = numericId(raw);
+  if (Number.isNaN(id)) throw notFound('Runner');
+  return core.runners.get(id);
+}
+
+function edit(b: typeof EditBody.static): RunnerEdit {
+  const max = b.maximum_timeout;
+  if (max !== undefined && max !== 0 && (max < MIN_MAXIMUM_TIMEOUT)) {
+    throw badRequest(`maximum_timeout is invalid: needs to be at least ${MIN_MAXIMUM_TIMEOUT} seconds (10 minutes), or 0 for none`);
+  }
+  return {
+    description: b.description,
+    active: b.paused !== undefined ? !b.paused : b.active,
+    tagList: b.tag_list === undefined ? undefined : normalizeTags(b.tag_list),
+    runUntagged: b.run_untagged,
+    locked: b.locked,
+    maximumTimeout: max === undefined ? undefined : max === 0 ? null : max,
+  };
+}
+
+export function runnerRoutes(core: Core) {
+  const show = new Presenter(core);
+  const doc = restDoc('runners');
+  const list = (request: Request, query: { page?: number; per_page?: number }, projectId?: number) => {
+    const page = pageOf(query);
+    const { rows, total } = core.runners.list({ projectId, offset: page.offset, limit: page.limit });
+    return paginated(request, core.deps.server.url, page, total, rows.map((r) => show.runner(r)));
+  };
+  const List = { query: t.Object(PageQuery), response: { 200: t.Array(RunnerModel), ...Errors } };
+  return new Elysia({ name: 'rest-api.runners', prefix: '/api/v4' })
+    .use(adminAuth(core))
+    .get('/runners/all', ({ query, request }) => list(request, query), { ...List, ...doc('List every runner (newest first)') })
+    .get('/runners', ({ query, request }) => list(request, query), { ...List, ...doc('List runners (the admin owns them all: same as /runners/all)') })
+
+    .get('/runners/:id', ({ params }) => json(show.runner(runnerOf(core, params.id))),
+      { params: RunnerParams, response: { 200: RunnerModel, ...Errors }, ...doc('Get a runner') })
+
+    .put('/runners/:id', ({ params, body }) => json(show.runner(core.runners.edit(runnerOf(core, params.id).id, edit(body)))),
+      { params: RunnerParams, ...withModel(EditBody), response: { 200: RunnerModel, ...Errors }, ...doc('Edit a runner') })
+
+    .delete('/runners/:id', ({ params }) => {
+      core.runners.remove(runnerOf(core, params.id).id);
+      return empty(204);
+    }, { params: RunnerParams, response: { 204: t.Void(), ...Errors }, ...doc('Delete a runner', 'Its token stops working at once.') })
+
+    .get('/projects/:id/runners', ({ params, query, request }) => list(request, query, projectOf(core, params.id).id),
+      { params: ProjectParams, ...List, ...doc('List the project runners of a project') })
+
+    .post('/projects/:id/runners', ({ params, body }) => {
+      const project = projectOf(core, params.id);
+      const runner = core.runners.get(body.runner_id);
+      core.runners.enableForProject(runner.id, project.id);
+      return json(show.runner(core.runners.get(runner.id)), 201);
+    }, {
+      params: ProjectParams, ...withModel(EnableBody), response: { 201: RunnerModel, ...Errors },
+      ...doc('Enable a project runner for this project', '400 for an instance runner, 403 for a locked one, 409 when already enabled.'),
+    })
+
+    .delete('/projects/:id/runners/:runner_id', ({ params }) => {
+      const project = projectOf(core, params.id);
+      core.runners.disableForProject(runnerOf(core, params.runner_id).id, project.id);
+      return empty(204);
+    }, {
+      params: ProjectRunnerParams, response: { 204: t.Void(), ...Errors },
+      ...doc('Disable a project runner for this project', '403 when it is the only project of that runner (delete the runner instead).'),
+    });
+}
