@@ -46,6 +46,9 @@ export function normalizeTags(input: string | string[] | undefined): string[] {
   return [...new Set(parts.map((s) => s.trim()).filter(Boolean))];
 }
 
+/** Prepared once per database: every runner call authenticates. */
+const byTokenHash = (db: CoreDeps['db']) => db.select().from(runners).where(eq(runners.tokenHash, sql.placeholder('hash'))).prepare();
+
 export class RunnerService {
   constructor(private deps: CoreDeps, private instance: InstanceService) {}
 
@@ -74,6 +77,7 @@ export class RunnerService {
     if (projectId !== undefined && !this.db.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).get()) {
       throw notFound('Project');
     }
+    if (input.maximumTimeout !== undefined && input.maximumTimeout < 0) throw badRequest('maximum_timeout is invalid: must be 0 (none) or more seconds');
     const tagList = input.tagList ?? [];
     const runUntagged = input.runUntagged ?? true;
     if (tagList.length === 0 && !runUntagged) {
@@ -102,11 +106,13 @@ export class RunnerService {
     return { runner, token };
   }
 
+  private tokenQuery?: ReturnType<typeof byTokenHash>;
+
   /** The runner owning this token, or null. The hash lookup is exact; the compare is constant-time. */
   authenticate(token: string | undefined): Runner | null {
     if (!token) return null;
     const hash = hashToken(token);
-    const r = this.db.select().from(runners).where(eq(runners.tokenHash, hash)).get();
+    const r = (this.tokenQuery ??= byTokenHash(this.db)).get({ hash });
     return r && safeEqual(r.tokenHash, hash) ? r : null;
   }
 

@@ -23,9 +23,13 @@ export const STATUS: Record<ErrorCode, number> = {
 };
 
 /** `/info/name` + "Expected string" → `info.name is invalid: Expected string`. */
-function validationMessage(error: unknown): string {
+export function validationMessage(error: unknown): string {
   const e = error as { valueError?: { path?: string; message?: string }; all?: { path?: string; message?: string }[] };
-  const first = e.valueError ?? e.all?.[0];
+  let all: { path?: string; message?: string }[] = [];
+  try { all = e.all ?? []; } catch { /* `all` re-validates and may throw on odd input */ }
+  // Some checkers (numeric ranges) leave the first error's path empty; a later one names the field.
+  const named = [e.valueError, ...all].find((x) => x?.path && x.path !== '/');
+  const first = named ?? e.valueError ?? all[0];
   const field = (first?.path ?? '').replace(/^\//, '').replace(/\//g, '.');
   if (!field) return first?.message ?? 'invalid request';
   return first?.message?.startsWith('Expected required property') ? `${field} is missing` : `${field} is invalid: ${first?.message ?? ''}`.trim();

@@ -36,7 +36,7 @@ const RunnerSettings = {
   run_untagged: t.Optional(t.Boolean({ description: 'default true' })),
   locked: t.Optional(t.Boolean({ description: 'project runners only: may not be enabled for other projects; never stops an instance runner' })),
   paused: t.Optional(t.Boolean({ description: 'wins over `active`' })),
-  maximum_timeout: t.Optional(t.Integer({ minimum: 0, description: 'seconds; caps the job timeout (0 = none)' })),
+  maximum_timeout: t.Optional(t.Integer({ description: 'seconds; caps the job timeout (0 = none)' })),
   access_level: t.Optional(t.String({ description: 'accepted and ignored (Baton has no protected refs)' })),
   maintenance_note: t.Optional(t.String({ description: 'accepted and ignored' })),
 };
