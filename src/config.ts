@@ -4,7 +4,8 @@
  * flag (thrown as ConfigError, printed by main).
  */
 import { t, type Static } from 'elysia';
-import { parseDuration } from './core/duration';
+import { Value } from '@sinclair/typebox/value';
+import { parseDuration, parseExpireIn } from './core/duration';
 
 export const ConfigSchema = t.Object({
   host: t.String(),
@@ -24,6 +25,8 @@ export const ConfigSchema = t.Object({
   stuckTimeout: t.Integer({ minimum: 1 }),
   /** seconds a job may stay pending */
   pendingTimeout: t.Integer({ minimum: 1 }),
+  /** seconds between two sweeps of the reaper (timeouts, stuck jobs, expired artifacts) */
+  reaperInterval: t.Integer({ minimum: 1 }),
   /** seconds a job runs when neither the job nor its project set a timeout */
   defaultJobTimeout: t.Integer({ minimum: 1 }),
   /** bytes a job's trace may grow to */
@@ -35,6 +38,8 @@ export class ConfigError extends Error {}
 
 /** One row per server flag: its env alias, default and how to read it. */
 interface FlagSpec {
+  /** what the value looks like, for --help */
+  arg: string;
   env: string;
   default?: string;
   help: string;
@@ -59,6 +64,7 @@ const positive = (v: string, flag: string) => {
 
 export const SERVER_FLAGS: Record<string, FlagSpec> = {
   listen: {
+    arg: 'HOST:PORT',
     env: 'BATON_LISTEN', default: '0.0.0.0:8080', help: 'address to serve on (HOST:PORT; ":0" picks a free port)',
     read: (v, f) => {
       const m = /^(.*):(\d{1,5})$/.exec(v);
@@ -67,8 +73,9 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
       return { host: m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[(.*)\]$/, '$1'), port };
     },
   },
-  'data-dir': { env: 'BATON_DATA_DIR', default: './baton-data', help: 'directory holding all state', read: (v) => ({ dataDir: v }) },
+  'data-dir': { arg: 'DIR', env: 'BATON_DATA_DIR', default: './baton-data', help: 'directory holding all state', read: (v) => ({ dataDir: v }) },
   'external-url': {
+    arg: 'URL',
     env: 'BATON_EXTERNAL_URL', help: 'how runners and people reach this server (default http://<listen>)',
     read: (v, f) => {
       let u: URL;
@@ -77,36 +84,69 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
       return { externalUrl: v.replace(/\/+$/, '') };
     },
   },
-  'admin-token': { env: 'BATON_ADMIN_TOKEN', help: 'pins the admin API token (default: generated once)', read: (v) => ({ adminToken: v }) },
-  'registration-token': { env: 'BATON_REGISTRATION_TOKEN', help: 'pins the instance runner registration token', read: (v) => ({ registrationToken: v }) },
-  'max-artifact-size': { env: 'BATON_MAX_ARTIFACT_SIZE', default: '100', help: 'artifact upload limit in MiB', read: (v, f) => ({ maxArtifactSize: mib(v, f) }) },
-  'artifacts-expire-in': { env: 'BATON_ARTIFACTS_EXPIRE_IN', default: '30 days', help: 'default artifact expiry ("0" = never)', read: (v, f) => ({ artifactsExpireIn: seconds(v, f) }) },
+  'admin-token': { arg: 'TOKEN', env: 'BATON_ADMIN_TOKEN', help: 'pins the admin API token (default: generated once)', read: (v) => ({ adminToken: v }) },
+  'registration-token': { arg: 'TOKEN', env: 'BATON_REGISTRATION_TOKEN', help: 'pins the instance runner registration token', read: (v) => ({ registrationToken: v }) },
+  'max-artifact-size': { arg: 'MIB', env: 'BATON_MAX_ARTIFACT_SIZE', default: '100', help: 'artifact upload limit in MiB', read: (v, f) => ({ maxArtifactSize: mib(v, f) }) },
+  'artifacts-expire-in': {
+    arg: 'DUR',
+    env: 'BATON_ARTIFACTS_EXPIRE_IN', default: '30 days', help: 'default artifact expiry ("0" or "never" = never)',
+    read: (v, f) => {
+      const s = parseExpireIn(v);
+      if (s === null) throw new ConfigError(`--${f}: expected a duration such as "30 days", "1h", "0" or "never", got "${v}"`);
+      return { artifactsExpireIn: s };
+    },
+  },
   'log-level': {
+    arg: 'LEVEL',
     env: 'BATON_LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent',
     read: (v, f) => {
       if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) throw new ConfigError(`--${f}: expected one of fatal, error, warn, info, debug, trace, silent, got "${v}"`);
       return { logLevel: v as Config['logLevel'] };
     },
   },
-  'poll-timeout': { env: 'BATON_POLL_TIMEOUT', default: '50', help: 'seconds a job request is held waiting for work (0 = off)', read: (v, f) => {
+  'poll-timeout': { arg: 'DUR', env: 'BATON_POLL_TIMEOUT', default: '50', help: 'seconds a job request is held waiting for work (0 = off)', read: (v, f) => {
     // Bun closes sockets idle for 255 s; a held poll must end well before that.
     const s = seconds(v, f);
     if (s > 200) throw new ConfigError(`--${f}: at most 200 seconds, got "${v}"`);
     return { pollTimeout: s };
   } },
-  'stuck-timeout': { env: 'BATON_STUCK_TIMEOUT', default: '1h', help: 'a running job silent this long is failed as stuck', read: (v, f) => ({ stuckTimeout: positive(v, f) }) },
-  'pending-timeout': { env: 'BATON_PENDING_TIMEOUT', default: '24h', help: 'a job pending this long is failed', read: (v, f) => ({ pendingTimeout: positive(v, f) }) },
-  'job-timeout': { env: 'BATON_JOB_TIMEOUT', default: '1h', help: 'job timeout when neither job nor project sets one', read: (v, f) => ({ defaultJobTimeout: positive(v, f) }) },
-  'max-trace-size': { env: 'BATON_MAX_TRACE_SIZE', default: '100', help: 'per-job trace limit in MiB', read: (v, f) => ({ maxTraceSize: Math.max(1, mib(v, f)) }) },
+  'stuck-timeout': { arg: 'DUR', env: 'BATON_STUCK_TIMEOUT', default: '1h', help: 'a running job silent this long is failed as stuck', read: (v, f) => ({ stuckTimeout: positive(v, f) }) },
+  'pending-timeout': { arg: 'DUR', env: 'BATON_PENDING_TIMEOUT', default: '24h', help: 'a job pending this long is failed', read: (v, f) => ({ pendingTimeout: positive(v, f) }) },
+  'reaper-interval': { arg: 'DUR', env: 'BATON_REAPER_INTERVAL', default: '30s', help: 'how often timeouts, stuck jobs and expired artifacts are swept', read: (v, f) => ({ reaperInterval: positive(v, f) }) },
+  'job-timeout': { arg: 'DUR', env: 'BATON_JOB_TIMEOUT', default: '1h', help: 'job timeout when neither job nor project sets one', read: (v, f) => ({ defaultJobTimeout: positive(v, f) }) },
+  'max-trace-size': { arg: 'MIB', env: 'BATON_MAX_TRACE_SIZE', default: '100', help: 'per-job trace limit in MiB', read: (v, f) => ({ maxTraceSize: Math.max(1, mib(v, f)) }) },
 };
 
-/** Builds the server config from flag values (already split by parseArgs) and the environment. */
+/**
+ * Builds the server config from flag values (already split by parseArgs) and the environment.
+ * An empty env variable counts as unset (shells and compose files leave `BATON_X=` around);
+ * an empty flag is an error. The result is checked against ConfigSchema, so a rule written
+ * there (say, a token's minimum length) also fails naming its flag.
+ */
 export function loadConfig(flags: Record<string, string | undefined>, env: Record<string, string | undefined> = process.env): Config {
   const out: Partial<Config> = {};
+  const flagOf: Record<string, string> = {};
   for (const [flag, spec] of Object.entries(SERVER_FLAGS)) {
-    const raw = flags[flag] ?? env[spec.env] ?? spec.default;
-    if (raw === undefined || raw === '') continue;
-    Object.assign(out, spec.read(raw, flag));
+    const fromFlag = flags[flag];
+    if (fromFlag === '') throw new ConfigError(`--${flag}: expected a value, got an empty string`);
+    const fromEnv = env[spec.env] === '' ? undefined : env[spec.env];
+    const raw = fromFlag ?? fromEnv ?? spec.default;
+    if (raw === undefined) continue;
+    const origin = fromFlag === undefined && fromEnv !== undefined ? ` (from ${spec.env})` : '';
+    let part: Partial<Config>;
+    try {
+      part = spec.read(raw, flag);
+    } catch (e) {
+      if (e instanceof ConfigError && origin) throw new ConfigError(e.message.replace(`--${flag}:`, `--${flag}${origin}:`));
+      throw e;
+    }
+    for (const key of Object.keys(part)) flagOf[key] = `--${flag}${origin}`;
+    Object.assign(out, part);
+  }
+  const first = Value.Errors(ConfigSchema, out).First();
+  if (first) {
+    const key = first.path.split('/')[1] ?? '';
+    throw new ConfigError(`${flagOf[key] ?? key}: ${first.message.toLowerCase()}`);
   }
   return out as Config;
 }
@@ -119,6 +159,6 @@ export function externalUrl(config: Config, boundPort: number): string {
 
 export function serverFlagsHelp(): string {
   return Object.entries(SERVER_FLAGS)
-    .map(([f, s]) => `  --${(f + ' ').padEnd(22)}${s.help} [${s.env}${s.default !== undefined ? `, default ${s.default}` : ''}]`)
+    .map(([f, s]) => `  --${`${f} ${s.arg}`.padEnd(31)} ${s.help}\n${' '.repeat(36)}[${s.env}${s.default !== undefined ? `, default ${s.default}` : ''}]`)
     .join('\n');
 }

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, SERVER_FLAGS, serverFlagsHelp } from './config';
-import { openCore, startServer } from './server';
+import { openCore, startServer, type RunningServer } from './server';
 import { runClientCommand, CLIENT_HELP, ClientError } from './cli';
 import { VERSION } from './version';
 
@@ -38,19 +38,21 @@ async function serve(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: { ...serverOptions, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) return void process.stdout.write(HELP);
   const config = loadConfig(values as Record<string, string | undefined>);
-  const server = await startServer(config);
-  if (server.generated.registration) process.stdout.write(`Runner registration token: ${server.generated.registration}\n`);
-  if (server.generated.admin) process.stdout.write(`Admin API token: ${server.generated.admin}\n  (shown once; it is stored only as a hash — \`baton tokens --rotate-admin\` makes a new one)\n`);
-  process.stdout.write(`Baton ${VERSION} serving on ${server.url} (data dir ${config.dataDir})\n`);
+  // Handlers first: a signal that arrives while starting must not kill the process halfway.
+  let server: RunningServer | undefined;
   let signals = 0;
   const stop = async (sig: string) => {
     if (++signals > 1) process.exit(130);
     process.stdout.write(`${sig}: stopping (in-flight requests get up to 10 s)\n`);
-    await server.stop(10_000);
+    await server?.stop(10_000);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  server = await startServer(config);
+  if (server.generated.registration) process.stdout.write(`Runner registration token: ${server.generated.registration}\n`);
+  if (server.generated.admin) process.stdout.write(`Admin API token: ${server.generated.admin}\n  (shown once; it is stored only as a hash — \`baton tokens --rotate-admin\` makes a new one)\n`);
+  process.stdout.write(`Baton ${VERSION} serving on ${server.url} (data dir ${config.dataDir})\n`);
 }
 
 function tokens(argv: string[]) {

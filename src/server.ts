@@ -4,7 +4,7 @@
  * stop gracefully (stop accepting, release held polls, let in-flight requests finish within
  * a bounded wait, close the database).
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from './app';
 import { systemClock, type Clock } from './clock';
@@ -15,7 +15,7 @@ import { Notifier } from './core/notifier';
 import { openDb } from './db/client';
 import { migrate } from './db/migrate';
 import { withRequestLog } from './http/request-log';
-import { createLogger, type Logger } from './log';
+import { createLogger, flushLog, type Logger } from './log';
 import { REVISION, VERSION } from './version';
 
 export interface RunningServer {
@@ -36,6 +36,11 @@ export interface StartOptions {
 
 export function openCore(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Core {
   mkdirSync(config.dataDir, { recursive: true });
+  // SQLite would only say "unable to open database file"; name the real cause.
+  try { accessSync(config.dataDir, constants.W_OK); } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new Error(`--data-dir ${config.dataDir} is not writable (${code === 'EROFS' ? 'read-only file system' : code})`);
+  }
   const db = openDb(join(config.dataDir, 'baton.db'));
   migrate(db);
   return createCore({
@@ -77,7 +82,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const port = server.port!;
   core.deps.server.url = externalUrl(config, port);
-  if (opts.reaperEveryMs !== 0) core.reaper.start(opts.reaperEveryMs ?? 30_000);
+  if (opts.reaperEveryMs !== 0) core.reaper.start(opts.reaperEveryMs ?? (config.reaperInterval ?? 30) * 1000);
   log.info({ url: core.deps.server.url, listen: `${config.host}:${port}`, dataDir: config.dataDir }, 'baton listening');
 
   let stopping: Promise<void> | null = null;
@@ -95,7 +100,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await Promise.race([drained, timer]);
         await server.stop(true);
         core.deps.db.$client.close();
-        log.flush?.();
+        // before the caller exits: the last request lines may still be in flight
+        await flushLog(log);
       })();
       return stopping;
     },

@@ -7,10 +7,16 @@ export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 
 export function openDb(file: string): Db {
   const sqlite = new Database(file, { create: true, strict: true });
-  // WAL: readers never block the writer; busy_timeout: a second process waits instead of failing.
+  // busy_timeout first: a second process (or one recovering the WAL after a crash) waits
+  // instead of failing, and switching to WAL needs a lock too. WAL: readers never block the writer.
+  sqlite.exec('PRAGMA busy_timeout = 5000');
   sqlite.exec('PRAGMA journal_mode = WAL');
   sqlite.exec('PRAGMA synchronous = NORMAL');
   sqlite.exec('PRAGMA foreign_keys = ON');
-  sqlite.exec('PRAGMA busy_timeout = 5000');
+  // drizzle compiles every statement anew on each call; query() keeps compiled statements
+  // (LRU), which makes the hot paths about twice as fast. They run synchronously, so one
+  // statement is never used by two callers at once.
+  Database.MAX_QUERY_CACHE_SIZE = Math.max(Database.MAX_QUERY_CACHE_SIZE, 512);
+  sqlite.prepare = ((text: string) => sqlite.query(text)) as typeof sqlite.prepare;
   return drizzle({ client: sqlite, schema }) as Db;
 }

@@ -30,7 +30,10 @@ export function docs(version: string) {
     .use(swagger({
       path: '/swagger/_plugin',
       specPath: '/swagger/json',
-      exclude: ['/swagger', '/swagger/_plugin', '/swagger/json', '/swagger/assets/swagger-ui.css', '/swagger/assets/swagger-ui-bundle.js'],
+      // The plugin drops every path with a dot by default, which would hide real routes
+      // such as v1's `PATCH /builds/:id/trace.txt`; only the `.json` aliases are left out.
+      excludeStaticFile: false,
+      exclude: ['/swagger', '/swagger/_plugin', '/swagger/json', '/swagger/assets/swagger-ui.css', '/swagger/assets/swagger-ui-bundle.js', /\.json$/],
       documentation: {
         info: {
           title: 'Baton',
