@@ -53,6 +53,10 @@ export function docs(version: string) {
         },
       },
     }))
+    // The plugin's own page loads its UI from a CDN; it is not served (the path must be given).
+    .onRequest(({ request }) => {
+      if (request.url.endsWith('/swagger/_plugin')) return new Response(JSON.stringify({ message: '404 Not Found' }), { status: 404, headers: { 'content-type': 'application/json' } });
+    })
     .get('/swagger', () => new Response(PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } }), { detail: { hide: true } })
     .get('/swagger/assets/swagger-ui.css', () => new Response(Bun.file(cssPath), { headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=86400' } }), { detail: { hide: true } })
     .get('/swagger/assets/swagger-ui-bundle.js', () => new Response(Bun.file(bundlePath), { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' } }), { detail: { hide: true } });
