@@ -6,7 +6,7 @@
 import { Elysia } from 'elysia';
 import { DomainError, type ErrorCode } from '../core/errors';
 import type { Logger } from '../log';
-import { ParamsError } from './params';
+import { bodyProblem, ParamsError } from './params';
 import { json } from './respond';
 import { requestIdOf } from './request-log';
 
@@ -41,14 +41,22 @@ export function errorHandler(log: Logger) {
       if (error instanceof DomainError) {
         return json({ message: error.message }, STATUS[error.code]);
       }
-      if (error instanceof ParamsError) return json({ message: `400 Bad request - ${error.message}` }, 400);
+      if (error instanceof ParamsError) return json({ message: `400 Bad request - ${error.message}`, error: error.message }, 400);
       switch (code) {
-        case 'VALIDATION':
+        case 'VALIDATION': {
+          const mine = bodyProblem(request);
+          if (mine) return json({ message: `400 Bad request - ${mine.message}`, error: mine.message }, 400);
           return json({ message: `400 Bad request - ${validationMessage(error)}`, error: validationMessage(error) }, 400);
+        }
         case 'NOT_FOUND':
           return json({ message: '404 Not Found' }, 404);
-        case 'PARSE':
+        case 'PARSE': {
+          // Elysia wraps what a route's parser throws (size cap, bad JSON, bad UTF-8): answer the cause.
+          const cause = (error as Error).cause;
+          if (cause instanceof DomainError) return json({ message: cause.message }, STATUS[cause.code]);
+          if (cause instanceof ParamsError) return json({ message: `400 Bad request - ${cause.message}` }, 400);
           return json({ message: '400 Bad request - the body could not be parsed' }, 400);
+        }
         case 'INVALID_COOKIE_SIGNATURE':
         case 'INVALID_FILE_TYPE':
           return json({ message: `400 Bad request - ${(error as Error).message}` }, 400);
@@ -56,6 +64,10 @@ export function errorHandler(log: Logger) {
       const err = error as Error & { code?: string };
       if (err?.code === 'ENOSPC') return json({ message: 'Insufficient storage: the data directory is full' }, 507);
       if (err?.code === 'EROFS' || err?.code === 'EACCES') return json({ message: 'Storage unavailable: the data directory is not writable' }, 503);
+      // SQLite's own storage faults; the transaction was rolled back, so nothing half-done remains.
+      if (err?.code === 'SQLITE_FULL') return json({ message: 'Insufficient storage: the data directory is full' }, 507);
+      if (/^SQLITE_(READONLY|IOERR|CANTOPEN)/.test(err?.code ?? '')) return json({ message: 'Storage unavailable: the database cannot be written' }, 503);
+      if (/^SQLITE_(BUSY|LOCKED)/.test(err?.code ?? '')) return json({ message: 'Storage busy: try again' }, 503, { 'Retry-After': '1' });
       log.error({ err, reqId: requestIdOf(request) }, 'unexpected error');
       return json({ message: '500 Internal Server Error' }, 500);
     });

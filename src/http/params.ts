@@ -6,12 +6,26 @@
  */
 import type { TSchema } from 'elysia';
 import { Value } from '@sinclair/typebox/value';
+import { DomainError } from '../core/errors';
+
+/**
+ * Parameter bodies (JSON, forms) are read whole, so they are capped while reading (413
+ * beyond). Generous: the final v1 `PUT builds/:id` carries the whole log, JSON-escaped.
+ */
+export const MAX_PARAMS_BODY = 16 * 1024 * 1024;
+
+/** JSON is UTF-8 (RFC 8259): invalid bytes are refused, not silently replaced. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Keys that would reach Object.prototype through `a[__proto__][x]=…`. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 type Bag = Record<string, unknown>;
 
 /** Sets `a[b][c]` / `a[]` keys into nested objects and arrays. */
 export function setNested(target: Bag, key: string, value: unknown) {
   const parts = key.replace(/\]/g, '').split('[');
+  if (parts.some((p) => UNSAFE_KEYS.has(p))) return;
   let cur: Bag = target;
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
@@ -43,7 +57,11 @@ export async function mergedParams(request: Request, contentType: string): Promi
   const ct = contentType.toLowerCase();
   let body: Bag = {};
   if (ct.startsWith('application/json')) {
-    const raw = await request.text();
+    let raw: string;
+    try { raw = UTF8.decode(await readCapped(request)); } catch (e) {
+      if (e instanceof DomainError) throw e;
+      throw new ParamsError('body is not valid UTF-8');
+    }
     if (raw.trim() !== '') {
       let parsed: unknown;
       try { parsed = JSON.parse(raw); } catch { throw new ParamsError('body is not valid JSON'); }
@@ -51,10 +69,11 @@ export async function mergedParams(request: Request, contentType: string): Promi
       body = parsed as Bag;
     }
   } else if (ct.startsWith('application/x-www-form-urlencoded')) {
-    body = fromEntries(new URLSearchParams(await request.text()).entries());
+    body = fromEntries(new URLSearchParams(new TextDecoder().decode(await readCapped(request))).entries());
   } else if (ct.startsWith('multipart/form-data')) {
+    const bytes = await readCapped(request);
     let form: Awaited<ReturnType<Request['formData']>>;
-    try { form = await request.formData(); } catch { throw new ParamsError('body is not valid multipart/form-data'); }
+    try { form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData(); } catch { throw new ParamsError('body is not valid multipart/form-data'); }
     body = fromEntries([...form.entries()].filter(([, v]) => typeof v === 'string') as [string, string][]);
   }
   return { ...query, ...body };
@@ -62,16 +81,60 @@ export async function mergedParams(request: Request, contentType: string): Promi
 
 export class ParamsError extends Error {}
 
+/** Requests whose parameters failed the model (see withModel), with the message. */
+const invalid = new WeakMap<Request, string>();
+
+/** The whole body, refused with 413 as soon as it passes MAX_PARAMS_BODY. */
+async function readCapped(request: Request): Promise<Uint8Array> {
+  const tooLarge = () => new DomainError('too_large', `413 Request Entity Too Large - a parameter body may be at most ${MAX_PARAMS_BODY / 1024 / 1024} MiB`);
+  const declared = request.headers.get('content-length');
+  if (Number(declared ?? 0) > MAX_PARAMS_BODY) throw tooLarge();
+  if (!request.body) return new Uint8Array(0);
+  // A declared length within the cap is read in one go (streaming costs ~5× per poll).
+  if (declared !== null) return new Uint8Array(await request.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of request.body) {
+    n += c.length;
+    if (n > MAX_PARAMS_BODY) throw tooLarge();
+    chunks.push(c);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
 /**
  * Route options for a model: converts strings from forms/queries to the model's types
  * before Elysia validates (so `run_untagged=false` is a boolean).
  */
+/** Problems found while converting a body, reported after authentication has run. */
+const deferred = new WeakMap<Request, ParamsError>();
+
+/** The body problem found for this request, if any (preferred over Elysia's own message). */
+export function bodyProblem(request: Request): ParamsError | undefined {
+  return deferred.get(request);
+}
+
 export function withModel<S extends TSchema>(schema: S) {
   return {
     parse: ({ request, contentType }: { request: Request; contentType: string }) => mergedParams(request, contentType),
     body: schema,
-    transform(ctx: { body: unknown }) {
-      ctx.body = Value.Convert(schema, ctx.body ?? {});
+    transform(ctx: { body: unknown; request: Request }) {
+      // Unknown keys are dropped (as Elysia does), not refused: runners send more than they must.
+      ctx.body = Value.Clean(schema, Value.Convert(schema, ctx.body ?? {}));
+      // Checked here, before Elysia's own validation, which turns a non-object given for an
+      // object field (`info: 12`, `info: "abc"`) into `{}` / `{"0":"a",…}` instead of refusing it.
+      // (Elysia's ValidationError is not used: it renders the whole value, megabytes for a deeply nested body.)
+      // The error is raised in beforeHandle, so a credential check (the admin macro's transform)
+      // still answers first: a caller without the token learns nothing about the parameters.
+      const first = Value.Check(schema, ctx.body) ? undefined : Value.Errors(schema, ctx.body).First();
+      if (first) {
+        const field = first.path.replace(/^\//, '').replace(/\//g, '.');
+        deferred.set(ctx.request, new ParamsError(field ? `${field} is invalid: ${first.message}` : first.message));
+      }
+    },
+    beforeHandle({ request }: { request: Request }) {
+      const error = deferred.get(request);
+      if (error) throw error;
     },
   };
 }
