@@ -20,6 +20,9 @@ export async function nextJob(
   opts: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<{ result: ClaimResult; epoch: string }> {
   let epoch = core.instance.queueEpoch();
+  // Nothing changed since this runner was told "nothing": answer so without searching the
+  // queue (GitLab's cached "build not found"), the path every idle runner's poll takes.
+  if (lastUpdate === epoch && opts.timeoutMs <= 0) return { result: { outcome: 'none' }, epoch };
   if (!lastUpdate || lastUpdate !== epoch || opts.timeoutMs <= 0) {
     return { result: core.jobs.claim(runner), epoch: core.instance.queueEpoch() };
   }

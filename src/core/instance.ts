@@ -17,11 +17,16 @@ const REGISTRATION = 'registration_token';
 const ADMIN_HASH = 'admin_token_hash';
 const EPOCH = 'queue_epoch';
 
+/** Prepared once per database: every runner poll reads a setting (the epoch). */
+const settingQuery = (db: Db) => db.select({ value: settings.value }).from(settings).where(eq(settings.key, sql.placeholder('key'))).prepare();
+
 export class InstanceService {
   constructor(private db: Db) {}
 
+  private setting?: ReturnType<typeof settingQuery>;
+
   private get(key: string): string | undefined {
-    return this.db.select().from(settings).where(eq(settings.key, key)).get()?.value;
+    return (this.setting ??= settingQuery(this.db)).get({ key })?.value;
   }
 
   private set(key: string, value: string) {

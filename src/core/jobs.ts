@@ -69,10 +69,41 @@ export type ClaimResult = { outcome: 'job'; context: JobContext } | { outcome: '
 
 export type RunnerState = 'running' | 'success' | 'failed';
 
+/**
+ * The queries of the claim and trace paths, prepared once per database: drizzle renders SQL
+ * anew on every call, which cost more than running it (bench/, P2 and P4).
+ */
+const hotQueries = (db: CoreDeps['db']) => {
+  const id = sql.placeholder('id');
+  return {
+    job: db.select().from(jobs).where(eq(jobs.id, id)).prepare(),
+    project: db.select().from(projects).where(eq(projects.id, id)).prepare(),
+    pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
+    runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),
+    timeout: db.select({ spec: jobs.spec, projectTimeout: projects.buildTimeout }).from(jobs)
+      .innerJoin(projects, eq(projects.id, jobs.projectId)).where(eq(jobs.id, id)).prepare(),
+    take: db.update(jobs)
+      .set({ status: 'running', runnerId: sql`${sql.placeholder('runnerId')}`, tokenHash: sql`${sql.placeholder('tokenHash')}`,
+        startedAt: sql`${sql.placeholder('now')}`, updatedAt: sql`${sql.placeholder('now')}`, timeout: sql`${sql.placeholder('timeout')}` })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'pending'), sql`${jobs.runnerId} IS NULL`)).prepare(),
+    secrets: db.select().from(variablesTable).where(eq(variablesTable.projectId, id)).orderBy(asc(variablesTable.key)).prepare(),
+    earlier: db.select().from(jobs)
+      .where(and(eq(jobs.pipelineId, id), lt(jobs.stageIdx, sql.placeholder('stageIdx')), eq(jobs.retried, false)))
+      .orderBy(asc(jobs.stageIdx), asc(jobs.id)).prepare(),
+    projectToken: db.select({ token: projects.runnersToken }).from(projects).where(eq(projects.id, id)).prepare(),
+    masked: db.select({ value: variablesTable.value }).from(variablesTable)
+      .where(and(eq(variablesTable.projectId, id), eq(variablesTable.masked, true))).prepare(),
+    touch: db.update(jobs).set({ updatedAt: sql`${sql.placeholder('now')}` }).where(eq(jobs.id, id)).prepare(),
+  };
+};
+
 export class JobService {
   constructor(private deps: CoreDeps, private instance: InstanceService, private pipelines: PipelineService) {}
 
   private get db() { return this.deps.db; }
+
+  private hot?: ReturnType<typeof hotQueries>;
+  private get q() { return (this.hot ??= hotQueries(this.db)); }
 
   // ---------------------------------------------------------------- hand-out
 
@@ -85,14 +116,11 @@ export class JobService {
         const token = randomToken(TOKEN_PREFIX.job);
         const now = this.deps.clock.now();
         const timeout = this.timeoutFor(c.id, runner);
-        const res = this.db.update(jobs)
-          .set({ status: 'running', runnerId: runner.id, tokenHash: hashToken(token), startedAt: now, updatedAt: now, timeout })
-          .where(and(eq(jobs.id, c.id), eq(jobs.status, 'pending'), sql`${jobs.runnerId} IS NULL`))
-          .run();
+        const res = this.q.take.run({ id: c.id, runnerId: runner.id, tokenHash: hashToken(token), now, timeout });
         if (changes(res) === 1) {
           const job = this.get(c.id);
           // Only the first claim of a pipeline can change its aggregate status.
-          if (this.pipelines.get(job.pipelineId).status !== 'running') this.pipelines.refreshStatus(job.pipelineId);
+          if (this.q.pipeline.get({ id: job.pipelineId })?.status !== 'running') this.pipelines.refreshStatus(job.pipelineId);
           return { job, token };
         }
         lost = true;
@@ -105,17 +133,16 @@ export class JobService {
   }
 
   private timeoutFor(jobId: number, runner: Runner): number {
-    const row = this.db.select({ spec: jobs.spec, projectTimeout: projects.buildTimeout }).from(jobs)
-      .innerJoin(projects, eq(projects.id, jobs.projectId)).where(eq(jobs.id, jobId)).get()!;
+    const row = this.q.timeout.get({ id: jobId })!;
     const t = row.spec.timeout ?? row.projectTimeout ?? this.deps.limits.defaultJobTimeout;
     return runner.maximumTimeout ? Math.min(t, runner.maximumTimeout) : t;
   }
 
   /** Assembles the payload data of a job (for the claim, and for v1's artifact-upload answer). */
   context(job: Job, token: string, runner?: Runner | null): JobContext {
-    const project = this.db.select().from(projects).where(eq(projects.id, job.projectId)).get()!;
-    const pipeline = this.db.select().from(pipelines).where(eq(pipelines.id, job.pipelineId)).get()!;
-    const r = runner ?? (job.runnerId ? this.db.select().from(runners).where(eq(runners.id, job.runnerId)).get() ?? null : null);
+    const project = this.q.project.get({ id: job.projectId })!;
+    const pipeline = this.q.pipeline.get({ id: job.pipelineId })!;
+    const r = runner ?? this.runnerOf(job);
     const repoUrl = cloneUrl(project, token);
     return {
       job, project, pipeline, runner: r, token, repoUrl,
@@ -162,7 +189,7 @@ export class JobService {
     }
     for (const [k, v] of Object.entries(pipeline.yamlVariables)) pub(k, v);
     for (const [k, v] of Object.entries(job.spec.variables ?? {})) pub(k, v);
-    const secrets = this.db.select().from(variablesTable).where(eq(variablesTable.projectId, project.id)).orderBy(asc(variablesTable.key)).all();
+    const secrets = this.q.secrets.all({ id: project.id });
     for (const v of secrets) out.push({ key: v.key, value: v.value, public: false, masked: v.masked });
     for (const v of pipeline.triggerVariables) secret(v.key, v.value);
     return out;
@@ -173,9 +200,7 @@ export class JobService {
     const wanted = job.spec.dependencies;
     if (wanted && wanted.length === 0) return [];
     const now = this.deps.clock.now();
-    const earlier = this.db.select().from(jobs)
-      .where(and(eq(jobs.pipelineId, job.pipelineId), lt(jobs.stageIdx, job.stageIdx), eq(jobs.retried, false)))
-      .orderBy(asc(jobs.stageIdx), asc(jobs.id)).all();
+    const earlier = this.q.earlier.all({ id: job.pipelineId, stageIdx: job.stageIdx });
     return earlier
       .filter((j) => !wanted || wanted.includes(j.name))
       .map((j) => ({
@@ -189,7 +214,7 @@ export class JobService {
 
   find(id: number): Job | null {
     if (!Number.isSafeInteger(id)) return null;
-    return this.db.select().from(jobs).where(eq(jobs.id, id)).get() ?? null;
+    return this.q.job.get({ id }) ?? null;
   }
 
   get(id: number): Job {
@@ -205,7 +230,7 @@ export class JobService {
   authenticate(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): { job: Job; project: Project } {
     const job = this.find(jobId);
     if (!job) throw notFound('Job');
-    const project = this.db.select().from(projects).where(eq(projects.id, job.projectId)).get()!;
+    const project = this.q.project.get({ id: job.projectId })!;
     if (!token) throw forbidden();
     const own = job.tokenHash !== null && safeEqual(job.tokenHash, hashToken(token));
     const viaProject = opts.allowProjectToken && safeEqual(project.runnersToken, token);
@@ -221,7 +246,7 @@ export class JobService {
   authenticateArtifactDownload(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): { job: Job; project: Project } {
     const job = this.find(jobId);
     if (!job) throw notFound('Job');
-    const project = this.db.select().from(projects).where(eq(projects.id, job.projectId)).get()!;
+    const project = this.q.project.get({ id: job.projectId })!;
     if (!token) throw forbidden();
     const hash = hashToken(token);
     if (job.tokenHash !== null && safeEqual(job.tokenHash, hash)) return { job, project };
@@ -274,14 +299,13 @@ export class JobService {
     }
     const res = this.deps.store.appendTrace(job.id, start, this.mask(job, bytes, presentedToken));
     if (res.mismatch) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: res.length });
-    if (job.status === 'running') this.db.update(jobs).set({ updatedAt: this.deps.clock.now() }).where(eq(jobs.id, job.id)).run();
+    if (job.status === 'running') this.q.touch.run({ id: job.id, now: this.deps.clock.now() });
     return { length: res.length, status: job.status };
   }
 
   private mask(job: Job, bytes: Uint8Array, presentedToken?: string): Uint8Array {
-    const project = this.db.select({ token: projects.runnersToken }).from(projects).where(eq(projects.id, job.projectId)).get();
-    const masked = this.db.select({ value: variablesTable.value }).from(variablesTable)
-      .where(and(eq(variablesTable.projectId, job.projectId), eq(variablesTable.masked, true))).all();
+    const project = this.q.projectToken.get({ id: job.projectId });
+    const masked = this.q.masked.all({ id: job.projectId });
     return maskTrace(bytes, {
       secrets: [project?.token ?? '', presentedToken ?? '', ...masked.map((m) => m.value)],
       jobTokenHash: job.tokenHash,
@@ -380,7 +404,7 @@ export class JobService {
   }
 
   runnerOf(job: Job): Runner | null {
-    return job.runnerId ? this.db.select().from(runners).where(eq(runners.id, job.runnerId)).get() ?? null : null;
+    return job.runnerId ? this.q.runner.get({ id: job.runnerId }) ?? null : null;
   }
 }
 

@@ -22,8 +22,9 @@ export class LocalBlobStore {
     this.artifacts = join(root, 'artifacts');
     this.tmp = join(root, 'tmp');
     for (const d of [this.traces, this.artifacts, this.tmp]) mkdirSync(d, { recursive: true });
-    // An upload cut off by a crash never became visible; its temp file is garbage now.
-    for (const f of readdirSync(this.tmp)) rmSync(join(this.tmp, f), { force: true });
+    // An upload cut off by a crash never became visible; its temp file is garbage now. Only
+    // files of dead processes go: a second Baton on this data dir may be uploading right now.
+    for (const f of readdirSync(this.tmp)) if (!ownedByLiveProcess(f)) rmSync(join(this.tmp, f), { force: true });
   }
 
   private tracePath(jobId: number) { return join(this.traces, `${Math.trunc(jobId)}.log`); }
@@ -39,12 +40,15 @@ export class LocalBlobStore {
    */
   appendTrace(jobId: number, start: number, bytes: Uint8Array): { length: number; mismatch: boolean } {
     const fd = openSync(this.tracePath(jobId), 'a+');
+    let size = -1;
     try {
-      const size = fstatSync(fd).size;
+      size = fstatSync(fd).size;
       if (start !== size) return { length: size, mismatch: true };
       if (bytes.length > 0) writeAll(fd, bytes);
       return { length: size + bytes.length, mismatch: false };
     } catch (e) {
+      // A slice cut short (disk full) is taken back whole: the runner sends it again.
+      if (size >= 0) try { ftruncateSync(fd, size); } catch { /* the next append re-syncs with a 416 */ }
       throw storageError(e);
     } finally {
       closeSync(fd);
@@ -87,7 +91,7 @@ export class LocalBlobStore {
   deleteTrace(jobId: number) { rmSync(this.tracePath(jobId), { force: true }); }
 
   /** A fresh temp file for an upload in progress. */
-  tempPath(): string { return join(this.tmp, `${Date.now()}-${randomBytes(8).toString('hex')}.part`); }
+  tempPath(): string { return join(this.tmp, `${process.pid}-${BOOT_ID}-${Date.now()}-${randomBytes(8).toString('hex')}.part`); }
 
   /** Makes a finished upload the job's archive in one atomic rename. */
   commitArtifact(jobId: number, temp: string) {
@@ -100,6 +104,23 @@ export class LocalBlobStore {
 
   deleteArtifact(jobId: number) { rmSync(this.artifactPath(jobId), { force: true }); }
   discard(temp: string) { rmSync(temp, { force: true }); }
+}
+
+/** Tells this process's temp files from those of an earlier process that had the same pid. */
+const BOOT_ID = randomBytes(4).toString('hex');
+
+/** `<pid>-<boot>-…`: is that process alive (and, if it is this pid, this very process)? */
+function ownedByLiveProcess(file: string): boolean {
+  const m = /^(\d+)-([0-9a-f]{8})-/.exec(file);
+  if (!m) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return m[2] === BOOT_ID;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
 }
 
 function writeAll(fd: number, bytes: Uint8Array) {

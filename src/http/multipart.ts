@@ -102,9 +102,12 @@ export class MultipartReader {
         this.buf = this.buf.subarray(i + this.delimiter.length);
         return;
       }
-      if (this.buf.length > keep) {
-        const out = this.buf.subarray(0, this.buf.length - keep);
-        this.buf = this.buf.subarray(this.buf.length - keep);
+      // Hold back only bytes that could begin the boundary (usually none), so the next chunk
+      // is usually taken as it is instead of being copied onto a tail (a 1 GiB upload).
+      const hold = partialDelimiter(this.buf, this.delimiter, keep);
+      if (this.buf.length > hold) {
+        const out = this.buf.subarray(0, this.buf.length - hold);
+        this.buf = this.buf.subarray(this.buf.length - hold);
         yield out;
       }
       if (!(await this.fill())) throw badRequest('file: the multipart body ended too early');
@@ -126,6 +129,14 @@ export class MultipartReader {
   cancel() {
     this.reader.cancel().catch(() => {});
   }
+}
+
+/** How many bytes at the end of `buf` (at most `max`) are the beginning of `delimiter`. */
+function partialDelimiter(buf: Buffer, delimiter: Buffer, max: number): number {
+  for (let p = Math.max(0, buf.length - max); p < buf.length; p++) {
+    if (buf[p] === delimiter[0] && buf.subarray(p).equals(delimiter.subarray(0, buf.length - p))) return buf.length - p;
+  }
+  return 0;
 }
 
 function param(header: string, name: string): string | null {

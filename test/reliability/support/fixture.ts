@@ -1,0 +1,51 @@
+/**
+ * A small, realistic state for the bad-input and security tests: one project with a masked
+ * secret, a pipeline of four jobs, a v1 runner holding one job (with a trace and an
+ * archive) and a v4 runner holding another (with a trace), all on a server process.
+ */
+import { rmSync } from 'node:fs';
+import { seed, type Seeded } from './data';
+import { REGISTRATION_TOKEN, spawnBaton, tempDataDir, type BatonProcess } from './process';
+import { V1Client } from './v1';
+import type { Creds } from '../scenarios/fuzz';
+
+export const SECRET_VALUE = 'hunter2-very-secret-value';
+
+export interface Fixture { baton: BatonProcess; dataDir: string; creds: Creds; seeded: Seeded; close(): Promise<void> }
+
+async function must(res: Response, status: number, what: string): Promise<Response> {
+  if (res.status !== status) throw new Error(`${what}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+export async function startFixture(flags: Record<string, string> = {}, opts: { projects?: number } = {}): Promise<Fixture> {
+  const dataDir = tempDataDir('fx');
+  const seeded = seed(dataDir, { projects: opts.projects ?? 1, pipelines: 1, jobsPerPipeline: 4, variables: [{ key: 'SECRET', value: SECRET_VALUE, masked: true }] });
+  const baton = await spawnBaton(dataDir, flags);
+  const v1 = new V1Client(() => baton.url);
+  const r1 = await v1.register(REGISTRATION_TOKEN, { description: 'fixture-v1' });
+  const j1 = await v1.requestJob(r1.token!);
+  if (!j1.job) throw new Error(`fixture: no v1 job (${j1.status})`);
+  const t1 = await v1.patchTrace(j1.job.id, j1.job.token, 0, new TextEncoder().encode('v1 log line\n'.repeat(64) + 'end'));
+  if (t1.status !== 202) throw new Error(`fixture: v1 trace ${t1.status}`);
+  const a1 = await v1.uploadArtifact(j1.job.id, j1.job.token, new Uint8Array(4096).fill(7), 'fixture.zip');
+  if (a1 !== 201) throw new Error(`fixture: v1 artifact ${a1}`);
+
+  const reg4 = await (await must(await fetch(`${baton.url}/api/v4/runners`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: REGISTRATION_TOKEN, description: 'fixture-v4' }) }), 201, 'v4 register')).json() as { token: string };
+  const job4 = await (await must(await fetch(`${baton.url}/api/v4/jobs/request`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: reg4.token }) }), 201, 'v4 request')).json() as { id: number; token: string };
+  const trace4 = 'v4 log\n'.repeat(71);
+  await must(await fetch(`${baton.url}/api/v4/jobs/${job4.id}/trace`, { method: 'PATCH', headers: { 'JOB-TOKEN': job4.token, 'content-range': `0-${trace4.length - 1}` }, body: trace4 }), 202, 'v4 trace');
+
+  const creds: Creds = {
+    runnerV1: r1.token!, runnerV4: reg4.token, jobV1: j1.job.id, jobV1Token: j1.job.token, jobV1Length: t1.range!,
+    jobV4: job4.id, jobV4Token: job4.token, jobV4Length: trace4.length,
+    projectId: seeded.projects[0], pipelineId: seeded.pipelines[0], projectToken: seeded.runnersTokens[0],
+  };
+  return {
+    baton, dataDir, creds, seeded,
+    async close() {
+      await baton.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
