@@ -6,14 +6,14 @@
 import { Elysia, t } from 'elysia';
 import type { Core } from '../../core';
 import { nextJob } from '../../core/dispatch';
-import { DomainError, forbidden } from '../../core/errors';
+import { forbidden } from '../../core/errors';
 import { normalizeTags } from '../../core/runners';
-import { rangeStart } from '../../core/trace';
 import { withModel } from '../../http/params';
 import { empty, json } from '../../http/respond';
 import { artifactDownload, receiveArtifacts } from '../artifacts';
-import { idParam, jobToken, readBody } from '../credentials';
+import { idParam, jobToken } from '../credentials';
 import { buildDetails } from './payload';
+import { patchTrace, type TraceDialect } from '../trace';
 
 export interface RunnerApiOptions {
   pollTimeoutMs: number;
@@ -45,6 +45,13 @@ const tag = { detail: { tags: ['runner-v1'] } };
 const Id = { params: t.Object({ id: t.String() }) };
 /** Runners ≥ 1.3.0 identify themselves; GitLab 8.12+ answers them 204 instead of 404. */
 const RUNNER_UA = /gitlab-ci-multi-runner \d+\.\d+\.\d+(~beta\.\d+\.g[0-9a-f]+)? /;
+/** v1 answers an accepted slice with the build status and the new length (and a JSON body). */
+const V1_TRACE: TraceDialect = {
+  tokenHeader: 'build-token',
+  allowProjectToken: true,
+  statusHeader: 'Build-Status',
+  accepted: (status, length) => json(status, 202, { 'Build-Status': status, Range: `0-${length}` }),
+};
 const missingToken = () => json({ error: 'token is missing' }, 400);
 
 export function runnerApiV1(core: Core, opts: RunnerApiOptions) {
@@ -98,28 +105,7 @@ export function runnerApiV1(core: Core, opts: RunnerApiOptions) {
     return json(body.state === 'success' || body.state === 'failed', 200);
   }, { ...withModel(UpdateBody), ...Id, ...tag });
 
-  app.patch('/builds/:id/trace.txt', async ({ params, request }) => {
-    const token = jobToken(request, 'build-token');
-    const { job } = core.jobs.authenticate(idParam(params.id), token, { allowProjectToken: true });
-    const range = request.headers.get('content-range');
-    if (range === null) return json({ error: '400 Missing header Content-Range' }, 400);
-    const bytes = await readBody(request, core.deps.limits.maxTraceSize);
-    if (bytes === null) return json({ message: '413 Request Entity Too Large' }, 413);
-    try {
-      const { length, status } = core.jobs.appendTrace(job, rangeStart(range), bytes, token);
-      return json(status, 202, { 'Build-Status': status, Range: `0-${length}` });
-    } catch (e) {
-      if (e instanceof DomainError && e.code === 'range_mismatch') {
-        return json({ error: '416 Range Not Satisfiable' }, 416, { Range: `0-${e.details!.length}` });
-      }
-      // The core failed the build at --max-trace-size: 1.x aborts on 403 (and 1.8+ on
-      // Build-Status: failed), whereas a 413 would be retried every tick until the script ends.
-      if (e instanceof DomainError && e.code === 'too_large') {
-        return json({ message: `403 Forbidden  - ${e.message}` }, 403, { 'Build-Status': core.jobs.get(job.id).status });
-      }
-      throw e;
-    }
-  }, { parse: 'none', ...Id, detail: { tags: ['runner-v1'], summary: 'Append to the build log at a byte offset (Content-Range, BUILD-TOKEN)' } });
+  app.patch('/builds/:id/trace.txt', ({ params, request }) => patchTrace(core, params.id, request, V1_TRACE), { parse: 'none', ...Id, detail: { tags: ['runner-v1'], summary: 'Append to the build log at a byte offset (Content-Range, BUILD-TOKEN)' } });
 
   for (const path of both('/builds/:id/artifacts')) {
     app.post(path, async ({ params, request }) => {

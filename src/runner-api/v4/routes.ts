@@ -10,14 +10,14 @@ import { nextJob } from '../../core/dispatch';
 import { badRequest, DomainError, forbidden } from '../../core/errors';
 import type { Job } from '../../db/schema';
 import { normalizeTags, type RegisterInput } from '../../core/runners';
-import { rangeStart } from '../../core/trace';
 import { adminAuth } from '../../http/auth';
 import { withModel } from '../../http/params';
 import { empty, json } from '../../http/respond';
 import { artifactDownload, receiveArtifacts } from '../artifacts';
-import { idParam, jobToken, readBody } from '../credentials';
+import { idParam, jobToken } from '../credentials';
 import type { RunnerApiOptions } from '../v1/routes';
 import { jobPayload } from './payload';
+import { patchTrace, type TraceDialect } from '../trace';
 
 // ---------------------------------------------------------------- models
 
@@ -163,30 +163,18 @@ function updateJob(core: Core, id: string, body: typeof UpdateBody.static, reque
   return json({ id: job.id }, 200);
 }
 
-async function patchTrace(core: Core, id: string, request: Request) {
-  const token = jobToken(request, 'job-token');
-  const { job } = core.jobs.authenticate(idParam(id), token, { allowProjectToken: false });
-  const range = request.headers.get('content-range');
-  if (range === null) return json({ error: '400 Missing header Content-Range' }, 400);
-  const bytes = await readBody(request, core.deps.limits.maxTraceSize);
-  if (bytes === null) return json({ message: '413 Request Entity Too Large' }, 413);
-  try {
-    // Content-Range's end is inclusive for 11.x and exclusive for older runners: only the start counts.
-    const { length, status } = core.jobs.appendTrace(job, rangeStart(range), bytes, token);
+/** v4 answers with Job-Status (how 11.x learns a cancel), the length and the update interval. */
+const traceDialect = (core: Core): TraceDialect => ({
+  tokenHeader: 'job-token',
+  allowProjectToken: false,
+  statusHeader: 'Job-Status',
+  accepted(status, length, job) {
     if (status === 'running') heartbeat(core, job);
     // A job that ended still answers 202: its Job-Status is how 11.x learns it was canceled.
     return empty(202, { 'Job-Status': status, Range: `0-${length}`, 'X-GitLab-Trace-Update-Interval': TRACE_UPDATE_INTERVAL });
-  } catch (e) {
-    if (!(e instanceof DomainError)) throw e;
-    // The stored length never exceeds what this job's runner sent; a larger one crashes 11.x.
-    if (e.code === 'range_mismatch') {
-      return json({ error: '416 Range Not Satisfiable' }, 416, { Range: `0-${e.details!.length}`, 'Job-Status': job.status });
-    }
-    // Over --max-trace-size the core fails the job; 403 makes the runner stop at once.
-    if (e.code === 'too_large') return json({ message: `403 Forbidden  - ${e.message}` }, 403, { 'Job-Status': core.jobs.get(job.id).status });
-    throw e;
-  }
-}
+  },
+  rangeHeaders: (job) => ({ 'Job-Status': job.status }),
+});
 
 async function uploadArtifacts(core: Core, id: string, request: Request) {
   const { job } = core.jobs.authenticate(idParam(id), jobToken(request, 'job-token'), { allowProjectToken: false });
@@ -206,6 +194,7 @@ async function uploadArtifacts(core: Core, id: string, request: Request) {
 // ---------------------------------------------------------------- routes
 
 export function runnerApiV4(core: Core, opts: RunnerApiOptions) {
+  const trace = traceDialect(core);
   return new Elysia({ name: 'runner-api.v4', prefix: '/api/v4' })
     .use(adminAuth(core))
     .post('/runners', ({ body }) => register(core, body), { ...withModel(RegisterBody), response: { 201: Registration, 400: t.Any(), 403: Message }, ...doc('Register a runner with a registration token (gitlab-runner register)') })
@@ -230,7 +219,7 @@ export function runnerApiV4(core: Core, opts: RunnerApiOptions) {
     .put('/jobs/:id', ({ body, params, request }) => updateJob(core, params.id, body, request),
       { ...withModel(UpdateBody), ...Id, ...doc('Report the job state (running = keep-alive, success, failed); job token') })
 
-    .patch('/jobs/:id/trace', ({ params, request }) => patchTrace(core, params.id, request),
+    .patch('/jobs/:id/trace', ({ params, request }) => patchTrace(core, params.id, request, trace),
       { parse: 'none', ...Id, headers: t.Object({ 'content-range': t.Optional(t.String({ description: '<start>-<end>, end inclusive' })), 'job-token': t.Optional(t.String()) }, { additionalProperties: true }), ...doc('Append to the job log at a byte offset (Content-Range, JOB-TOKEN)') })
 
     .post('/jobs/:id/artifacts', ({ params, request }) => uploadArtifacts(core, params.id, request), {
