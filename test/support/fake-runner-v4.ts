@@ -9,24 +9,20 @@
  * `artifact_format`/`artifact_type`/`expire_in`, dependency downloads with the token each
  * entry carries, then the final PATCHes and `PUT {state, failure_reason}`.
  *
- * Jobs run nothing: a JobBehaviour (same shape as fake-runner-v1.ts) says what the script
+ * Jobs run nothing: a JobBehaviour (shared with fake-runner-v1.ts through
+ * fake-runner-common.ts, with the rest of what the two fakes do alike) says what the script
  * prints, how it ends and which archive it leaves behind.
  */
 
-export interface JobBehaviour {
-  /** lines the script prints */
-  output?: string[];
-  /** how the script ends (default success) */
-  exit?: 'success' | 'failed';
-  /** the archive the job leaves behind; uploaded when the payload's `artifacts[]` asks for it */
-  artifacts?: Uint8Array | string;
-}
+import {
+  archiveBytes, type CommonRunnerOptions, type DependencyRef, exactJson, FakeRunnerBase, type JobBehaviour,
+  rangeEnd, registered, type RunOneOptions, type RunResult, SessionBase, sleep, tagFields, uploadWanted,
+} from './fake-runner-common';
 
-export interface FakeRunnerV4Options {
-  description?: string;
-  tags?: string[];
-  /** default: true without tags (what 11.11.4 sends), false with tags */
-  runUntagged?: boolean;
+export { multipartStream } from './fake-runner-common';
+export type { Download, JobBehaviour, RunOneOptions, RunResult, WireCall } from './fake-runner-common';
+
+export interface FakeRunnerV4Options extends CommonRunnerOptions {
   /** default true, as `gitlab-runner register` sends it */
   locked?: boolean;
   /** `register --paused` → `active: false` */
@@ -35,53 +31,13 @@ export interface FakeRunnerV4Options {
   maximumTimeout?: number;
   /** pause between `jobs/request` polls in `runNext` (real: 3000 ms in run-single); default 0 */
   pollIntervalMs?: number;
-  /** pause between trace updates (real: 3000 ms); default 0 */
-  updateIntervalMs?: number;
-  /** pause between retries of the final update / artifact upload (real: 3000 / 1000 ms); default 0 */
-  retryIntervalMs?: number;
-  /** how often the final update is tried before the fake gives up (the real runner: about forever) */
-  maxFinalAttempts?: number;
   /** a `PUT state=running` is sent after this long without an accepted PATCH/PUT (real: 30 000 ms) */
   keepAliveMs?: number;
   /** send `exit_code` in the final update (modern runners do; 11.11.4 does not) */
   sendExitCode?: boolean;
-  userAgent?: string;
 }
-
-export interface RunOneOptions {
-  /** called after every trace update tick while the script "runs" (tests cancel jobs here) */
-  onTick?: (info: { jobId: number; tick: number; sent: number }) => void | Promise<void>;
-}
-
-export interface RunResult {
-  jobId: number;
-  name: string;
-  /** what the runner reported in its final update */
-  state: string;
-  /** the whole log as the runner produced it */
-  trace: string;
-  /** the job was aborted by the server (Job-Status canceled/failed, or 403) */
-  aborted: boolean;
-  /** status of the last final update (200, 403 or 404) */
-  finalStatus: number;
-}
-
-/** One HTTP exchange as the fake saw it, for tests that check the wire sequence. */
-export interface WireCall {
-  method: string;
-  path: string;
-  status: number;
-  requestHeaders: Record<string, string>;
-  responseHeaders: Record<string, string>;
-  /** request body for JSON calls (parsed) and trace patches (text) */
-  body?: unknown;
-}
-
-export interface Download { jobId: number; dependencyId: number; name: string; bytes: Uint8Array }
 
 export const V4_USER_AGENT = 'gitlab-runner 11.11.4 (11-11-stable; go1.19.8; linux/amd64)';
-/** Go's default, sent on requests without a body (artifact download). */
-const GO_USER_AGENT = 'Go-http-client/1.1';
 /** 11.x sends at most 1 MiB per PATCH. */
 const MAX_PATCH = 1024 * 1024;
 
@@ -117,7 +73,7 @@ export interface V4Job {
   artifacts?: V4Artifact[] | null;
   cache?: { key?: string; untracked?: boolean; policy?: string; paths?: string[] }[] | null;
   credentials?: { type: string; url: string; username: string; password: string }[] | null;
-  dependencies?: { id: number; token: string; name: string; artifacts_file?: { filename: string; size: number } }[] | null;
+  dependencies?: DependencyRef[] | null;
   features?: { trace_sections?: boolean };
 }
 
@@ -170,35 +126,19 @@ export function v4BaseUrl(url: string): string {
   return `${url.replace(/\/+$/, '').replace(/\/ci$/, '')}/api/v4/`;
 }
 
-class FatalError extends Error {}
-
-const sleep = (ms: number) => (ms > 0 ? Bun.sleep(ms) : Promise.resolve());
-const headersOf = (h: Headers) => Object.fromEntries([...h.entries()]);
 const isAbort = (status: string | null) => status === 'canceled' || status === 'failed';
 
-export class FakeRunnerV4 {
-  readonly base: string;
-  /** the last `X-GitLab-Last-Update` seen; echoed as `last_update` */
-  lastUpdate: string | undefined;
-  /** every exchange, in order */
-  readonly calls: WireCall[] = [];
-  /** every dependency archive downloaded, in order */
-  readonly downloads: Download[] = [];
+export class FakeRunnerV4 extends FakeRunnerBase<FakeRunnerV4Options, V4Job> {
   /** every job payload received, undecoded (tests check its exact JSON) */
   readonly payloads: unknown[] = [];
-  readonly opts: FakeRunnerV4Options;
 
-  constructor(readonly url: string, readonly token: string, opts: FakeRunnerV4Options = {}) {
-    this.base = v4BaseUrl(url);
-    this.opts = opts;
+  constructor(url: string, token: string, opts: FakeRunnerV4Options = {}) {
+    super(url, token, opts, v4BaseUrl(url), V4_USER_AGENT);
   }
 
   /** `POST /runners` as `gitlab-runner register --non-interactive` sends it; 201 + JSON `token` expected. */
   static async register(url: string, registrationToken: string, opts: FakeRunnerV4Options = {}): Promise<FakeRunnerV4> {
-    const tags = opts.tags ?? [];
-    const body: Record<string, unknown> = { description: opts.description ?? 'fake-v4-runner' };
-    if (tags.length) body.tag_list = tags.join(',');
-    body.run_untagged = opts.runUntagged ?? tags.length === 0;
+    const body: Record<string, unknown> = { description: opts.description ?? 'fake-v4-runner', ...tagFields(opts) };
     body.locked = opts.locked ?? true;
     if (opts.maximumTimeout) body.maximum_timeout = opts.maximumTimeout;
     body.active = !opts.paused;
@@ -208,36 +148,25 @@ export class FakeRunnerV4 {
     const res = await probe.call('POST', 'runners', { json: body, accept: true });
     if (res.status === 403) throw new Error('Registering runner... forbidden (check registration token)');
     if (res.status !== 201) throw new Error(`Registering runner... failed: ${res.status} ${await res.text()}`);
-    const parsed = (await probe.decodeJson(res, 'register')) as { token?: unknown };
-    if (typeof parsed.token !== 'string' || !parsed.token) throw new Error('register: no token in the answer');
-    const runner = new FakeRunnerV4(url, parsed.token, opts);
-    runner.calls.push(...probe.calls);
-    return runner;
+    return registered(probe, (await probe.decodeJson(res, 'register')) as { token?: unknown }, (token) => new FakeRunnerV4(url, token, opts));
   }
 
   /** `gitlab-runner verify`: 200 alive, 403 removed. */
   async verify(): Promise<'alive' | 'removed'> {
-    const res = await this.call('POST', 'runners/verify', { json: { token: this.token } });
-    await res.body?.cancel();
-    if (res.status === 200) return 'alive';
-    if (res.status === 403) return 'removed';
-    throw new Error(`Verifying runner... failed: ${res.status}`);
+    const status = await this.statusOf('POST', 'runners/verify', { token: this.token });
+    if (status === 200) return 'alive';
+    if (status === 403) return 'removed';
+    throw new Error(`Verifying runner... failed: ${status}`);
   }
 
   /** `gitlab-runner unregister`: a DELETE with a JSON body; 204 expected. */
-  async unregister(): Promise<number> {
-    const res = await this.call('DELETE', 'runners', { json: { token: this.token } });
-    await res.body?.cancel();
-    return res.status;
+  unregister(): Promise<number> {
+    return this.statusOf('DELETE', 'runners', { token: this.token });
   }
 
   /** One `jobs/request`: the job, or null for 204 and for failures (404/409/5xx, backed off by the real runner). 403 throws. */
   async poll(): Promise<V4Job | null> {
-    const body: Record<string, unknown> = { info: RUN_INFO, token: this.token };
-    if (this.lastUpdate) body.last_update = this.lastUpdate;
-    const res = await this.call('POST', 'jobs/request', { json: body, accept: true });
-    const lu = res.headers.get('x-gitlab-last-update');
-    if (lu) this.lastUpdate = lu;
+    const res = await this.requestJob('jobs/request', RUN_INFO);
     if (res.status === 201) {
       const raw = await this.decodeJson(res, 'Checking for jobs...');
       this.payloads.push(raw);
@@ -246,13 +175,6 @@ export class FakeRunnerV4 {
     await res.body?.cancel();
     if (res.status === 403) throw new Error('Checking for jobs... forbidden (Runner is not healthy!)');
     return null;
-  }
-
-  /** Polls once and, if a job comes, runs it to the end the way 11.11.4 does; null when there was nothing. */
-  async runOne(behaviours: Record<string, JobBehaviour>, opts: RunOneOptions = {}): Promise<RunResult | null> {
-    const job = await this.poll();
-    if (!job) return null;
-    return this.run(job, behaviours[job.job_info.name] ?? {}, opts);
   }
 
   /** Polls at the configured cadence until a job comes (at most `maxPolls` times), then runs it. */
@@ -265,71 +187,30 @@ export class FakeRunnerV4 {
     return null;
   }
 
-  /** Runs a job received from `poll()`. */
+  /** Runs a job received from `poll()` to the end the way 11.11.4 does. */
   async run(job: V4Job, behaviour: JobBehaviour, opts: RunOneOptions = {}): Promise<RunResult> {
     return new JobSession(this, job, opts).execute(behaviour);
   }
 
-  // ---------------------------------------------------------------- transport
-
-  /** One request with the headers 11.11.4 sends for it. */
-  async call(method: string, path: string, o: {
-    json?: unknown; text?: Uint8Array; headers?: Record<string, string>; accept?: boolean; body?: ReadableStream<Uint8Array>; userAgent?: string;
-  } = {}): Promise<Response> {
-    const headers: Record<string, string> = { 'User-Agent': o.userAgent ?? this.opts.userAgent ?? V4_USER_AGENT, 'Accept-Encoding': 'gzip', ...o.headers };
-    // Accept only on the two calls whose answer is decoded (POST /runners, POST /jobs/request).
-    if (o.accept) headers.Accept = 'application/json';
-    let body: string | Uint8Array | ReadableStream<Uint8Array> | undefined = o.body;
-    let logged: unknown;
-    if (o.json !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      body = JSON.stringify(o.json);
-      logged = o.json;
-    } else if (o.text !== undefined) {
-      headers['Content-Type'] = 'text/plain';
-      body = o.text;
-      logged = new TextDecoder().decode(o.text);
-    }
-    const res = await fetch(this.base + path, { method, headers, body });
-    this.calls.push({ method, path, status: res.status, requestHeaders: headers, responseHeaders: headersOf(res.headers), body: logged });
-    return res;
-  }
+  protected jobName(job: V4Job): string { return job.job_info.name; }
 
   /**
    * Decodes a 201. 11.x parses the media type ("Server should return application/json");
    * Baton promises the exact string, so the fake refuses anything else.
    */
-  async decodeJson(res: Response, what: string): Promise<unknown> {
-    const ct = res.headers.get('content-type');
-    if (ct !== 'application/json') throw new Error(`${what} failed: Server should return application/json. Got: ${ct}`);
-    return res.json();
+  decodeJson(res: Response, what: string): Promise<unknown> {
+    return exactJson(res, `${what} failed`);
   }
 }
 
 /** The state of one job on the runner: log buffer, bytes acknowledged, abort flag. */
-class JobSession {
-  private buffer: Uint8Array = new Uint8Array(0);
-  private sent = 0;
-  private aborted = false;
-  private tick = 0;
+class JobSession extends SessionBase<FakeRunnerV4> {
   private lastContact = Date.now();
-  private readonly enc = new TextEncoder();
-  private readonly masked: string[];
 
-  constructor(private runner: FakeRunnerV4, private job: V4Job, private opts: RunOneOptions) {
+  constructor(runner: FakeRunnerV4, private job: V4Job, opts: RunOneOptions) {
+    super(runner, job.id, opts);
     this.masked = (job.variables ?? []).filter((v) => v.masked && v.value).map((v) => v.value);
   }
-
-  private append(text: string) {
-    for (const m of this.masked) text = text.split(m).join('[MASKED]');
-    const add = this.enc.encode(text);
-    const next = new Uint8Array(this.buffer.length + add.length);
-    next.set(this.buffer);
-    next.set(add, this.buffer.length);
-    this.buffer = next;
-  }
-
-  private log(line: string) { this.append(line.endsWith('\n') ? line : `${line}\n`); }
 
   /** `section_start:<unix ts>:<name>\r\e[0K` … `section_end:…` around a phase. */
   private async section<T>(name: string, body: () => Promise<T> | T): Promise<T> {
@@ -342,8 +223,6 @@ class JobSession {
     }
   }
 
-  private get text() { return new TextDecoder().decode(this.buffer); }
-
   async execute(behaviour: JobBehaviour): Promise<RunResult> {
     const j = this.job;
     const r = this.runner;
@@ -351,11 +230,12 @@ class JobSession {
     this.log(`  on ${r.opts.description ?? 'fake-v4-runner'} ${r.token.slice(0, 8)}`);
     await this.section('prepare_executor', () => this.log('Using Shell executor...'));
     await this.section('prepare_script', () => this.log('Running on fake...'));
-    let failed = false;
-    try {
+    const state = await this.runPhases(async () => {
       await this.section('get_sources', () => this.getSources());
       await this.section('restore_cache', () => {});
-      await this.section('download_artifacts', () => this.downloadDependencies());
+      await this.section('download_artifacts', () => this.downloadDependencies(j.dependencies ?? [], {
+        path: (id) => `jobs/${id}/artifacts`, tokenHeader: 'Job-Token', notFound: 'file does not exist', okSuffix: (dep) => ` token=${dep.token.slice(0, 8)}`,
+      }));
       await this.section('build_script', async () => {
         const script = j.steps.find((s) => s.name === 'script')?.script ?? [];
         for (const cmd of script) this.log(`$ ${cmd}`);
@@ -365,7 +245,7 @@ class JobSession {
           await this.update();
         }
       });
-      failed = behaviour.exit === 'failed';
+      const failed = behaviour.exit === 'failed';
       const after = j.steps.find((s) => s.name === 'after_script');
       if (after && !this.aborted) {
         await this.section('after_script', () => {
@@ -375,23 +255,11 @@ class JobSession {
       }
       await this.section('archive_cache', () => {});
       await this.section(`upload_artifacts_on_${failed ? 'failure' : 'success'}`, () => (this.aborted ? undefined : this.uploadArtifacts(behaviour, failed)));
-    } catch (e) {
-      if (!(e instanceof FatalError)) throw e;
-      this.log(`FATAL: ${e.message}`);
-      failed = true;
-    }
-    if (this.aborted) {
-      this.log('ERROR: Job failed: canceled');
-      failed = true;
-    } else if (failed) {
-      this.log('ERROR: Job failed: exit status 1');
-    } else {
-      this.log('Job succeeded');
-    }
-    const state = failed ? 'failed' : 'success';
+      return failed;
+    });
     await this.flushTrace();
     const finalStatus = await this.finalUpdate(state);
-    return { jobId: j.id, name: j.job_info.name, state, trace: this.text, aborted: this.aborted, finalStatus };
+    return this.result(j.job_info.name, state, finalStatus);
   }
 
   private getSources() {
@@ -409,13 +277,10 @@ class JobSession {
    * nothing new and no accepted call for `keepAliveMs` — `PUT state=running`.
    */
   private async update() {
-    const r = this.runner;
-    await sleep(r.opts.updateIntervalMs ?? 0);
-    if (this.aborted) return;
+    if (!(await this.beginTick())) return;
     if (this.buffer.length !== this.sent) await this.patch();
-    else if (Date.now() - this.lastContact > (r.opts.keepAliveMs ?? 30_000)) await this.keepAlive();
-    this.tick++;
-    await this.opts.onTick?.({ jobId: this.job.id, tick: this.tick, sent: this.sent });
+    else if (Date.now() - this.lastContact > (this.runner.opts.keepAliveMs ?? 30_000)) await this.keepAlive();
+    await this.endTick();
   }
 
   /**
@@ -442,9 +307,7 @@ class JobSession {
     } else if (res.status === 404) {
       this.sent = 0;
     } else if (res.status === 416) {
-      const m = /^0-(\d+)$/.exec(res.headers.get('range') ?? '');
-      if (!m) throw new Error(`416 without a valid Range header (got ${JSON.stringify(res.headers.get('range'))})`);
-      const n = Number(m[1]);
+      const n = rangeEnd(res);
       if (n > this.buffer.length) {
         throw new Error(`panic: runtime error: slice bounds out of range [${n}:${this.buffer.length}] in network.(*clientJobTrace).sendPatch`);
       }
@@ -471,99 +334,34 @@ class JobSession {
   }
 
   /** `PUT {info, token, state[, failure_reason]}`; retried on 5xx; 403/404 or Job-Status canceled/failed end it. */
-  private async finalUpdate(state: string): Promise<number> {
+  private finalUpdate(state: string): Promise<number> {
     const r = this.runner;
     const body: Record<string, unknown> = { info: RUN_INFO, token: this.job.token, state };
     if (state === 'failed') body.failure_reason = 'script_failure';
     if (r.opts.sendExitCode) body.exit_code = state === 'failed' ? 1 : 0;
-    const max = r.opts.maxFinalAttempts ?? 20;
-    for (let attempt = 1; ; attempt++) {
-      const res = await r.call('PUT', `jobs/${this.job.id}`, { json: body });
-      await res.body?.cancel();
-      if (res.status === 200 || res.status === 403 || res.status === 404 || isAbort(res.headers.get('job-status'))) return res.status;
-      if (attempt >= max) throw new Error(`final update of job ${this.job.id}: still ${res.status} after ${attempt} attempts`);
-      await sleep(r.opts.retryIntervalMs ?? 0);
-    }
-  }
-
-  /** `artifacts-downloader` for every dependency with an archive, with the ENTRY's token and Go's own User-Agent. */
-  private async downloadDependencies() {
-    const r = this.runner;
-    for (const dep of this.job.dependencies ?? []) {
-      if (!dep.artifacts_file?.filename) continue;
-      this.log(`Downloading artifacts for ${dep.name} (${dep.id})...`);
-      let res: Response | null = null;
-      for (let attempt = 1; attempt <= 3; attempt++) {
-        res = await r.call('GET', `jobs/${dep.id}/artifacts`, { headers: { 'Job-Token': dep.token }, userAgent: GO_USER_AGENT });
-        if (res.status === 200 || res.status === 403 || res.status === 404) break;
-        await res.body?.cancel();
-        await sleep(r.opts.retryIntervalMs ?? 0);
-      }
-      if (res!.status === 403) { await res!.body?.cancel(); throw new FatalError('Downloading artifacts from coordinator... forbidden'); }
-      if (res!.status === 404) { await res!.body?.cancel(); throw new FatalError('file does not exist'); }
-      if (res!.status !== 200) throw new FatalError(`Downloading artifacts from coordinator... failed (${res!.status})`);
-      const bytes = new Uint8Array(await res!.arrayBuffer());
-      r.downloads.push({ jobId: this.job.id, dependencyId: dep.id, name: dep.name, bytes });
-      this.log(`Downloading artifacts from coordinator... ok      id=${dep.id} responseStatus=200 OK token=${dep.token.slice(0, 8)}`);
-    }
+    return this.repeatFinal(`job ${this.job.id}`, () => r.call('PUT', `jobs/${this.job.id}`, { json: body }), (res) => isAbort(res.headers.get('job-status')));
   }
 
   /**
-   * `artifacts-uploader` for each `artifacts[]` entry whose `when` matches: one multipart part
-   * `file` named `<name>.zip`, streamed chunked, `?artifact_format=…&artifact_type=…&expire_in=…`;
-   * 201 ok, 403/413 fatal, others tried 3 times.
+   * `artifacts-uploader` for each `artifacts[]` entry whose `when` matches, with
+   * `?artifact_format=…&artifact_type=…&expire_in=…` (no `?` when none is set).
    */
   private async uploadArtifacts(behaviour: JobBehaviour, failed: boolean) {
     if (behaviour.artifacts === undefined) return;
-    const r = this.runner;
-    const data = typeof behaviour.artifacts === 'string' ? new TextEncoder().encode(behaviour.artifacts) : behaviour.artifacts;
+    const data = archiveBytes(behaviour.artifacts);
     for (const spec of this.job.artifacts ?? []) {
-      const when = spec.when || 'on_success';
-      if ((when === 'on_success' && failed) || (when === 'on_failure' && !failed)) continue;
-      const filename = `${spec.name || 'artifacts'}.zip`;
+      if (!uploadWanted(spec.when || 'on_success', failed)) continue;
       const query = new URLSearchParams();
       if (spec.artifact_format) query.set('artifact_format', spec.artifact_format);
       if (spec.artifact_type) query.set('artifact_type', spec.artifact_type);
       if (spec.expire_in) query.set('expire_in', spec.expire_in);
-      this.log('Uploading artifacts...');
-      let done = false;
-      for (let attempt = 1; attempt <= 3 && !done; attempt++) {
-        const boundary = crypto.randomUUID().replace(/-/g, '') + crypto.randomUUID().replace(/-/g, '');
-        const qs = query.size ? `?${query}` : '';
-        const res = await r.call('POST', `jobs/${this.job.id}/artifacts${qs}`, {
-          headers: { 'Job-Token': this.job.token, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
-          body: multipartStream(boundary, filename, data),
-        });
-        await res.body?.cancel();
-        if (res.status === 201) {
-          this.log(`Uploading artifacts to coordinator... ok            id=${this.job.id} responseStatus=201 Created token=${this.job.token.slice(0, 8)}`);
-          done = true;
-        } else if (res.status === 403) {
-          throw new FatalError('Uploading artifacts to coordinator... forbidden');
-        } else if (res.status === 413) {
-          throw new FatalError('Uploading artifacts to coordinator... too large archive');
-        } else {
-          this.log(`WARNING: Uploading artifacts to coordinator... failed (${res.status}). Retrying...`);
-          await sleep(r.opts.retryIntervalMs ?? 0);
-        }
-      }
-      if (!done) throw new FatalError('invalid argument');
+      await this.uploadArchive({
+        path: `jobs/${this.job.id}/artifacts${query.size ? `?${query}` : ''}`,
+        headers: { 'Job-Token': this.job.token },
+        filename: `${spec.name || 'artifacts'}.zip`,
+        data,
+        okLine: `Uploading artifacts to coordinator... ok            id=${this.job.id} responseStatus=201 Created token=${this.job.token.slice(0, 8)}`,
+      });
     }
   }
-}
-
-/** A multipart body with one `file` part, as a stream (so fetch sends it chunked, without Content-Length). */
-export function multipartStream(boundary: string, filename: string, data: Uint8Array, chunk = 32 * 1024): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  const head = enc.encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
-  const tail = enc.encode(`\r\n--${boundary}--\r\n`);
-  let off = -1;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (off === -1) { c.enqueue(head); off = 0; return; }
-      if (off < data.length) { c.enqueue(data.slice(off, off + chunk)); off += chunk; return; }
-      c.enqueue(tail);
-      c.close();
-    },
-  });
 }
