@@ -4,12 +4,16 @@
  * expired by the reaper.
  */
 import { and, eq, isNotNull, lte } from 'drizzle-orm';
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { jobs, type Job } from '../db/schema';
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import { parseExpireIn } from './duration';
 import { storageError } from './storage';
+
+function writeAll(fd: number, bytes: Uint8Array) {
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+}
 
 /** CarrierWave's rule: anything but letters, digits, `_ . - +` becomes `_`. */
 export function sanitizeFilename(name: string): string {
@@ -34,9 +38,9 @@ export class ArtifactService {
     const limit = this.deps.limits.maxArtifactSize;
     const temp = this.deps.store.tempPath();
     let size = 0;
-    let file;
+    let fd: number | undefined;
     try {
-      file = await open(temp, 'w');
+      fd = openSync(temp, 'w');
     } catch (e) {
       throw storageError(e);
     }
@@ -44,13 +48,15 @@ export class ArtifactService {
       for await (const chunk of body) {
         size += chunk.length;
         if (size >= limit) throw new DomainError('too_large', '413 Request Entity Too Large');
-        await file.write(chunk);
+        // Written synchronously (page cache): while an async write was awaited, Bun kept
+        // reading the socket into memory — a 1 GiB upload peaked near 200 MB RSS (bench P5).
+        writeAll(fd, chunk);
       }
-      await file.close();
-      file = undefined;
+      closeSync(fd);
+      fd = undefined;
       if (size >= limit) throw new DomainError('too_large', '413 Request Entity Too Large');
     } catch (e) {
-      await file?.close().catch(() => {});
+      if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
       this.deps.store.discard(temp);
       throw e instanceof DomainError ? e : storageError(e);
     }

@@ -1,0 +1,544 @@
+#!/usr/bin/env bun
+/**
+ * `npm run bench` — Baton measured against this machine's limit. Every figure is measured
+ * in this one run, next to a baseline measured in the same run on the same machine: the
+ * server is its own process, each load generator is its own process (bench/load/), and a
+ * figure is the median of several repetitions, baseline and Baton interleaved.
+ *
+ *   --quick       small counts, one repetition, under a minute: proves the harness works
+ *                 (CI runs it). Fails only on errors and on jobs handed out twice.
+ *   --only P1,P4  run some figures only (BENCHMARKS.md is written only by a full run of all)
+ *
+ * A full run prints PASS/MISS per target and rewrites BENCHMARKS.md (bench/intro.md + the
+ * table + the raw repetitions).
+ */
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fmt, median, percentile } from './lib/stats';
+import {
+  ADMIN_TOKEN, BUN, REGISTRATION_TOKEN, ROOT, batonArgs, procMemory, runLoad, serverHandle, startBare, startBaton, type Server,
+} from './lib/proc';
+import { cloneDataDir, seedFinished, seedPending, tempDir } from './lib/seed';
+
+const { values: flags } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
+const QUICK = !!flags.quick;
+const ONLY = flags.only ? new Set(flags.only.toUpperCase().split(',').map((s) => s.trim())) : null;
+
+/** Counts and durations; the quick set keeps every code path but finishes in seconds. */
+const C = QUICK
+  ? { reps: 1, bigReps: 1, pollClients: 64, pollWarmupMs: 300, pollMs: 700, drainJobs: 1000, drainProcs: 2, drainRunners: 32,
+    pickupSamples: 20, pickupRunners: 4, traceJobs: 100, traceWarmupMs: 200, traceMs: 600, uploadBytes: 64 * 2 ** 20,
+    startReps: 2, claimWarmup: 30, claims: 100, historyRows: 50_000 }
+  : { reps: 5, bigReps: 3, pollClients: 64, pollWarmupMs: 1000, pollMs: 3000, drainJobs: 10_000, drainProcs: 2, drainRunners: 32,
+    pickupSamples: 200, pickupRunners: 4, traceJobs: 100, traceWarmupMs: 1000, traceMs: 3000, uploadBytes: 2 ** 30,
+    startReps: 5, claimWarmup: 200, claims: 1000, historyRows: 1_000_000 };
+
+type Verdict = 'PASS' | 'MISS' | 'ERROR' | '—';
+
+interface Row {
+  id: string;
+  what: string;
+  baton: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  /** null: nothing to judge (information only) */
+  pass: boolean | null;
+}
+
+const rows: Row[] = [];
+const raw: string[] = [];
+const errors: string[] = [];
+const started = performance.now();
+
+const say = (msg: string) => process.stdout.write(`${msg}\n`);
+const ms = (n: number) => `${fmt(n)} ms`;
+const mb = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
+const rate = (n: number, unit: string) => `${fmt(n)} ${unit}`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const proto = { v4: false };
+
+function verdict(r: Row): Verdict {
+  if (r.baton === 'ERROR') return 'ERROR';
+  if (r.pass === null || QUICK) return '—';
+  return r.pass ? 'PASS' : 'MISS';
+}
+
+/** Stops servers and removes temp dirs even when a figure fails half-way. */
+async function withCleanup<T>(fn: (defer: (f: () => unknown) => void) => Promise<T>): Promise<T> {
+  const undo: (() => unknown)[] = [];
+  try {
+    return await fn((f) => undo.push(f));
+  } finally {
+    for (const f of undo.reverse()) {
+      try { await f(); } catch (e) { errors.push(`cleanup: ${(e as Error).message}`); }
+    }
+  }
+}
+
+const rmDir = (d: string) => () => rmSync(d, { recursive: true, force: true });
+
+/** Is the v4 runner API mounted? An unknown token is 403 there, an unknown route 404. */
+async function hasV4(url: string): Promise<boolean> {
+  const res = await fetch(`${url}/api/v4/jobs/request`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"token":"probe"}' });
+  await res.arrayBuffer();
+  return res.status !== 404;
+}
+
+// ---------------------------------------------------------------------------------- P1
+
+async function p1() {
+  await withCleanup(async (defer) => {
+    const bare = await startBare();
+    defer(() => bare.stop());
+    const dir = tempDir('p1');
+    defer(rmDir(dir));
+    const baton = await startBaton(dir, ['--poll-timeout', '0']);
+    defer(() => baton.stop());
+    const legs: { name: string; url: string; proto: 'v1' | 'v4' }[] = [{ name: 'bare', url: bare.url, proto: 'v4' }];
+    if (proto.v4) legs.push({ name: 'v4', url: baton.url, proto: 'v4' });
+    legs.push({ name: 'v1', url: baton.url, proto: 'v1' });
+    const got: Record<string, number[]> = Object.fromEntries(legs.map((l) => [l.name, []]));
+    for (let rep = 1; rep <= C.reps; rep++) {
+      for (const leg of legs) {
+        const [r] = await runLoad<{ rate: number }>([{
+          script: 'poll',
+          options: { url: leg.url, proto: leg.proto, clients: C.pollClients, warmupMs: C.pollWarmupMs, durationMs: C.pollMs, registrationToken: REGISTRATION_TOKEN, echo: true },
+        }]);
+        got[leg.name].push(r.rate);
+      }
+      say(`  P1 rep ${rep}/${C.reps}: ${legs.map((l) => `${l.name} ${fmt(got[l.name].at(-1)!)}/s`).join(', ')}`);
+    }
+    const base = median(got.bare);
+    for (const leg of legs.slice(1)) {
+      const v = median(got[leg.name]);
+      rows.push({
+        id: 'P1', what: `empty-queue polls/s, ${C.pollClients} keep-alive runners, ${leg.name === 'v4' ? 'v4 jobs/request' : 'v1 builds/register'}`,
+        baton: rate(v, '/s'), baseline: `${rate(base, '/s')} (bare 204)`, ratio: ratio(v, base), target: '≥ 0.5×', pass: v / base >= 0.5,
+      });
+      raw.push(`P1 ${leg.name} polls/s: ${got[leg.name].map((x) => fmt(x)).join(', ')}`);
+    }
+    raw.push(`P1 bare polls/s: ${got.bare.map((x) => fmt(x)).join(', ')}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------- P2
+
+interface DrainResult { ids: number[]; start: number; lastClaim: number; conflicts: number }
+
+async function drain(url: string, p: 'v1' | 'v4'): Promise<{ rate: number; ids: number[]; conflicts: number }> {
+  const per = C.drainRunners / C.drainProcs;
+  const results = await runLoad<DrainResult>(Array.from({ length: C.drainProcs }, () => ({
+    script: 'claim', options: { url, proto: p, runners: per, registrationToken: REGISTRATION_TOKEN },
+  })));
+  const ids = results.flatMap((r) => r.ids);
+  const start = Math.min(...results.map((r) => r.start));
+  const end = Math.max(...results.map((r) => r.lastClaim));
+  return { rate: ids.length / ((end - start) / 1000), ids, conflicts: results.reduce((a, r) => a + r.conflicts, 0) };
+}
+
+async function p2() {
+  await withCleanup(async (defer) => {
+    const template = tempDir('p2-seed');
+    defer(rmDir(template));
+    seedPending(template, C.drainJobs / 100, 100);
+    const p = proto.v4 ? 'v4' : 'v1';
+    const batonRates: number[] = [];
+    const bareRates: number[] = [];
+    let duplicates = 0;
+    let conflicts = 0;
+    for (let rep = 1; rep <= C.reps; rep++) {
+      const bare = await startBare(['--jobs', String(C.drainJobs)]);
+      try {
+        const b = await drain(bare.url, p);
+        bareRates.push(b.rate);
+      } finally { await bare.stop(); }
+      const dir = cloneDataDir(template, 'p2');
+      try {
+        const baton = await startBaton(dir);
+        try {
+          const r = await drain(baton.url, p);
+          const distinct = new Set(r.ids).size;
+          duplicates += r.ids.length - distinct;
+          conflicts += r.conflicts;
+          if (distinct !== C.drainJobs) throw new Error(`P2: ${distinct} distinct jobs claimed of ${C.drainJobs} pending`);
+          batonRates.push(r.rate);
+        } finally { await baton.stop(); }
+      } finally { rmSync(dir, { recursive: true, force: true }); }
+      say(`  P2 rep ${rep}/${C.reps}: bare ${fmt(bareRates.at(-1)!)}/s, Baton ${fmt(batonRates.at(-1)!)}/s, duplicates so far ${duplicates}`);
+    }
+    const v = median(batonRates);
+    const base = median(bareRates);
+    rows.push({
+      id: 'P2', what: `claims/s draining ${fmt(C.drainJobs)} pending jobs, ${C.drainRunners} runners in ${C.drainProcs} processes (${p})`,
+      baton: rate(v, '/s'), baseline: `${rate(base, '/s')} (bare in-memory queue)`, ratio: ratio(v, base), target: '≥ 2,000/s', pass: v >= 2000,
+    });
+    rows.push({
+      id: 'P2', what: `jobs handed out twice (all ${C.reps} drains; ${conflicts} lost races answered 409)`,
+      baton: String(duplicates), baseline: '—', ratio: '—', target: '0', pass: duplicates === 0,
+    });
+    if (duplicates > 0) errors.push(`P2: ${duplicates} jobs were handed out twice`);
+    raw.push(`P2 Baton claims/s: ${batonRates.map((x) => fmt(x)).join(', ')}`, `P2 bare claims/s: ${bareRates.map((x) => fmt(x)).join(', ')}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------- P3
+
+interface PickupResult { latencies: number[]; createMs: number[]; duplicates: number; stray: number }
+
+async function p3() {
+  await withCleanup(async (defer) => {
+    const dir = tempDir('p3');
+    defer(rmDir(dir));
+    const { projectId } = seedPending(dir, 0, 0);
+    const baton = await startBaton(dir, ['--poll-timeout', '30']);
+    defer(() => baton.stop());
+    const bare = await startBare(['--poll-timeout', '30']);
+    defer(() => bare.stop());
+    const probe = await fetch(`${baton.url}/api/v4/projects/${projectId}/pipeline`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'private-token': ADMIN_TOKEN }, body: JSON.stringify({ ref: 'main', sha: 'a9738e26eea81eb998fab5ed3f808875eaec5196', content: 'not: [valid' }),
+    });
+    await probe.arrayBuffer();
+    if (probe.status === 404) throw new Error('P3 needs POST /api/v4/projects/:id/pipeline (REST API), which answers 404 here');
+    const p = proto.v4 ? 'v4' : 'v1';
+    const got = { bare: { p50: [] as number[], p99: [] as number[] }, baton: { p50: [] as number[], p99: [] as number[], create: [] as number[] } };
+    for (let rep = 1; rep <= C.bigReps; rep++) {
+      for (const [name, server] of [['bare', bare], ['baton', baton]] as const) {
+        const [r] = await runLoad<PickupResult>([{
+          script: 'pickup',
+          options: { url: server.url, proto: p, runners: C.pickupRunners, samples: C.pickupSamples, gapMs: 25, registrationToken: REGISTRATION_TOKEN, adminToken: ADMIN_TOKEN, projectId },
+        }]);
+        if (r.duplicates > 0 || r.stray > 0) throw new Error(`P3 ${name}: ${r.duplicates} jobs received twice, ${r.stray} unexpected`);
+        got[name].p50.push(percentile(r.latencies, 50));
+        got[name].p99.push(percentile(r.latencies, 99));
+        if (name === 'baton') got.baton.create.push(percentile(r.createMs, 50));
+      }
+      say(`  P3 rep ${rep}/${C.bigReps}: bare p50 ${ms(got.bare.p50.at(-1)!)} p99 ${ms(got.bare.p99.at(-1)!)}, Baton p50 ${ms(got.baton.p50.at(-1)!)} p99 ${ms(got.baton.p99.at(-1)!)}`);
+    }
+    const what = `pickup latency, pipeline POST → long-polling runner holds the job (${C.pickupRunners} runners, ${p}, ${C.pickupSamples} samples/rep)`;
+    const b50 = median(got.baton.p50);
+    const b99 = median(got.baton.p99);
+    rows.push({ id: 'P3', what: `${what}, p50`, baton: ms(b50), baseline: `${ms(median(got.bare.p50))} (bare relay)`, ratio: '—', target: '< 20 ms', pass: b50 < 20 });
+    rows.push({ id: 'P3', what: `${what}, p99`, baton: ms(b99), baseline: `${ms(median(got.bare.p99))} (bare relay)`, ratio: '—', target: '< 100 ms', pass: b99 < 100 });
+    raw.push(
+      `P3 Baton p50/p99 ms: ${got.baton.p50.map((x, i) => `${fmt(x)}/${fmt(got.baton.p99[i])}`).join(', ')} (of which the pipeline POST itself, p50: ${got.baton.create.map((x) => fmt(x)).join(', ')})`,
+      `P3 bare p50/p99 ms: ${got.bare.p50.map((x, i) => `${fmt(x)}/${fmt(got.bare.p99[i])}`).join(', ')}`,
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------- P4
+
+interface TraceResult { chunks: number; rate: number; mibps: number; lengths: { id: number; length: number }[] }
+
+async function p4() {
+  await withCleanup(async (defer) => {
+    const dir = tempDir('p4');
+    defer(rmDir(dir));
+    seedPending(dir, C.reps, C.traceJobs);
+    const baton = await startBaton(dir);
+    defer(() => baton.stop());
+    const bareDir = tempDir('p4-bare');
+    defer(rmDir(bareDir));
+    const bare = await startBare(['--jobs', String(C.reps * C.traceJobs), '--dir', bareDir]);
+    defer(() => bare.stop());
+    const p = proto.v4 ? 'v4' : 'v1';
+    const got = { bare: [] as number[], baton: [] as number[] };
+    const opts = { proto: p, jobs: C.traceJobs, chunkBytes: 4096, warmupMs: C.traceWarmupMs, durationMs: C.traceMs, registrationToken: REGISTRATION_TOKEN };
+    for (let rep = 1; rep <= C.reps; rep++) {
+      const [b] = await runLoad<TraceResult>([{ script: 'trace', options: { ...opts, url: bare.url } }]);
+      got.bare.push(b.rate);
+      const [r] = await runLoad<TraceResult>([{ script: 'trace', options: { ...opts, url: baton.url } }]);
+      for (const { id, length } of r.lengths) {
+        const size = statSync(join(dir, 'traces', `${id}.log`)).size;
+        if (size !== length) throw new Error(`P4: job ${id} trace is ${size} bytes on disk, the runner sent ${length}`);
+      }
+      got.baton.push(r.rate);
+      say(`  P4 rep ${rep}/${C.reps}: bare ${fmt(b.rate)} chunks/s, Baton ${fmt(r.rate)} chunks/s (${fmt(r.mibps)} MiB/s)`);
+    }
+    const v = median(got.baton);
+    const base = median(got.bare);
+    const mibs = (n: number) => fmt((n * 4096) / 2 ** 20);
+    rows.push({
+      id: 'P4', what: `trace ingest, ${C.traceJobs} running jobs PATCHing 4 KiB chunks (${p})`,
+      baton: `${rate(v, 'chunks/s')} (${mibs(v)} MiB/s)`, baseline: `${rate(base, 'chunks/s')} (bare append)`, ratio: ratio(v, base), target: '≥ 0.5×', pass: v / base >= 0.5,
+    });
+    raw.push(`P4 Baton chunks/s: ${got.baton.map((x) => fmt(x)).join(', ')}`, `P4 bare chunks/s: ${got.bare.map((x) => fmt(x)).join(', ')}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------- P5
+
+interface UploadResult { jobId: number; bytes: number; seconds: number; mibps: number }
+
+async function p5() {
+  await withCleanup(async (defer) => {
+    const dir = tempDir('p5');
+    defer(rmDir(dir));
+    seedPending(dir, 1, C.bigReps);
+    const limitMib = Math.ceil(C.uploadBytes / 2 ** 20) + 16;
+    const baton = await startBaton(dir, ['--max-artifact-size', String(limitMib)]);
+    defer(() => baton.stop());
+    const bareDir = tempDir('p5-bare');
+    defer(rmDir(bareDir));
+    const bare = await startBare(['--jobs', String(C.bigReps), '--dir', bareDir]);
+    defer(() => bare.stop());
+    const p = proto.v4 ? 'v4' : 'v1';
+    const idle = baton.rss();
+    const got = { bare: [] as number[], baton: [] as number[] };
+    const opts = { proto: p, bytes: C.uploadBytes, chunkBytes: 65536, registrationToken: REGISTRATION_TOKEN };
+    for (let rep = 1; rep <= C.bigReps; rep++) {
+      const [b] = await runLoad<UploadResult>([{ script: 'upload', options: { ...opts, url: bare.url } }]);
+      const bareFile = join(bareDir, `${b.jobId}.upload`);
+      // the bare baseline stores the raw multipart body: the file plus its framing
+      if (statSync(bareFile).size < C.uploadBytes) throw new Error('P5: the bare baseline stored less than was sent');
+      rmSync(bareFile);
+      got.bare.push(b.mibps);
+      const [r] = await runLoad<UploadResult>([{ script: 'upload', options: { ...opts, url: baton.url } }]);
+      const stored = join(dir, 'artifacts', `${r.jobId}.zip`);
+      if (!existsSync(stored) || statSync(stored).size !== C.uploadBytes) throw new Error(`P5: job ${r.jobId}'s archive is not ${C.uploadBytes} bytes on disk`);
+      rmSync(stored);
+      got.baton.push(r.mibps);
+      say(`  P5 rep ${rep}/${C.bigReps}: bare ${fmt(b.mibps)} MiB/s, Baton ${fmt(r.mibps)} MiB/s, Baton peak RSS so far ${mb(baton.peakRss())}`);
+    }
+    const v = median(got.baton);
+    const base = median(got.bare);
+    const peak = baton.peakRss();
+    const barePeak = bare.peakRss();
+    const size = C.uploadBytes >= 2 ** 30 ? `${C.uploadBytes / 2 ** 30} GiB` : mb(C.uploadBytes);
+    rows.push({
+      id: 'P5', what: `one ${size} artifact, chunked multipart upload (${p})`,
+      baton: rate(v, 'MiB/s'), baseline: `${rate(base, 'MiB/s')} (bare stream to disk)`, ratio: ratio(v, base), target: '≥ 0.7×', pass: v / base >= 0.7,
+    });
+    rows.push({
+      id: 'P5', what: `peak RSS of the server over all ${C.bigReps} uploads (${mb(idle)} before the first)`,
+      baton: mb(peak), baseline: `${mb(barePeak)} (bare)`, ratio: '—', target: '< 150 MB', pass: peak < 150e6,
+    });
+    raw.push(`P5 Baton MiB/s: ${got.baton.map((x) => fmt(x)).join(', ')}`, `P5 bare MiB/s: ${got.bare.map((x) => fmt(x)).join(', ')}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------- P6
+
+function freePort(): number {
+  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+/** The flags of `npm run build`, so P6 measures the binary that ships (plus --compile if missing). */
+function buildFlags(): string[] {
+  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts?.build ?? '';
+  const words = script.split(/\s+/).filter(Boolean);
+  if (words[0] !== 'bun' || words[1] !== 'build') return ['--compile', '--minify', '--sourcemap'];
+  const flags: string[] = [];
+  for (let i = 2; i < words.length; i++) {
+    if (words[i] === '--outfile') { i++; continue; }
+    if (words[i].startsWith('-')) flags.push(words[i]);
+  }
+  return flags.includes('--compile') ? flags : ['--compile', ...flags];
+}
+
+function compile(entry: string, outfile: string) {
+  const r = Bun.spawnSync([BUN, 'build', ...buildFlags(), entry, '--outfile', outfile], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' });
+  if (r.exitCode !== 0) throw new Error(`bun build --compile ${entry} failed:\n${r.stderr.toString()}`);
+}
+
+/** Spawn → first 200 on /-/health; then the resident memory after a second of idling. */
+async function coldStart(cmd: (port: number, dataDir: string) => string[]): Promise<{ ms: number; idleRss: number }> {
+  const port = freePort();
+  const dataDir = tempDir('p6-data');
+  const t0 = performance.now();
+  const proc = Bun.spawn(cmd(port, dataDir), { cwd: dataDir, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+  const server = serverHandle(proc, `http://127.0.0.1:${port}`);
+  try {
+    let took = NaN;
+    while (performance.now() - t0 < 10_000) {
+      if (proc.exitCode !== null) throw new Error(`${cmd(port, dataDir)[0]} exited ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
+      try {
+        const res = await fetch(`${server.url}/-/health`);
+        await res.arrayBuffer();
+        if (res.status === 200) { took = performance.now() - t0; break; }
+      } catch { /* not listening yet */ }
+      await Bun.sleep(1);
+    }
+    if (Number.isNaN(took)) throw new Error('no 200 on /-/health within 10 s');
+    await Bun.sleep(1000);
+    return { ms: took, idleRss: procMemory(proc.pid).rss };
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function p6() {
+  await withCleanup(async (defer) => {
+    const dir = tempDir('p6-bin');
+    defer(rmDir(dir));
+    const batonBin = join(dir, 'baton');
+    const bareBin = join(dir, 'bare');
+    const t = performance.now();
+    compile('src/main.ts', batonBin);
+    compile('bench/baseline/bare.ts', bareBin);
+    say(`  P6: compiled both binaries (bun build ${buildFlags().join(' ')}) in ${fmt((performance.now() - t) / 1000)} s`);
+    const got = { bare: { ms: [] as number[], rss: [] as number[] }, baton: { ms: [] as number[], rss: [] as number[] } };
+    for (let rep = 1; rep <= C.startReps; rep++) {
+      const b = await coldStart((port, d) => [bareBin, '--listen', `127.0.0.1:${port}`, '--dir', d]);
+      got.bare.ms.push(b.ms); got.bare.rss.push(b.idleRss);
+      const r = await coldStart((port, d) => [batonBin, ...batonArgs(d, `127.0.0.1:${port}`)]);
+      got.baton.ms.push(r.ms); got.baton.rss.push(r.idleRss);
+      say(`  P6 rep ${rep}/${C.startReps}: bare ${ms(b.ms)} ${mb(b.idleRss)}, Baton ${ms(r.ms)} ${mb(r.idleRss)}`);
+    }
+    const v = median(got.baton.ms);
+    const rss = median(got.baton.rss);
+    rows.push({
+      id: 'P6', what: 'compiled binary, start (fresh data dir, migrations) → first 200 on /-/health',
+      baton: ms(v), baseline: `${ms(median(got.bare.ms))} (compiled bare)`, ratio: '—', target: '< 150 ms', pass: v < 150,
+    });
+    rows.push({
+      id: 'P6', what: 'compiled binary, idle RSS 1 s after start',
+      baton: mb(rss), baseline: `${mb(median(got.bare.rss))} (compiled bare)`, ratio: '—', target: '< 80 MB', pass: rss < 80e6,
+    });
+    raw.push(
+      `P6 Baton start ms: ${got.baton.ms.map((x) => fmt(x)).join(', ')}; idle RSS MiB: ${got.baton.rss.map((x) => fmt(x / 2 ** 20)).join(', ')}`,
+      `P6 bare start ms: ${got.bare.ms.map((x) => fmt(x)).join(', ')}; idle RSS MiB: ${got.bare.rss.map((x) => fmt(x / 2 ** 20)).join(', ')}`,
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------- P7
+
+async function p7() {
+  await withCleanup(async (defer) => {
+    const per = C.claimWarmup + C.claims;
+    const pipelines = Math.ceil((C.bigReps * per) / 100);
+    const empty = tempDir('p7-empty');
+    defer(rmDir(empty));
+    const big = tempDir('p7-history');
+    defer(rmDir(big));
+    const t = performance.now();
+    seedFinished(big, C.historyRows);
+    seedPending(big, pipelines, 100);
+    seedPending(empty, pipelines, 100);
+    say(`  P7: seeded ${fmt(C.historyRows)} finished jobs in ${fmt((performance.now() - t) / 1000)} s`);
+    const servers: Record<'empty' | 'history', Server> = { empty: await startBaton(empty), history: await startBaton(big) };
+    defer(() => servers.empty.stop());
+    defer(() => servers.history.stop());
+    const p = proto.v4 ? 'v4' : 'v1';
+    const got = { empty: { p50: [] as number[], p99: [] as number[] }, history: { p50: [] as number[], p99: [] as number[] } };
+    for (let rep = 1; rep <= C.bigReps; rep++) {
+      for (const name of ['empty', 'history'] as const) {
+        const [r] = await runLoad<{ latencies: number[] }>([{
+          script: 'claim', options: { url: servers[name].url, proto: p, runners: 1, registrationToken: REGISTRATION_TOKEN, sequential: C.claims, warmup: C.claimWarmup },
+        }]);
+        got[name].p50.push(percentile(r.latencies, 50));
+        got[name].p99.push(percentile(r.latencies, 99));
+      }
+      say(`  P7 rep ${rep}/${C.bigReps}: empty p50 ${ms(got.empty.p50.at(-1)!)}, with history p50 ${ms(got.history.p50.at(-1)!)}`);
+    }
+    const v = median(got.history.p50);
+    const base = median(got.empty.p50);
+    rows.push({
+      id: 'P7', what: `claim latency p50 (one runner, ${p}) with ${fmt(C.historyRows)} finished jobs in the database (p99 ${ms(median(got.history.p99))} vs ${ms(median(got.empty.p99))})`,
+      baton: ms(v), baseline: `${ms(base)} (empty database)`, ratio: ratio(v, base), target: '≤ 2×', pass: v / base <= 2,
+    });
+    raw.push(
+      `P7 history p50/p99 ms: ${got.history.p50.map((x, i) => `${fmt(x)}/${fmt(got.history.p99[i])}`).join(', ')}`,
+      `P7 empty p50/p99 ms: ${got.empty.p50.map((x, i) => `${fmt(x)}/${fmt(got.empty.p99[i])}`).join(', ')}`,
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------- run
+
+const FIGURES: [string, () => Promise<void>][] = [['P1', p1], ['P2', p2], ['P3', p3], ['P4', p4], ['P5', p5], ['P6', p6], ['P7', p7]];
+
+function table(): string {
+  const head = ['#', 'What', 'Baton', 'Baseline (same run)', 'Baton/baseline', 'Target', 'Result'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) lines.push(`| ${[r.id, r.what, r.baton, r.baseline, r.ratio, r.target, verdict(r)].join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function machine(): string {
+  const model = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  return `${cpus().length} × ${model}, ${fmt(Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+)/)?.[1] ?? 0) / 2 ** 20)} GiB RAM, Linux ${release()}, Bun ${Bun.version}`;
+}
+
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+async function main() {
+  const loadAtStart = loadAverage();
+  if (Number(loadAtStart.split(' ')[0]) > 1.5) say(`  warning: load average ${loadAtStart} — other processes use this 2-core machine; figures will be low and noisy`);
+  say(`Baton benchmarks${QUICK ? ' (--quick: small counts, one repetition, targets not judged)' : ''} on ${machine()}`);
+  {
+    // Which runner protocol legs exist (v4 is measured once it is mounted).
+    const dir = tempDir('probe');
+    const s = await startBaton(dir);
+    try { proto.v4 = await hasV4(s.url); } finally { await s.stop(); rmSync(dir, { recursive: true, force: true }); }
+    if (!proto.v4) say('  (the v4 runner API is not mounted: v4 legs are skipped, v1 is used throughout)');
+  }
+  for (const [id, fn] of FIGURES) {
+    if (ONLY && !ONLY.has(id)) continue;
+    const t = performance.now();
+    say(`${id} …`);
+    try {
+      await fn();
+    } catch (e) {
+      const msg = (e as Error)?.message ?? String(e);
+      errors.push(`${id}: ${msg}`);
+      rows.push({ id, what: msg.split('\n')[0].slice(0, 200), baton: 'ERROR', baseline: '—', ratio: '—', target: '—', pass: false });
+    }
+    say(`${id} done in ${fmt((performance.now() - t) / 1000)} s`);
+  }
+  const total = (performance.now() - started) / 1000;
+  say('');
+  say(table());
+  say('');
+  say(`total ${fmt(total)} s; load average at start ${loadAtStart}, at end ${loadAverage()}`);
+  if (!QUICK && !ONLY) {
+    const intro = readFileSync(join(import.meta.dir, 'intro.md'), 'utf8').trimEnd();
+    const doc = `${intro}
+
+## Figures of the last full run
+
+Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}, in ${fmt(total)} s
+(load average ${loadAtStart} at the start, ${loadAverage()} at the end).
+Reproduce with:
+
+\`\`\`
+npm run bench            # this table (about ${Math.ceil(total / 60)} minutes); rewrites BENCHMARKS.md
+npm run bench -- --quick # the harness only, small counts (CI runs this)
+\`\`\`
+
+Figures are medians of ${C.reps} repetitions (P3, P5 and P7: ${C.bigReps}; P6: ${C.startReps}); the baseline of each
+figure was measured in the same run, interleaved with Baton's repetitions.
+
+${table()}
+
+### Every repetition
+
+${raw.map((l) => `- ${l}`).join('\n')}
+${errors.length ? `\n### Errors\n\n${errors.map((e) => `- ${e}`).join('\n')}\n` : ''}`;
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), doc);
+    say('wrote BENCHMARKS.md');
+  }
+  if (errors.length) {
+    say(`\n${errors.length} error(s):\n${errors.map((e) => `- ${e}`).join('\n')}`);
+    process.exit(1);
+  }
+  if (!QUICK) {
+    const missed = rows.filter((r) => r.pass === false).map((r) => r.id);
+    say(missed.length ? `targets missed: ${[...new Set(missed)].join(', ')}` : 'all targets met');
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});
