@@ -20,6 +20,8 @@ const EPOCH = 'queue_epoch';
 /** Prepared once per database: every runner poll reads a setting (the epoch). */
 const settingQuery = (db: Db) => db.select({ value: settings.value }).from(settings).where(eq(settings.key, sql.placeholder('key'))).prepare();
 
+const EPOCH_CACHE_MS = 500;
+
 export class InstanceService {
   constructor(private db: Db) {}
 
@@ -72,13 +74,25 @@ export class InstanceService {
     return t;
   }
 
+  /**
+   * Every poll reads the epoch, so it is remembered for EPOCH_CACHE_MS; a tick by this
+   * process forgets it at once, a tick by another process on the same data dir is seen
+   * within EPOCH_CACHE_MS (a held poll re-reads it too, see dispatch.ts).
+   */
+  private epoch?: { value: string; at: number };
+
   queueEpoch(): string {
-    return this.get(EPOCH) ?? '0';
+    const now = performance.now();
+    if (this.epoch && now - this.epoch.at < EPOCH_CACHE_MS) return this.epoch.value;
+    const value = this.get(EPOCH) ?? '0';
+    this.epoch = { value, at: now };
+    return value;
   }
 
   /** Called whenever work may have become available to a runner. */
   tickQueue() {
     this.db.run(sql`INSERT INTO settings(key, value) VALUES (${EPOCH}, '1')
       ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`);
+    this.epoch = undefined;
   }
 }

@@ -36,6 +36,9 @@ export interface RunnerEdit {
 
 /** A runner counts as online when it asked for work within this window (GitLab: 1 hour). */
 export const ONLINE_WINDOW_MS = 3600_000;
+/** How long a runner looked up by token is trusted without asking the database again. */
+const AUTH_CACHE_MS = 1000;
+const AUTH_CACHE_MAX = 10_000;
 /** Liveness writes are throttled so polling runners do not write on every request. */
 const CONTACT_THROTTLE_MS = 15_000;
 
@@ -107,13 +110,35 @@ export class RunnerService {
   }
 
   private tokenQuery?: ReturnType<typeof byTokenHash>;
+  /**
+   * Runners seen in the last AUTH_CACHE_MS, by token: every idle runner polls several times a
+   * second, and hashing plus a lookup was a third of a poll's cost. Edits made here clear it;
+   * an edit or removal by another process on the same data dir is seen within AUTH_CACHE_MS.
+   * Held in memory only — nothing about a token is written anywhere by it.
+   */
+  private authCache = new Map<string, { runner: Runner; at: number }>();
 
   /** The runner owning this token, or null. The hash lookup is exact; the compare is constant-time. */
   authenticate(token: string | undefined): Runner | null {
     if (!token) return null;
+    const now = performance.now();
+    const hit = this.authCache.get(token);
+    if (hit && now - hit.at < AUTH_CACHE_MS) return hit.runner;
     const hash = hashToken(token);
     const r = (this.tokenQuery ??= byTokenHash(this.db)).get({ hash });
-    return r && safeEqual(r.tokenHash, hash) ? r : null;
+    const runner = r && safeEqual(r.tokenHash, hash) ? r : null;
+    if (runner) {
+      if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+      this.authCache.set(token, { runner, at: now });
+    } else if (hit) {
+      this.authCache.delete(token);
+    }
+    return runner;
+  }
+
+  /** Forgets cached runners after a change to any of them. */
+  private changed() {
+    this.authCache.clear();
   }
 
   /** Records that the runner called in (throttled) and what it says it is. */
@@ -129,6 +154,7 @@ export class RunnerService {
 
   remove(runnerId: number) {
     this.db.delete(runners).where(eq(runners.id, runnerId)).run();
+    this.changed();
   }
 
   get(id: number): Runner {
@@ -159,6 +185,7 @@ export class RunnerService {
       locked: edit.locked, maximumTimeout: edit.maximumTimeout,
     }).filter(([, v]) => v !== undefined));
     if (Object.keys(set).length) this.db.update(runners).set(set).where(eq(runners.id, id)).run();
+    this.changed();
     this.instance.tickQueue();
     this.deps.notifier.notify();
     return this.get(id);

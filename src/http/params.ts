@@ -6,6 +6,7 @@
  */
 import type { TSchema } from 'elysia';
 import { Value } from '@sinclair/typebox/value';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DomainError } from '../core/errors';
 
 /**
@@ -115,12 +116,22 @@ export function bodyProblem(request: Request): ParamsError | undefined {
 }
 
 export function withModel<S extends TSchema>(schema: S) {
+  // A body that already fits (every runner's JSON poll) skips the interpreted conversion.
+  let fits: (value: unknown) => boolean;
+  try {
+    const compiled = TypeCompiler.Compile(schema);
+    fits = (value) => compiled.Check(value);
+  } catch {
+    fits = (value) => Value.Check(schema, value);
+  }
   return {
     parse: ({ request, contentType }: { request: Request; contentType: string }) => mergedParams(request, contentType),
     body: schema,
     transform(ctx: { body: unknown; request: Request }) {
+      ctx.body ??= {};
+      if (fits(ctx.body)) return;
       // Unknown keys are dropped (as Elysia does), not refused: runners send more than they must.
-      ctx.body = Value.Clean(schema, Value.Convert(schema, ctx.body ?? {}));
+      ctx.body = Value.Clean(schema, Value.Convert(schema, ctx.body));
       // Checked here, before Elysia's own validation, which turns a non-object given for an
       // object field (`info: 12`, `info: "abc"`) into `{}` / `{"0":"a",…}` instead of refusing it.
       // (Elysia's ValidationError is not used: it renders the whole value, megabytes for a deeply nested body.)
