@@ -100,6 +100,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await Promise.race([drained, timer]);
         await server.stop(true);
         core.deps.db.$client.close();
+        core.deps.store.close();
         // before the caller exits: the last request lines may still be in flight
         await flushLog(log);
       })();

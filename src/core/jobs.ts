@@ -32,6 +32,7 @@
  *    (`Build-Status` / `Job-Status`), a state update is refused (v1 404, v4 403).
  *    A runner can never move a job out of a final state.
  */
+import { hash as oneShotHash, timingSafeEqual } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { jobs, pipelines, projects, runners, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
 import type { CoreDeps } from './context';
@@ -41,7 +42,7 @@ import type { PipelineService } from './pipelines';
 import { eligibleJobs, pendingReason } from './queue';
 import { ONLINE_WINDOW_MS } from './runners';
 import { hashToken, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
-import { maskTrace } from './trace';
+import { currentSecretsVersion, maskTrace } from './trace';
 import { atomically, changes } from './tx';
 
 export const FINAL_STATUSES = ['success', 'failed', 'canceled', 'skipped'] as const;
@@ -69,6 +70,25 @@ export type ClaimResult = { outcome: 'job'; context: JobContext } | { outcome: '
 
 export type RunnerState = 'running' | 'success' | 'failed';
 
+/** The columns of a job its trace PATCH needs: no JSON to decode (bench P4). */
+export type TraceJob = Pick<Job, 'id' | 'projectId' | 'status' | 'tokenHash' | 'runnerId' | 'startedAt' | 'updatedAt'>;
+
+/** What masking needs of a project, cached briefly per project (see projectSecrets). */
+interface ProjectSecrets {
+  runnersToken: string;
+  masked: Uint8Array[];
+  version: number;
+  /** deps clock: jobs claimed after this may know variables this entry lacks */
+  loadedAt: number;
+  /** performance.now() after which another process's changes must be read */
+  expires: number;
+}
+
+/** How long masking trusts its copy of a project's secrets; changes in this process drop it at once. */
+const SECRETS_TTL_MS = 1000;
+/** How long a runner read for a sign of life is reused; its contact time is throttled to 15 s anyway. */
+const HEARTBEAT_RUNNER_TTL_MS = 1000;
+
 /**
  * The queries of the claim and trace paths, prepared once per database: drizzle renders SQL
  * anew on every call, which cost more than running it (bench/, P2 and P4).
@@ -77,6 +97,10 @@ const hotQueries = (db: CoreDeps['db']) => {
   const id = sql.placeholder('id');
   return {
     job: db.select().from(jobs).where(eq(jobs.id, id)).prepare(),
+    traceJob: db.select({
+      id: jobs.id, projectId: jobs.projectId, status: jobs.status, tokenHash: jobs.tokenHash,
+      runnerId: jobs.runnerId, startedAt: jobs.startedAt, updatedAt: jobs.updatedAt,
+    }).from(jobs).where(eq(jobs.id, id)).prepare(),
     project: db.select().from(projects).where(eq(projects.id, id)).prepare(),
     pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
     runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),
@@ -227,15 +251,27 @@ export class JobService {
    * Job-token authentication for a job's own endpoints: the job must exist (404), the token
    * must be its own (or, for v1, the project's runners token — GitLab 8.12–9.5) (403).
    */
-  authenticate(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): { job: Job; project: Project } {
+  authenticate(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): { job: Job } {
     const job = this.find(jobId);
     if (!job) throw notFound('Job');
-    const project = this.q.project.get({ id: job.projectId })!;
+    this.checkJobToken(job, token, opts);
+    return { job };
+  }
+
+  /** authenticate() for the trace PATCH: the same checks on the few columns it needs. */
+  authenticateTrace(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): TraceJob {
+    const job = Number.isSafeInteger(jobId) ? this.q.traceJob.get({ id: jobId }) : undefined;
+    if (!job) throw notFound('Job');
+    this.checkJobToken(job, token, opts);
+    return job;
+  }
+
+  private checkJobToken(job: Pick<Job, 'projectId' | 'tokenHash'>, token: string | undefined, opts: { allowProjectToken: boolean }) {
     if (!token) throw forbidden();
-    const own = job.tokenHash !== null && safeEqual(job.tokenHash, hashToken(token));
-    const viaProject = opts.allowProjectToken && safeEqual(project.runnersToken, token);
-    if (!own && !viaProject) throw forbidden();
-    return { job, project };
+    if (matchesHash(job.tokenHash, token)) return;
+    // A project's runners token never changes, so the cached copy is as good as the row.
+    if (opts.allowProjectToken && safeEqual(this.projectSecrets(job.projectId, null).runnersToken, token)) return;
+    throw forbidden();
   }
 
   /**
@@ -288,15 +324,16 @@ export class JobService {
    * Appends a slice of the log at `start`. Works in any status (a canceled job's runner
    * learns the status from the answer). Throws a range mismatch carrying the stored length.
    */
-  appendTrace(job: Job, start: number, bytes: Uint8Array, presentedToken?: string): { length: number; status: string } {
-    // A wrong offset is a 416 before anything else: a garbled Content-Range must not fail
-    // the job as "too large" (the store checks the offset again, atomically, below).
-    const stored = this.deps.store.traceLength(job.id);
-    if (start !== stored) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: stored });
+  appendTrace(job: TraceJob, start: number, bytes: Uint8Array, presentedToken?: string): { length: number; status: string } {
     if (start + bytes.length > this.deps.limits.maxTraceSize) {
+      // A wrong offset is a 416 before anything else: a garbled Content-Range must not fail
+      // the job as "too large".
+      const stored = this.deps.store.traceLength(job.id);
+      if (start !== stored) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: stored });
       if (job.status === 'running') this.finish(job.id, 'failed', { failureReason: 'trace_size_exceeded', exitCode: null });
       throw new DomainError('too_large', 'The trace is larger than this server keeps (--max-trace-size)');
     }
+    // The store compares the offset with the length on disk right before it writes.
     const res = this.deps.store.appendTrace(job.id, start, this.mask(job, bytes, presentedToken));
     if (res.mismatch) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: res.length });
     // A sign of life for the reaper, written at most every 1 s (a tenth of --stuck-timeout if
@@ -306,13 +343,33 @@ export class JobService {
     return { length: res.length, status: job.status };
   }
 
-  private mask(job: Job, bytes: Uint8Array, presentedToken?: string): Uint8Array {
-    const project = this.q.projectToken.get({ id: job.projectId });
-    const masked = this.q.masked.all({ id: job.projectId });
-    return maskTrace(bytes, {
-      secrets: [project?.token ?? '', presentedToken ?? '', ...masked.map((m) => m.value)],
-      jobTokenHash: job.tokenHash,
-    });
+  private mask(job: Pick<Job, 'projectId' | 'tokenHash' | 'startedAt'>, bytes: Uint8Array, presentedToken?: string): Uint8Array {
+    if (bytes.length === 0) return bytes;
+    const { runnersToken, masked } = this.projectSecrets(job.projectId, job.startedAt);
+    return maskTrace(bytes, { secrets: [runnersToken, presentedToken ?? '', ...masked], jobTokenHash: job.tokenHash });
+  }
+
+  private secretsCache = new Map<number, ProjectSecrets>();
+
+  /**
+   * A project's runners token and masked variable values, read at most once a second per
+   * project instead of on every PATCH (bench P4). A copy is not used for a job claimed after
+   * it was read (that job may carry a variable created since, possibly by another process),
+   * nor after a variable changed in this process (secretsChanged).
+   */
+  private projectSecrets(projectId: number, claimedAt: number | null): ProjectSecrets {
+    const hit = this.secretsCache.get(projectId);
+    if (hit && hit.version === currentSecretsVersion() && performance.now() < hit.expires && (claimedAt === null || hit.loadedAt > claimedAt)) return hit;
+    const version = currentSecretsVersion();
+    const loadedAt = this.deps.clock.now();
+    const entry: ProjectSecrets = {
+      runnersToken: this.q.projectToken.get({ id: projectId })?.token ?? '',
+      masked: this.q.masked.all({ id: projectId }).map((m) => Buffer.from(m.value)),
+      version, loadedAt, expires: performance.now() + SECRETS_TTL_MS,
+    };
+    if (this.secretsCache.size >= 1024) this.secretsCache.clear();
+    this.secretsCache.set(projectId, entry);
+    return entry;
   }
 
   traceLength(jobId: number) { return this.deps.store.traceLength(jobId); }
@@ -331,6 +388,7 @@ export class JobService {
         .set({ status, finishedAt: now, updatedAt: now, failureReason: opts.failureReason, exitCode: opts.exitCode })
         .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running'))).run();
       if (changes(res) !== 1) return false;
+      this.deps.store.closeTrace(jobId);
       this.pipelines.jobEnded(this.get(jobId));
       return true;
     });
@@ -357,6 +415,7 @@ export class JobService {
       const now = this.deps.clock.now();
       this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now })
         .where(and(eq(jobs.id, jobId), eq(jobs.status, job.status))).run();
+      this.deps.store.closeTrace(jobId);
       this.pipelines.jobEnded(this.get(jobId));
     });
     return this.get(jobId);
@@ -406,9 +465,38 @@ export class JobService {
     return pendingReason(this.db, job, this.deps.clock.now(), ONLINE_WINDOW_MS);
   }
 
-  runnerOf(job: Job): Runner | null {
+  runnerOf(job: Pick<Job, 'runnerId'>): Runner | null {
     return job.runnerId ? this.q.runner.get({ id: job.runnerId }) ?? null : null;
   }
+
+  private heartbeatRunners = new Map<number, { runner: Runner; expires: number }>();
+
+  /**
+   * The runner of a job, to record a sign of life (RunnerService.touch, which keeps the
+   * object current): reused for a second, so a trace PATCH needs no runner read (bench P4).
+   * Not for display — use runnerOf.
+   */
+  heartbeatRunner(job: Pick<Job, 'runnerId'>): Runner | null {
+    if (!job.runnerId) return null;
+    const hit = this.heartbeatRunners.get(job.runnerId);
+    if (hit && performance.now() < hit.expires) return hit.runner;
+    const runner = this.runnerOf(job);
+    if (this.heartbeatRunners.size >= 1024) this.heartbeatRunners.clear();
+    if (runner) this.heartbeatRunners.set(runner.id, { runner, expires: performance.now() + HEARTBEAT_RUNNER_TTL_MS });
+    else this.heartbeatRunners.delete(job.runnerId);
+    return runner;
+  }
+}
+
+/**
+ * A stored token hash (hashToken's hex sha256) against a presented token, in constant time:
+ * one one-shot sha256 instead of safeEqual's three hashes (bench P4).
+ */
+function matchesHash(stored: string | null, token: string): boolean {
+  if (stored === null) return false;
+  const a = Buffer.from(stored, 'latin1');
+  const b = Buffer.from(oneShotHash('sha256', token, 'hex'), 'latin1');
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The URL runners clone from; the job token goes in only when the project asks for it. */

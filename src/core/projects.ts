@@ -5,6 +5,7 @@ import type { CoreDeps } from './context';
 import { badRequest, DomainError, notFound } from './errors';
 import type { InstanceService } from './instance';
 import { randomToken, TOKEN_PREFIX } from './tokens';
+import { secretsChanged } from './trace';
 
 export interface ProjectInput {
   name: string;
@@ -113,7 +114,9 @@ export class ProjectService {
     if (input.masked) checkMaskable(input.value);
     const exists = this.db.select({ k: variables.key }).from(variables).where(and(eq(variables.projectId, projectId), eq(variables.key, input.key))).get();
     if (exists) throw badRequest(`key: (${input.key}) has already been taken`);
-    return this.db.insert(variables).values({ projectId, key: input.key, value: input.value, masked: input.masked ?? false }).returning().get();
+    const created = this.db.insert(variables).values({ projectId, key: input.key, value: input.value, masked: input.masked ?? false }).returning().get();
+    secretsChanged();
+    return created;
   }
 
   updateVariable(projectId: number, key: string, input: { value?: string; masked?: boolean }): Variable {
@@ -122,12 +125,14 @@ export class ProjectService {
     const value = input.value ?? current.value;
     if (masked) checkMaskable(value);
     this.db.update(variables).set({ value, masked }).where(and(eq(variables.projectId, projectId), eq(variables.key, key))).run();
+    secretsChanged();
     return this.variable(projectId, key);
   }
 
   deleteVariable(projectId: number, key: string) {
     this.variable(projectId, key);
     this.db.delete(variables).where(and(eq(variables.projectId, projectId), eq(variables.key, key))).run();
+    secretsChanged();
   }
 }
 

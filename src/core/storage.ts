@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from './errors';
 
+/** At most this many trace files are kept open (well under common fd limits of 1024). */
+const OPEN_TRACES = 256;
+
 export class LocalBlobStore {
   readonly traces: string;
   readonly artifacts: string;
@@ -30,28 +33,84 @@ export class LocalBlobStore {
   private tracePath(jobId: number) { return join(this.traces, `${Math.trunc(jobId)}.log`); }
   artifactPath(jobId: number) { return join(this.artifacts, `${Math.trunc(jobId)}.zip`); }
 
+  /**
+   * Trace files of running jobs stay open between appends (most recently used last):
+   * runners PATCH several times a second, and open + close were half of an append's
+   * syscalls (bench P4). Closed when the job ends, on eviction and by close().
+   */
+  private openTraces = new Map<number, number>();
+
+  /** The open descriptor of a job's trace, if it still names the file on disk. */
+  private cachedTrace(jobId: number): { fd: number; size: number } | null {
+    const fd = this.openTraces.get(jobId);
+    if (fd === undefined) return null;
+    try {
+      const st = fstatSync(fd);
+      // Deleted meanwhile (pipeline or project removed, maybe by another process): writing
+      // to the orphaned inode would acknowledge bytes nobody can read.
+      if (st.nlink > 0) return { fd, size: st.size };
+    } catch { /* fall through: reopen */ }
+    this.closeTrace(jobId);
+    return null;
+  }
+
+  private openTrace(jobId: number): { fd: number; size: number } {
+    const cached = this.cachedTrace(jobId);
+    if (cached) {
+      this.openTraces.delete(jobId);
+      this.openTraces.set(jobId, cached.fd);
+      return cached;
+    }
+    const fd = openSync(this.tracePath(jobId), 'a+');
+    this.openTraces.set(jobId, fd);
+    if (this.openTraces.size > OPEN_TRACES) {
+      const oldest = this.openTraces.keys().next().value!;
+      this.closeTrace(oldest);
+    }
+    try { return { fd, size: fstatSync(fd).size }; } catch (e) { this.closeTrace(jobId); throw e; }
+  }
+
+  /** Forgets the open descriptor of a job's trace (the job ended, or it is evicted). */
+  closeTrace(jobId: number) {
+    const fd = this.openTraces.get(jobId);
+    if (fd === undefined) return;
+    this.openTraces.delete(jobId);
+    try { closeSync(fd); } catch { /* already gone */ }
+  }
+
+  /** Closes every open trace file. */
+  close() {
+    for (const jobId of [...this.openTraces.keys()]) this.closeTrace(jobId);
+  }
+
   traceLength(jobId: number): number {
+    const cached = this.cachedTrace(jobId);
+    if (cached) return cached.size;
     try { return statSync(this.tracePath(jobId)).size; } catch { return 0; }
   }
 
   /**
    * Writes `bytes` at `start` only if the trace is exactly `start` bytes long; returns the
-   * new length, or the stored length as `mismatch` when the offset is wrong.
+   * new length, or the stored length as `mismatch` when the offset is wrong. The size is
+   * read from the file at write time, so appends by another process are noticed.
    */
   appendTrace(jobId: number, start: number, bytes: Uint8Array): { length: number; mismatch: boolean } {
-    const fd = openSync(this.tracePath(jobId), 'a+');
-    let size = -1;
+    let fd: number;
+    let size: number;
     try {
-      size = fstatSync(fd).size;
-      if (start !== size) return { length: size, mismatch: true };
+      ({ fd, size } = this.openTrace(jobId));
+    } catch (e) {
+      throw storageError(e);
+    }
+    if (start !== size) return { length: size, mismatch: true };
+    try {
       if (bytes.length > 0) writeAll(fd, bytes);
       return { length: size + bytes.length, mismatch: false };
     } catch (e) {
       // A slice cut short (disk full) is taken back whole: the runner sends it again.
-      if (size >= 0) try { ftruncateSync(fd, size); } catch { /* the next append re-syncs with a 416 */ }
+      try { ftruncateSync(fd, size); } catch { /* the next append re-syncs with a 416 */ }
+      this.closeTrace(jobId);
       throw storageError(e);
-    } finally {
-      closeSync(fd);
     }
   }
 
@@ -88,7 +147,10 @@ export class LocalBlobStore {
     }
   }
 
-  deleteTrace(jobId: number) { rmSync(this.tracePath(jobId), { force: true }); }
+  deleteTrace(jobId: number) {
+    this.closeTrace(jobId);
+    rmSync(this.tracePath(jobId), { force: true });
+  }
 
   /** A fresh temp file for an upload in progress. */
   tempPath(): string { return join(this.tmp, `${process.pid}-${BOOT_ID}-${Date.now()}-${randomBytes(8).toString('hex')}.part`); }

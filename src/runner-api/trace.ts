@@ -5,7 +5,7 @@
  */
 import type { Core } from '../core';
 import { DomainError } from '../core/errors';
-import type { Job } from '../db/schema';
+import type { TraceJob } from '../core/jobs';
 import { rangeStart } from '../core/trace';
 import { json } from '../http/respond';
 import { idParam, jobToken, readBody } from './credentials';
@@ -17,14 +17,14 @@ export interface TraceDialect {
   /** `Build-Status` (v1) or `Job-Status` (v4) */
   statusHeader: string;
   /** the 202 answer, given the job status and the stored length */
-  accepted(status: string, length: number, job: Job): Response;
+  accepted(status: string, length: number, job: TraceJob): Response;
   /** headers a 416 carries besides `Range` */
-  rangeHeaders?(job: Job): Record<string, string>;
+  rangeHeaders?(job: TraceJob): Record<string, string>;
 }
 
 export async function patchTrace(core: Core, id: string, request: Request, d: TraceDialect): Promise<Response> {
   const token = jobToken(request, d.tokenHeader);
-  const { job } = core.jobs.authenticate(idParam(id), token, { allowProjectToken: d.allowProjectToken });
+  const job = core.jobs.authenticateTrace(idParam(id), token, { allowProjectToken: d.allowProjectToken });
   const range = request.headers.get('content-range');
   if (range === null) return json({ error: '400 Missing header Content-Range' }, 400);
   const bytes = await readBody(request, core.deps.limits.maxTraceSize);

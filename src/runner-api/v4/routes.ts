@@ -144,8 +144,8 @@ async function requestJob(core: Core, opts: RunnerApiOptions, body: typeof Reque
 }
 
 /** Job calls are signs of life of the runner that holds the job. */
-function heartbeat(core: Core, job: Job, info?: RegisterInput['info']) {
-  const runner = core.jobs.runnerOf(job);
+function heartbeat(core: Core, job: Pick<Job, 'runnerId'>, info?: RegisterInput['info']) {
+  const runner = core.jobs.heartbeatRunner(job);
   if (runner) core.runners.touch(runner, info, 'v4');
 }
 
