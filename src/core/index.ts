@@ -13,7 +13,7 @@ export function createCore(deps: CoreDeps) {
   const runners = new RunnerService(deps, instance);
   const projects = new ProjectService(deps, instance);
   const pipelines = new PipelineService(deps, instance);
-  const jobs = new JobService(deps, instance, pipelines);
+  const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts);
   return { deps, instance, runners, projects, pipelines, jobs, artifacts, reaper };

@@ -37,7 +37,6 @@ import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { jobs, pipelines, projects, runners, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
-import type { InstanceService } from './instance';
 import type { PipelineService } from './pipelines';
 import { eligibleJobs, pendingReason } from './queue';
 import { ONLINE_WINDOW_MS } from './runners';
@@ -122,7 +121,7 @@ const hotQueries = (db: CoreDeps['db']) => {
 };
 
 export class JobService {
-  constructor(private deps: CoreDeps, private instance: InstanceService, private pipelines: PipelineService) {}
+  constructor(private deps: CoreDeps, private pipelines: PipelineService) {}
 
   private get db() { return this.deps.db; }
 

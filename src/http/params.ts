@@ -82,9 +82,6 @@ export async function mergedParams(request: Request, contentType: string): Promi
 
 export class ParamsError extends Error {}
 
-/** Requests whose parameters failed the model (see withModel), with the message. */
-const invalid = new WeakMap<Request, string>();
-
 /** The whole body, refused with 413 as soon as it passes MAX_PARAMS_BODY. */
 async function readCapped(request: Request): Promise<Uint8Array> {
   const tooLarge = () => new DomainError('too_large', `413 Request Entity Too Large - a parameter body may be at most ${MAX_PARAMS_BODY / 1024 / 1024} MiB`);
