@@ -32,7 +32,6 @@
  *    (`Build-Status` / `Job-Status`), a state update is refused (v1 404, v4 403).
  *    A runner can never move a job out of a final state.
  */
-import { hash as oneShotHash, timingSafeEqual } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { jobs, pipelines, projects, runners, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
 import type { CoreDeps } from './context';
@@ -40,7 +39,7 @@ import { badRequest, DomainError, forbidden, notFound } from './errors';
 import type { PipelineService } from './pipelines';
 import { eligibleJobs, pendingReason } from './queue';
 import { ONLINE_WINDOW_MS } from './runners';
-import { hashToken, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
+import { hashToken, matchesHash, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
 import { currentSecretsVersion, maskTrace } from './trace';
 import { atomically, changes } from './tx';
 
@@ -85,8 +84,6 @@ interface ProjectSecrets {
 
 /** How long masking trusts its copy of a project's secrets; changes in this process drop it at once. */
 const SECRETS_TTL_MS = 1000;
-/** How long a runner read for a sign of life is reused; its contact time is throttled to 15 s anyway. */
-const HEARTBEAT_RUNNER_TTL_MS = 1000;
 
 /**
  * The queries of the claim and trace paths, prepared once per database: drizzle renders SQL
@@ -467,36 +464,8 @@ export class JobService {
   runnerOf(job: Pick<Job, 'runnerId'>): Runner | null {
     return job.runnerId ? this.q.runner.get({ id: job.runnerId }) ?? null : null;
   }
-
-  private heartbeatRunners = new Map<number, { runner: Runner; expires: number }>();
-
-  /**
-   * The runner of a job, to record a sign of life (RunnerService.touch, which keeps the
-   * object current): reused for a second, so a trace PATCH needs no runner read (bench P4).
-   * Not for display — use runnerOf.
-   */
-  heartbeatRunner(job: Pick<Job, 'runnerId'>): Runner | null {
-    if (!job.runnerId) return null;
-    const hit = this.heartbeatRunners.get(job.runnerId);
-    if (hit && performance.now() < hit.expires) return hit.runner;
-    const runner = this.runnerOf(job);
-    if (this.heartbeatRunners.size >= 1024) this.heartbeatRunners.clear();
-    if (runner) this.heartbeatRunners.set(runner.id, { runner, expires: performance.now() + HEARTBEAT_RUNNER_TTL_MS });
-    else this.heartbeatRunners.delete(job.runnerId);
-    return runner;
-  }
 }
 
-/**
- * A stored token hash (hashToken's hex sha256) against a presented token, in constant time:
- * one one-shot sha256 instead of safeEqual's three hashes (bench P4).
- */
-function matchesHash(stored: string | null, token: string): boolean {
-  if (stored === null) return false;
-  const a = Buffer.from(stored, 'latin1');
-  const b = Buffer.from(oneShotHash('sha256', token, 'hex'), 'latin1');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** The URL runners clone from; the job token goes in only when the project asks for it. */
 function cloneUrl(project: Project, token: string): string {

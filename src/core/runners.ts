@@ -140,9 +140,29 @@ export class RunnerService {
     return runner;
   }
 
+  /** Runners by id, for recording a job's sign of life without a read on every trace PATCH. */
+  private byIdCache = new Map<number, { runner: Runner; at: number }>();
+
+  /**
+   * The runner with this id for a liveness update (touch keeps the object current), read
+   * from the database at most once per AUTH_CACHE_MS. Not for display — use get().
+   */
+  forHeartbeat(id: number | null): Runner | null {
+    if (id === null) return null;
+    const now = performance.now();
+    const hit = this.byIdCache.get(id);
+    if (hit && now - hit.at < AUTH_CACHE_MS) return hit.runner;
+    const runner = this.db.select().from(runners).where(eq(runners.id, id)).get() ?? null;
+    if (this.byIdCache.size >= AUTH_CACHE_MAX) this.byIdCache.clear();
+    if (runner) this.byIdCache.set(id, { runner, at: now });
+    else this.byIdCache.delete(id);
+    return runner;
+  }
+
   /** Forgets cached runners after a change to any of them. */
   private changed() {
     this.authCache.clear();
+    this.byIdCache.clear();
   }
 
   /** Records that the runner called in (throttled) and what it says it is. */

@@ -145,7 +145,7 @@ async function requestJob(core: Core, opts: RunnerApiOptions, body: typeof Reque
 
 /** Job calls are signs of life of the runner that holds the job. */
 function heartbeat(core: Core, job: Pick<Job, 'runnerId'>, info?: RegisterInput['info']) {
-  const runner = core.jobs.heartbeatRunner(job);
+  const runner = core.runners.forHeartbeat(job.runnerId);
   if (runner) core.runners.touch(runner, info, 'v4');
 }
 
