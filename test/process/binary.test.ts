@@ -43,6 +43,17 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** Every embedded migration applied exactly once, and the one runner registered by the first start kept. */
+function expectMigratedWithOneRunner() {
+  const db = new Database(join(runDir, 'baton-data', 'baton.db'), { readonly: true });
+  try {
+    expect((db.query('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n).toBe(journal.entries.length);
+    expect((db.query('SELECT count(*) AS n FROM runners').get() as { n: number }).n).toBe(1);
+  } finally {
+    db.close();
+  }
+}
+
 test('--version runs with nothing beside the binary', async () => {
   expect(readdirSync(runDir)).toEqual(['baton']);
   const r = await runBaton([binary], ['--version'], { cwd: runDir });
@@ -86,13 +97,7 @@ test('started in its empty directory it creates ./baton-data, migrates, and serv
   expect(await baton.stop()).toBe(0);
   baton = undefined;
 
-  const db = new Database(join(runDir, 'baton-data', 'baton.db'), { readonly: true });
-  try {
-    expect((db.query('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n).toBe(journal.entries.length);
-    expect((db.query('SELECT count(*) AS n FROM runners').get() as { n: number }).n).toBe(1);
-  } finally {
-    db.close();
-  }
+  expectMigratedWithOneRunner();
 }, 60_000);
 
 test('a second start of the binary applies no migration and prints no token', async () => {
@@ -101,13 +106,7 @@ test('a second start of the binary applies no migration and prints no token', as
   expect((await fetch(`${baton.url}/-/health`)).status).toBe(200);
   expect(await baton.stop()).toBe(0);
   baton = undefined;
-  const db = new Database(join(runDir, 'baton-data', 'baton.db'), { readonly: true });
-  try {
-    expect((db.query('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n).toBe(journal.entries.length);
-    expect((db.query('SELECT count(*) AS n FROM runners').get() as { n: number }).n).toBe(1);
-  } finally {
-    db.close();
-  }
+  expectMigratedWithOneRunner();
 }, 60_000);
 
 test('`baton tokens` of the binary, run from another directory, reads the same data dir', async () => {
