@@ -52,8 +52,12 @@ export class ProjectService {
     }).returning().get();
   }
 
+  find(id: number): Project | null {
+    return this.db.select().from(projects).where(eq(projects.id, id)).get() ?? null;
+  }
+
   get(id: number): Project {
-    const p = this.db.select().from(projects).where(eq(projects.id, id)).get();
+    const p = this.find(id);
     if (!p) throw notFound('Project');
     return p;
   }

@@ -1,14 +1,13 @@
-/** Route options shared by the REST API groups: admin auth + OpenAPI detail, path models. */
+/** Route options shared by the REST API groups: OpenAPI detail, path models, error answers. */
 import { t } from 'elysia';
 import { badRequest } from '../core/errors';
 import { Message, STATUSES } from './presenters';
 
 const security: Record<string, string[]>[] = [{ privateToken: [] }, { bearer: [] }];
 
-/** `{ admin: true }` (the macro from src/http/auth.ts) and the route's OpenAPI tag and summary. */
+/** The route's OpenAPI tag, summary and security (what it needs is said by its auth macro). */
 export function restDoc(tag: string) {
   return (summary: string, description?: string) => ({
-    admin: true as const,
     detail: { tags: [tag], summary, ...(description ? { description } : {}), security },
   });
 }
@@ -17,8 +16,8 @@ export const ProjectParams = t.Object({ id: t.String({ description: 'project id'
 export const PipelineParams = t.Object({ id: t.String({ description: 'project id' }), pipeline_id: t.String() });
 export const JobParams = t.Object({ id: t.String({ description: 'project id' }), job_id: t.String() });
 
-/** The error answers every admin route may give. */
-export const Errors = { 400: Message, 401: Message, 404: Message };
+/** The error answers every authenticated route may give. */
+export const Errors = { 400: Message, 401: Message, 403: Message, 404: Message };
 
 /** `scope[]=a&scope[]=b`, `scope=a` or `scope=a,b` → the statuses asked for (checked). */
 export const ScopeQuery = {

@@ -4,9 +4,7 @@
  * the runner-facing v4 routes that share the `/api/v4` prefix stay untouched.
  */
 import { Elysia } from 'elysia';
-import { join } from 'node:path';
 import type { Core } from '../core';
-import { GitReader } from '../core/git';
 import { jobRoutes } from './jobs';
 import { pipelineRoutes } from './pipelines';
 import { projectRoutes } from './projects';
@@ -14,12 +12,10 @@ import { runnerRoutes } from './runners';
 import { variableRoutes } from './variables';
 
 export function restApi(core: Core) {
-  // The repository caches live in the data dir, next to traces and artifacts.
-  const git = new GitReader(join(core.deps.store.root, 'git-cache'));
   return new Elysia({ name: 'rest-api' })
-    .use(projectRoutes(core, git))
+    .use(projectRoutes(core))
     .use(variableRoutes(core))
-    .use(pipelineRoutes(core, git))
+    .use(pipelineRoutes(core))
     .use(jobRoutes(core))
     .use(runnerRoutes(core));
 }

@@ -1,6 +1,7 @@
 /**
- * Finds the entities a REST path names, scoped to the project in the path: a pipeline or
- * job of another project is "not found" under this one, exactly like an unknown id.
+ * Finds the entities a REST path names inside a project the caller was already allowed
+ * (src/http/auth.ts `can`): a pipeline or job of another project is "not found" under
+ * this one, exactly like an unknown id.
  */
 import type { Core } from '../core';
 import { DomainError, notFound } from '../core/errors';
@@ -11,25 +12,17 @@ export function numericId(raw: string): number {
   return /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
 }
 
-export function projectOf(core: Core, rawId: string): Project {
-  const id = numericId(rawId);
-  if (Number.isNaN(id)) throw notFound('Project');
-  return core.projects.get(id);
-}
-
-export function pipelineOf(core: Core, rawProject: string, rawPipeline: string): { project: Project; pipeline: Pipeline } {
-  const project = projectOf(core, rawProject);
+export function pipelineIn(core: Core, project: Project, rawPipeline: string): Pipeline {
   const id = numericId(rawPipeline);
   const pipeline = Number.isNaN(id) ? null : findPipeline(core, id);
   if (!pipeline || pipeline.projectId !== project.id) throw notFound('Pipeline');
-  return { project, pipeline };
+  return pipeline;
 }
 
-export function jobOf(core: Core, rawProject: string, rawJob: string): { project: Project; job: Job } {
-  const project = projectOf(core, rawProject);
+export function jobIn(core: Core, project: Project, rawJob: string): Job {
   const job = core.jobs.find(numericId(rawJob));
   if (!job || job.projectId !== project.id) throw notFound('Job');
-  return { project, job };
+  return job;
 }
 
 function findPipeline(core: Core, id: number): Pipeline | null {

@@ -2,13 +2,11 @@
 import { Elysia, t, type Static } from 'elysia';
 import { badRequest } from '../core/errors';
 import type { Core } from '../core';
-import type { GitReader } from '../core/git';
 import type { ProjectInput } from '../core/projects';
-import { adminAuth } from '../http/auth';
+import { peopleAuth } from '../http/auth';
 import { withModel } from '../http/params';
 import { json } from '../http/respond';
 import { Errors, ProjectParams, restDoc } from './common';
-import { projectOf } from './lookup';
 import { PageQuery, pageOf, paginated } from './pagination';
 import { Message, Presenter, ProjectModel } from './presenters';
 
@@ -38,30 +36,29 @@ function input(b: Body): Partial<ProjectInput> {
   };
 }
 
-export function projectRoutes(core: Core, git: GitReader) {
+export function projectRoutes(core: Core) {
   const show = new Presenter(core);
   const doc = restDoc('projects');
   return new Elysia({ name: 'rest-api.projects', prefix: '/api/v4' })
-    .use(adminAuth(core))
+    .use(peopleAuth(core))
     .post('/projects', ({ body }) => json(show.project(core.projects.create(input(body) as ProjectInput)), 201),
-      { ...withModel(CreateBody), response: { 201: ProjectModel, ...Errors }, ...doc('Create a project') })
+      { auth: true, ...withModel(CreateBody), response: { 201: ProjectModel, ...Errors }, ...doc('Create a project') })
 
     .get('/projects', ({ query, request }) => {
       const page = pageOf(query);
       const { rows, total } = core.projects.list(page.offset, page.limit);
       return paginated(request, core.deps.server.url, page, total, rows.map((p) => show.project(p)));
-    }, { query: t.Object(PageQuery), response: { 200: t.Array(ProjectModel), ...Errors }, ...doc('List projects (newest first)') })
+    }, { auth: true, query: t.Object(PageQuery), response: { 200: t.Array(ProjectModel), ...Errors }, ...doc('List projects (newest first)') })
 
-    .get('/projects/:id', ({ params }) => json(show.project(projectOf(core, params.id))),
-      { params: ProjectParams, response: { 200: ProjectModel, ...Errors }, ...doc('Get a project') })
+    .get('/projects/:id', ({ project }) => json(show.project(project)),
+      { can: 'read_project', params: ProjectParams, response: { 200: ProjectModel, ...Errors }, ...doc('Get a project') })
 
-    .put('/projects/:id', ({ params, body }) => json(show.project(core.projects.update(projectOf(core, params.id).id, input(body)))),
-      { params: ProjectParams, ...withModel(UpdateBody), response: { 200: ProjectModel, ...Errors }, ...doc('Edit a project') })
+    .put('/projects/:id', ({ project, body }) => json(show.project(core.projects.update(project.id, input(body)))),
+      { can: 'admin_project', params: ProjectParams, ...withModel(UpdateBody), response: { 200: ProjectModel, ...Errors }, ...doc('Edit a project') })
 
-    .delete('/projects/:id', ({ params }) => {
-      const { id } = projectOf(core, params.id);
+    .delete('/projects/:id', ({ project: { id } }) => {
       core.projects.delete(id);
-      git.forget(id);
+      core.git.forget(id);
       return json({ message: '202 Accepted' }, 202);
-    }, { params: ProjectParams, response: { 202: Message, ...Errors }, ...doc('Delete a project', 'Also removes its pipelines, jobs, traces and artifacts.') });
+    }, { can: 'remove_project', params: ProjectParams, response: { 202: Message, ...Errors }, ...doc('Delete a project', 'Also removes its pipelines, jobs, traces and artifacts.') });
 }

@@ -9,11 +9,11 @@ import type { Core } from '../core';
 import { badRequest, notFound } from '../core/errors';
 import { normalizeTags, type RunnerEdit } from '../core/runners';
 import type { Runner } from '../db/schema';
-import { adminAuth } from '../http/auth';
+import { peopleAuth } from '../http/auth';
 import { withModel } from '../http/params';
 import { empty, json } from '../http/respond';
 import { Errors, ProjectParams, restDoc } from './common';
-import { numericId, projectOf } from './lookup';
+import { numericId } from './lookup';
 import { PageQuery, pageOf, paginated } from './pagination';
 import { Presenter, RunnerModel } from './presenters';
 
@@ -64,40 +64,38 @@ export function runnerRoutes(core: Core) {
   };
   const List = { query: t.Object(PageQuery), response: { 200: t.Array(RunnerModel), ...Errors } };
   return new Elysia({ name: 'rest-api.runners', prefix: '/api/v4' })
-    .use(adminAuth(core))
-    .get('/runners/all', ({ query, request }) => list(request, query), { ...List, ...doc('List every runner (newest first)') })
-    .get('/runners', ({ query, request }) => list(request, query), { ...List, ...doc('List runners (the admin owns them all: same as /runners/all)') })
+    .use(peopleAuth(core))
+    .get('/runners/all', ({ query, request }) => list(request, query), { admin: true, ...List, ...doc('List every runner (newest first)') })
+    .get('/runners', ({ query, request }) => list(request, query), { admin: true, ...List, ...doc('List runners (the admin owns them all: same as /runners/all)') })
 
     .get('/runners/:id', ({ params }) => json(show.runner(runnerOf(core, params.id))),
-      { params: RunnerParams, response: { 200: RunnerModel, ...Errors }, ...doc('Get a runner') })
+      { admin: true, params: RunnerParams, response: { 200: RunnerModel, ...Errors }, ...doc('Get a runner') })
 
     .put('/runners/:id', ({ params, body }) => json(show.runner(core.runners.edit(runnerOf(core, params.id).id, edit(body)))),
-      { params: RunnerParams, ...withModel(EditBody), response: { 200: RunnerModel, ...Errors }, ...doc('Edit a runner') })
+      { admin: true, params: RunnerParams, ...withModel(EditBody), response: { 200: RunnerModel, ...Errors }, ...doc('Edit a runner') })
 
     .delete('/runners/:id', ({ params }) => {
       core.runners.remove(runnerOf(core, params.id).id);
       return empty(204);
-    }, { params: RunnerParams, response: { 204: t.Void(), ...Errors }, ...doc('Delete a runner', 'Its token stops working at once.') })
+    }, { admin: true, params: RunnerParams, response: { 204: t.Void(), ...Errors }, ...doc('Delete a runner', 'Its token stops working at once.') })
 
-    .get('/projects/:id/runners', ({ params, query, request }) => list(request, query, projectOf(core, params.id).id),
-      { params: ProjectParams, ...List, ...doc('List the project runners of a project') })
+    .get('/projects/:id/runners', ({ project, query, request }) => list(request, query, project.id),
+      { can: 'admin_project', params: ProjectParams, ...List, ...doc('List the project runners of a project') })
 
-    .post('/projects/:id/runners', ({ params, body }) => {
-      const project = projectOf(core, params.id);
+    .post('/projects/:id/runners', ({ project, body }) => {
       const runner = core.runners.get(body.runner_id);
       core.runners.enableForProject(runner.id, project.id);
       return json(show.runner(core.runners.get(runner.id)), 201);
     }, {
-      params: ProjectParams, ...withModel(EnableBody), response: { 201: RunnerModel, ...Errors },
+      can: 'admin_project', params: ProjectParams, ...withModel(EnableBody), response: { 201: RunnerModel, ...Errors },
       ...doc('Enable a project runner for this project', '400 for an instance runner, 403 for a locked one, 409 when already enabled.'),
     })
 
-    .delete('/projects/:id/runners/:runner_id', ({ params }) => {
-      const project = projectOf(core, params.id);
+    .delete('/projects/:id/runners/:runner_id', ({ project, params }) => {
       core.runners.disableForProject(runnerOf(core, params.runner_id).id, project.id);
       return empty(204);
     }, {
-      params: ProjectRunnerParams, response: { 204: t.Void(), ...Errors },
+      can: 'admin_project', params: ProjectRunnerParams, response: { 204: t.Void(), ...Errors },
       ...doc('Disable a project runner for this project', '403 when it is the only project of that runner (delete the runner instead).'),
     });
 }

@@ -4,11 +4,10 @@
  */
 import { Elysia, t } from 'elysia';
 import type { Core } from '../core';
-import { adminAuth } from '../http/auth';
+import { peopleAuth } from '../http/auth';
 import { withModel } from '../http/params';
 import { empty, json } from '../http/respond';
 import { Errors, ProjectParams, restDoc } from './common';
-import { projectOf } from './lookup';
 import { PageQuery, pageOf, paginated, slice } from './pagination';
 import { Presenter, VariableModel } from './presenters';
 
@@ -26,26 +25,26 @@ export function variableRoutes(core: Core) {
   const show = new Presenter(core);
   const doc = restDoc('projects');
   return new Elysia({ name: 'rest-api.variables', prefix: '/api/v4/projects/:id/variables' })
-    .use(adminAuth(core))
-    .get('', ({ params, query, request }) => {
+    .use(peopleAuth(core))
+    .get('', ({ project, query, request }) => {
       const page = pageOf(query);
-      const { rows, total } = slice(core.projects.variables(projectOf(core, params.id).id), page);
+      const { rows, total } = slice(core.projects.variables(project.id), page);
       return paginated(request, core.deps.server.url, page, total, rows.map((v) => show.variable(v)));
-    }, { params: ProjectParams, query: t.Object(PageQuery), response: { 200: t.Array(VariableModel), ...Errors }, ...doc('List project variables (by key)') })
+    }, { can: 'admin_project', params: ProjectParams, query: t.Object(PageQuery), response: { 200: t.Array(VariableModel), ...Errors }, ...doc('List project variables (by key)') })
 
-    .post('', ({ params, body }) =>
-      json(show.variable(core.projects.createVariable(projectOf(core, params.id).id, { key: body.key, value: body.value, masked: body.masked })), 201),
-    { params: ProjectParams, ...withModel(CreateBody), response: { 201: VariableModel, ...Errors }, ...doc('Create a project variable') })
+    .post('', ({ project, body }) =>
+      json(show.variable(core.projects.createVariable(project.id, { key: body.key, value: body.value, masked: body.masked })), 201),
+    { can: 'admin_project', params: ProjectParams, ...withModel(CreateBody), response: { 201: VariableModel, ...Errors }, ...doc('Create a project variable') })
 
-    .get('/:key', ({ params }) => json(show.variable(core.projects.variable(projectOf(core, params.id).id, params.key))),
-      { params: KeyParams, response: { 200: VariableModel, ...Errors }, ...doc('Get a project variable') })
+    .get('/:key', ({ project, params }) => json(show.variable(core.projects.variable(project.id, params.key))),
+      { can: 'admin_project', params: KeyParams, response: { 200: VariableModel, ...Errors }, ...doc('Get a project variable') })
 
-    .put('/:key', ({ params, body }) =>
-      json(show.variable(core.projects.updateVariable(projectOf(core, params.id).id, params.key, { value: body.value, masked: body.masked }))),
-    { params: KeyParams, ...withModel(UpdateBody), response: { 200: VariableModel, ...Errors }, ...doc('Edit a project variable') })
+    .put('/:key', ({ project, params, body }) =>
+      json(show.variable(core.projects.updateVariable(project.id, params.key, { value: body.value, masked: body.masked }))),
+    { can: 'admin_project', params: KeyParams, ...withModel(UpdateBody), response: { 200: VariableModel, ...Errors }, ...doc('Edit a project variable') })
 
-    .delete('/:key', ({ params }) => {
-      core.projects.deleteVariable(projectOf(core, params.id).id, params.key);
+    .delete('/:key', ({ project, params }) => {
+      core.projects.deleteVariable(project.id, params.key);
       return empty(204);
-    }, { params: KeyParams, response: { 204: t.Void(), ...Errors }, ...doc('Delete a project variable') });
+    }, { can: 'admin_project', params: KeyParams, response: { 204: t.Void(), ...Errors }, ...doc('Delete a project variable') });
 }

@@ -10,7 +10,7 @@ import { nextJob } from '../../core/dispatch';
 import { badRequest, DomainError, forbidden } from '../../core/errors';
 import type { Job } from '../../db/schema';
 import { normalizeTags, type RegisterInput } from '../../core/runners';
-import { adminAuth } from '../../http/auth';
+import { peopleAuth } from '../../http/auth';
 import { withModel } from '../../http/params';
 import { empty, json } from '../../http/respond';
 import { artifactDownload, receiveArtifacts } from '../artifacts';
@@ -196,7 +196,7 @@ async function uploadArtifacts(core: Core, id: string, request: Request) {
 export function runnerApiV4(core: Core, opts: RunnerApiOptions) {
   const trace = traceDialect(core);
   return new Elysia({ name: 'runner-api.v4', prefix: '/api/v4' })
-    .use(adminAuth(core))
+    .use(peopleAuth(core))
     .post('/runners', ({ body }) => register(core, body), { ...withModel(RegisterBody), response: { 201: Registration, 400: t.Any(), 403: Message }, ...doc('Register a runner with a registration token (gitlab-runner register)') })
 
     .post('/runners/verify', ({ body }) => {
