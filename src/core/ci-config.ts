@@ -10,47 +10,16 @@
  */
 import { parseDuration, parseExpireIn } from './duration';
 
-export interface ServiceSpec { name: string; alias?: string; entrypoint?: string[]; command?: string[] }
-export interface ImageSpec { name: string; entrypoint?: string[] }
-export interface ArtifactsSpec {
-  name?: string;
-  paths?: string[];
-  untracked?: boolean;
-  when?: 'on_success' | 'on_failure' | 'always';
-  /** As written; validated with `parseExpireIn` ("never" allowed). */
-  expire_in?: string;
-}
-export interface CacheSpec { key?: string; paths?: string[]; untracked?: boolean; policy?: 'pull' | 'push' | 'pull-push' }
-export type When = 'on_success' | 'on_failure' | 'always' | 'manual';
-export interface JobPlan {
-  name: string;
-  stage: string;
-  stageIdx: number;
-  /** Nested lists are flattened; a single string becomes a one-element list. */
-  beforeScript: string[];
-  script: string[];
-  afterScript: string[];
-  image?: ImageSpec;
-  services: ServiceSpec[];
-  /** Job-level variables only; global ones live on the plan. */
-  variables: Record<string, string>;
-  tags: string[];
-  artifacts?: ArtifactsSpec;
-  cache?: CacheSpec;
-  /** undefined = artifacts of all earlier-stage jobs; [] = none. */
-  dependencies?: string[];
-  when: When;
-  allowFailure: boolean;
-  /** 0..2 */
-  retry: number;
-  /** Seconds. */
-  timeout?: number;
-  environment?: string | { name: string; url?: string };
-}
+import type { ArtifactsSpec, CacheSpec, EnvironmentSpec, ImageSpec, JobSpec, ServiceSpec, When } from '../db/job-spec';
+
+export type { ArtifactsSpec, CacheSpec, ImageSpec, ServiceSpec, When };
+/** A planned job: the shape stored in `jobs.spec` (src/db/job-spec.ts). */
+export type JobPlan = JobSpec;
 /** `jobs` are ordered by stageIdx, then file order. */
-export interface PipelinePlan { stages: string[]; variables: Record<string, string>; jobs: JobPlan[] }
+import type { PipelinePlan, RefInfo } from './ci-config/types';
+
+export type { PipelinePlan, RefInfo };
 export type ParseResult = { ok: true; plan: PipelinePlan } | { ok: false; errors: string[] };
-export interface RefInfo { name: string; tag: boolean }
 
 type YamlMap = Record<string, unknown>;
 
@@ -415,18 +384,18 @@ function parseTags(v: unknown, scope: Scope): string[] | undefined {
   return parseStringList(v, scope, 'tags');
 }
 
-function parseEnvironment(v: unknown, scope: Scope): JobPlan['environment'] {
+function parseEnvironment(v: unknown, scope: Scope): EnvironmentSpec | undefined {
   const where = scope.at('environment');
-  if (typeof v === 'string') return v.trim() === '' ? scope.error(`${where} config should not be empty`) : v;
+  if (typeof v === 'string') return v.trim() === '' ? scope.error(`${where} config should not be empty`) : { name: v, action: 'start' };
   if (!isMap(v)) return scope.error(`${where} config should be a string or a hash`);
   const extra = unknownKeys(v, new Set(['name', 'url']));
   if (extra.length > 0) return scope.error(`${where} config contains unknown keys: ${extra.join(', ')}`);
   const name = get(v, 'name');
   if (typeof name !== 'string' || name.trim() === '') return scope.error(`${where}:name config should be a non-empty string`);
-  if (!has(v, 'url')) return { name };
+  if (!has(v, 'url')) return { name, action: 'start' };
   const url = get(v, 'url');
   if (typeof url !== 'string') return scope.error(`${where}:url config should be a string`);
-  return { name, url };
+  return { name, url, action: 'start' };
 }
 
 type RefMatcher =
@@ -681,11 +650,12 @@ function parseJob(
   if (ctx.errors.length > before || script === undefined) return undefined;
 
   const plan: JobPlan = {
-    name, stage, stageIdx: -1, beforeScript, script, afterScript, services, variables, tags, when, allowFailure, retry,
+    name, stage, stageIdx: -1, beforeScript, script, afterScript, services, variables, tags, when, allowFailure,
+    retry: { max: retry, when: ['always'], exit_codes: [] },
   };
   if (image !== undefined) plan.image = image;
   if (artifacts !== undefined) plan.artifacts = artifacts;
-  if (cache !== undefined) plan.cache = cache;
+  if (cache !== undefined) plan.cache = [cache];
   if (dependencies !== undefined) plan.dependencies = dependencies;
   if (timeout !== undefined) plan.timeout = timeout;
   if (environment !== undefined) plan.environment = environment;
@@ -817,5 +787,5 @@ export function parseCiConfig(text: string, ref: RefInfo): ParseResult {
       if (d.plan.dependencies !== undefined) d.plan.dependencies = d.plan.dependencies.filter((n) => running.has(n));
       return d.plan;
     });
-  return { ok: true, plan: { stages, variables, jobs } };
+  return { ok: true, plan: { stages, variables, jobs, workflow: { autoCancel: { onNewCommit: 'conservative', onJobFailure: 'none' } } } };
 }

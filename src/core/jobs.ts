@@ -433,7 +433,7 @@ export class JobService {
     const id = atomically(this.db, () => {
       const job = this.get(jobId);
       if (!['success', 'failed', 'canceled'].includes(job.status) || job.retried) throw forbidden('403 Forbidden  - Job is not retryable');
-      const copy = this.pipelines.cloneJob(job, 'created', { retriesLeft: job.spec.retry });
+      const copy = this.pipelines.cloneJob(job, 'created', { retriesLeft: job.spec.retry.max });
       this.pipelines.reopenAfter(job.pipelineId, job.stageIdx);
       this.pipelines.process(job.pipelineId);
       return copy.id;

@@ -10,7 +10,7 @@
  */
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { jobs, pipelines, type Job, type Pipeline } from '../db/schema';
-import type { PipelinePlan } from './ci-config';
+import type { PipelinePlan } from './ci-config/types';
 import type { CoreDeps } from './context';
 import { notFound } from './errors';
 import type { InstanceService } from './instance';
@@ -43,7 +43,7 @@ export class PipelineService {
       for (const j of plan.jobs) {
         this.db.insert(jobs).values({
           pipelineId: p.id, projectId, name: j.name, stage: j.stage, stageIdx: j.stageIdx, status: 'created',
-          when: j.when, allowFailure: j.allowFailure, tagList: j.tags, spec: j, retriesLeft: j.retry,
+          when: j.when, allowFailure: j.allowFailure, tagList: j.tags, spec: j, retriesLeft: j.retry.max,
           createdAt: now, updatedAt: now,
         }).run();
       }
@@ -174,7 +174,7 @@ export class PipelineService {
       this.get(pipelineId);
       const redo = this.latestJobs(pipelineId).filter((j) => j.status === 'failed' || j.status === 'canceled');
       if (redo.length === 0) return;
-      for (const j of redo) this.cloneJob(j, 'created', { retriesLeft: j.spec.retry });
+      for (const j of redo) this.cloneJob(j, 'created', { retriesLeft: j.spec.retry.max });
       this.reopenAfter(pipelineId, Math.min(...redo.map((j) => j.stageIdx)));
       this.process(pipelineId);
     });

@@ -6,7 +6,7 @@
  * render ISO 8601. Lists (tags) and structured YAML parts (job spec) are JSON text.
  */
 import { sqliteTable, integer, text, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { JobPlan } from '../core/ci-config';
+import type { JobSpec } from './job-spec';
 
 /** Instance-wide key/value settings: registration token, hashed admin token, … */
 export const settings = sqliteTable('settings', {
@@ -96,7 +96,7 @@ export const jobs = sqliteTable('jobs', {
   allowFailure: integer('allow_failure', { mode: 'boolean' }).notNull().default(false),
   tagList: text('tag_list', { mode: 'json' }).$type<string[]>().notNull().default([]),
   /** The job as the YAML planned it (scripts, image, artifacts, …). */
-  spec: text('spec', { mode: 'json' }).$type<JobPlan>().notNull(),
+  spec: text('spec', { mode: 'json' }).$type<JobSpec>().notNull(),
   /** Automatic retries left (YAML `retry`). */
   retriesLeft: integer('retries_left').notNull().default(0),
   /** Newer attempts of the same job hide older ones in dependency lists. */

@@ -62,8 +62,9 @@ describe('a minimal pipeline', () => {
         name: 'build', stage: 'test', stageIdx: 1,
         beforeScript: [], script: ['make'], afterScript: [],
         services: [], variables: {}, tags: [],
-        when: 'on_success', allowFailure: false, retry: 0,
+        when: 'on_success', allowFailure: false, retry: { max: 0, when: ['always'], exit_codes: [] },
       }],
+      workflow: { autoCancel: { onNewCommit: 'conservative', onJobFailure: 'none' } },
     });
   });
 
@@ -528,15 +529,15 @@ describe('artifacts', () => {
 describe('cache', () => {
   test('all supported keys', () => {
     const cache: CacheSpec = { key: 'deps-$CI_COMMIT_REF_SLUG', paths: ['node_modules/'], untracked: false, policy: 'pull' };
-    expect(job(plan(one({ cache })), 'j').cache).toEqual(cache);
+    expect(job(plan(one({ cache })), 'j').cache).toEqual([cache]);
   });
 
   test.each(['pull', 'push', 'pull-push'])('policy %p', (policy) => {
-    expect(job(plan(one({ cache: { policy } })), 'j').cache?.policy).toBe(policy);
+    expect(job(plan(one({ cache: { policy } })), 'j').cache?.[0]?.policy).toBe(policy);
   });
 
   test('numeric key becomes a string', () => {
-    expect(job(plan(one({ cache: { key: 42 } })), 'j').cache?.key).toBe('42');
+    expect(job(plan(one({ cache: { key: 42 } })), 'j').cache?.[0]?.key).toBe('42');
   });
 
   const bad: Array<[string, unknown, string]> = [
@@ -804,7 +805,7 @@ describe('extends', () => {
 describe('retry', () => {
   const ok: Array<[unknown, number]> = [[0, 0], [1, 1], [2, 2], [{ max: 0 }, 0], [{ max: 2 }, 2], [{}, 0]];
   test.each(ok)('%j → %p', (retry, expected) => {
-    expect(job(plan(one({ retry })), 'j').retry).toBe(expected);
+    expect(job(plan(one({ retry })), 'j').retry.max).toBe(expected);
   });
 
   const bad: Array<[unknown, string]> = [
@@ -845,9 +846,9 @@ describe('timeout', () => {
 
 describe('environment', () => {
   test.each([
-    ['production', 'production'],
-    [{ name: 'review/$CI_COMMIT_REF_SLUG' }, { name: 'review/$CI_COMMIT_REF_SLUG' }],
-    [{ name: 'prod', url: 'https://example.com' }, { name: 'prod', url: 'https://example.com' }],
+    ['production', { name: 'production', action: 'start' }],
+    [{ name: 'review/$CI_COMMIT_REF_SLUG' }, { name: 'review/$CI_COMMIT_REF_SLUG', action: 'start' }],
+    [{ name: 'prod', url: 'https://example.com' }, { name: 'prod', url: 'https://example.com', action: 'start' }],
   ] as Array<[unknown, JobPlan['environment']]>)('%j', (environment, expected) => {
     expect(job(plan(one({ environment })), 'j').environment).toEqual(expected);
   });
@@ -949,10 +950,10 @@ describe('default: and global inheritance', () => {
       services: [{ name: 'default-svc' }],
       beforeScript: ['default-before'],
       afterScript: ['default-after'],
-      cache: { key: 'default' },
+      cache: [{ key: 'default' }],
       tags: ['default-tag'],
       timeout: 7200,
-      retry: 1,
+      retry: { max: 1 },
       artifacts: { paths: ['default/'] },
     });
     expect(job(p, 'overrides')).toMatchObject({
@@ -960,10 +961,10 @@ describe('default: and global inheritance', () => {
       services: [],
       beforeScript: [],
       afterScript: ['own-after'],
-      cache: { key: 'own' },
+      cache: [{ key: 'own' }],
       tags: ['own'],
       timeout: 300,
-      retry: 0,
+      retry: { max: 0 },
       artifacts: { paths: ['own/'] },
     });
   });
@@ -979,7 +980,7 @@ describe('default: and global inheritance', () => {
       j: { script: 'x' },
     });
     expect(job(p, 'j')).toMatchObject({
-      image: { name: 'g' }, services: [{ name: 's' }], beforeScript: ['b'], afterScript: ['a'], cache: { paths: ['c'] }, tags: ['t'],
+      image: { name: 'g' }, services: [{ name: 's' }], beforeScript: ['b'], afterScript: ['a'], cache: [{ paths: ['c'] }], tags: ['t'],
     });
   });
 
@@ -1088,7 +1089,7 @@ deploy:
     expect(p.jobs.map((j) => j.name)).toEqual(['build', 'unit', 'lint', 'deploy']);
     expect(job(p, 'unit')).toMatchObject({
       stage: 'test', stageIdx: 1, script: ['npm test'], beforeScript: ['npm ci'], tags: ['docker'],
-      cache: { key: 'npm', paths: ['node_modules/'], policy: 'pull' },
+      cache: [{ key: 'npm', paths: ['node_modules/'], policy: 'pull' }],
       artifacts: { when: 'always', expire_in: '1 day', paths: ['coverage/'] },
     });
     expect(job(p, 'lint')).toMatchObject({ allowFailure: true, dependencies: [], stage: 'test' });
@@ -1096,8 +1097,8 @@ deploy:
       name: 'deploy', stage: 'deploy', stageIdx: 2,
       beforeScript: ['npm ci'], script: ['./deploy.sh'], afterScript: [],
       image: { name: 'alpine:3', entrypoint: [''] }, services: [], variables: {}, tags: ['docker'],
-      dependencies: ['build'], when: 'manual', allowFailure: true, retry: 1, timeout: 1800,
-      environment: { name: 'production', url: 'https://example.com' },
+      dependencies: ['build'], when: 'manual', allowFailure: true, retry: { max: 1, when: ['always'], exit_codes: [] }, timeout: 1800,
+      environment: { name: 'production', url: 'https://example.com', action: 'start' },
     });
   });
 

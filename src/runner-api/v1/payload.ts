@@ -25,10 +25,11 @@ export function v1Options(spec: Job['spec']): Record<string, unknown> {
   if (spec.image) o.image = spec.image.name;
   if (spec.services.length) o.services = spec.services.map((s) => s.name);
   if (spec.artifacts) o.artifacts = spec.artifacts;
-  if (spec.cache) o.cache = spec.cache;
+  // 1.x runners know one cache
+  if (spec.cache?.length) o.cache = spec.cache[0];
   if (spec.dependencies) o.dependencies = spec.dependencies;
   if (spec.afterScript.length) o.after_script = spec.afterScript;
-  if (spec.environment) o.environment = spec.environment;
+  if (spec.environment) o.environment = spec.environment.name;
   return o;
 }
 

@@ -41,7 +41,7 @@ function artifacts(a: ArtifactsSpec) {
 }
 
 function cache(c: CacheSpec) {
-  return [defined({ key: c.key, untracked: c.untracked ?? false, paths: c.paths ?? [], policy: c.policy ?? 'pull-push' })];
+  return defined({ key: c.key, untracked: c.untracked ?? false, paths: c.paths ?? [], policy: c.policy ?? 'pull-push' });
 }
 
 function dependency(d: Dependency, ctx: JobContext) {
@@ -83,7 +83,7 @@ export function jobPayload(ctx: JobContext) {
     ...(spec.image ? { image: image(spec.image) } : {}),
     services: spec.services.map(service),
     artifacts: spec.artifacts ? artifacts(spec.artifacts) : [],
-    cache: spec.cache ? cache(spec.cache) : [],
+    cache: (spec.cache ?? []).map(cache),
     credentials: [],
     dependencies: ctx.dependencies.map((d) => dependency(d, ctx)),
     features: { trace_sections: true },
