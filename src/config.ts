@@ -31,6 +31,8 @@ export const ConfigSchema = t.Object({
   defaultJobTimeout: t.Integer({ minimum: 1 }),
   /** bytes a job's trace may grow to */
   maxTraceSize: t.Integer({ minimum: 1 }),
+  /** outbound requests (remote includes, forge statuses, hooks) may reach loopback/private addresses */
+  allowLocalRequests: t.Boolean(),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -43,6 +45,8 @@ interface FlagSpec {
   env: string;
   default?: string;
   help: string;
+  /** a switch: `--flag` alone means true; the env alias takes true/false/1/0 */
+  boolean?: true;
   read: (v: string, flag: string) => Partial<Config>;
 }
 
@@ -55,6 +59,12 @@ const seconds = (v: string, flag: string) => {
   const s = parseDuration(v);
   if (s === null) throw new ConfigError(`--${flag}: expected a duration such as "30 days", "1h" or "3600", got "${v}"`);
   return s;
+};
+const bool = (v: string, flag: string) => {
+  const s = v.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(s)) return true;
+  if (['false', '0', 'no'].includes(s)) return false;
+  throw new ConfigError(`--${flag}: expected true or false, got "${v}"`);
 };
 const positive = (v: string, flag: string) => {
   const s = seconds(v, flag);
@@ -115,7 +125,16 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
   'reaper-interval': { arg: 'DUR', env: 'BATON_REAPER_INTERVAL', default: '30s', help: 'how often timeouts, stuck jobs and expired artifacts are swept', read: (v, f) => ({ reaperInterval: positive(v, f) }) },
   'job-timeout': { arg: 'DUR', env: 'BATON_JOB_TIMEOUT', default: '1h', help: 'job timeout when neither job nor project sets one', read: (v, f) => ({ defaultJobTimeout: positive(v, f) }) },
   'max-trace-size': { arg: 'MIB', env: 'BATON_MAX_TRACE_SIZE', default: '100', help: 'per-job trace limit in MiB', read: (v, f) => ({ maxTraceSize: Math.max(1, mib(v, f)) }) },
+  'allow-local-requests': {
+    arg: '', boolean: true,
+    env: 'BATON_ALLOW_LOCAL_REQUESTS', default: 'false', help: 'let remote includes, forge statuses and hooks reach loopback and private addresses',
+    read: (v, f) => ({ allowLocalRequests: bool(v, f) }),
+  },
 };
+
+/** parseArgs options for the server flags (switches are booleans, the rest take a value). */
+export const serverFlagOptions = Object.fromEntries(Object.entries(SERVER_FLAGS)
+  .map(([f, s]) => [f, { type: s.boolean ? 'boolean' as const : 'string' as const }]));
 
 /**
  * Builds the server config from flag values (already split by parseArgs) and the environment.
@@ -123,11 +142,12 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
  * an empty flag is an error. The result is checked against ConfigSchema, so a rule written
  * there (say, a token's minimum length) also fails naming its flag.
  */
-export function loadConfig(flags: Record<string, string | undefined>, env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(flags: Record<string, string | boolean | undefined>, env: Record<string, string | undefined> = process.env): Config {
   const out: Partial<Config> = {};
   const flagOf: Record<string, string> = {};
   for (const [flag, spec] of Object.entries(SERVER_FLAGS)) {
-    const fromFlag = flags[flag];
+    const given = flags[flag];
+    const fromFlag = typeof given === 'boolean' ? String(given) : given;
     if (fromFlag === '') throw new ConfigError(`--${flag}: expected a value, got an empty string`);
     const fromEnv = env[spec.env] === '' ? undefined : env[spec.env];
     const raw = fromFlag ?? fromEnv ?? spec.default;
@@ -159,6 +179,6 @@ export function externalUrl(config: Config, boundPort: number): string {
 
 export function serverFlagsHelp(): string {
   return Object.entries(SERVER_FLAGS)
-    .map(([f, s]) => `  --${`${f} ${s.arg}`.padEnd(31)} ${s.help}\n${' '.repeat(36)}[${s.env}${s.default !== undefined ? `, default ${s.default}` : ''}]`)
+    .map(([f, s]) => `  --${`${f} ${s.arg}`.trim().padEnd(31)} ${s.help}\n${' '.repeat(36)}[${s.env}${s.default !== undefined ? `, default ${s.default}` : ''}]`)
     .join('\n');
 }

@@ -5,7 +5,7 @@
  * (src/cli/). Any failure ends with a non-zero status and one line saying why.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, SERVER_FLAGS, serverFlagsHelp } from './config';
+import { ConfigError, loadConfig, serverFlagOptions, serverFlagsHelp } from './config';
 import { openCore, startServer, type RunningServer } from './server';
 import { runClientCommand, CLIENT_HELP, ClientError } from './cli';
 import { VERSION } from './version';
@@ -27,7 +27,7 @@ ${serverFlagsHelp()}
 Every flag also reads its BATON_* environment variable; flags win over the environment.
 `;
 
-const serverOptions = Object.fromEntries(Object.keys(SERVER_FLAGS).map((f) => [f, { type: 'string' as const }]));
+const serverOptions = serverFlagOptions;
 
 function fail(message: string): never {
   process.stderr.write(`baton: ${message}\n`);
@@ -37,7 +37,7 @@ function fail(message: string): never {
 async function serve(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: { ...serverOptions, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) return void process.stdout.write(HELP);
-  const config = loadConfig(values as Record<string, string | undefined>);
+  const config = loadConfig(values as Record<string, string | boolean | undefined>);
   // Handlers first: a signal that arrives while starting must not kill the process halfway.
   let server: RunningServer | undefined;
   let signals = 0;
@@ -62,7 +62,7 @@ function tokens(argv: string[]) {
     strict: true,
   });
   if (values.help) return void process.stdout.write(HELP);
-  const config = loadConfig(values as Record<string, string | undefined>);
+  const config = loadConfig(values as Record<string, string | boolean | undefined>);
   const core = openCore({ ...config, logLevel: 'silent' });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
   if (generated.admin) process.stdout.write(`Admin API token: ${generated.admin}\n`);

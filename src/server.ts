@@ -50,6 +50,7 @@ export function openCore(config: Config, opts: { clock?: Clock; log?: Logger } =
     notifier: new Notifier(),
     log: opts.log ?? createLogger(config.logLevel),
     server: { url: config.externalUrl ?? '', version: VERSION, revision: REVISION },
+    outbound: { allowLocal: config.allowLocalRequests },
     limits: {
       maxArtifactSize: config.maxArtifactSize,
       artifactsExpireIn: config.artifactsExpireIn,

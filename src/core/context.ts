@@ -27,8 +27,15 @@ export interface ServerInfo {
   revision: string;
 }
 
+/** Requests Baton makes to URLs users chose (outbound.ts). */
+export interface OutboundSettings {
+  /** --allow-local-requests */
+  allowLocal: boolean;
+}
+
 export interface CoreDeps {
   server: ServerInfo;
+  outbound: OutboundSettings;
   db: Db;
   clock: Clock;
   store: LocalBlobStore;

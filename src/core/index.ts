@@ -1,8 +1,12 @@
 /** Builds every core service from its dependencies; the one place that wires them. */
+import { join } from 'node:path';
 import { ArtifactService } from './artifacts';
 import type { CoreDeps } from './context';
+import { GitReader } from './git';
 import { InstanceService } from './instance';
 import { JobService } from './jobs';
+import { PipelineCreator } from './pipeline-creation';
+import { AccessService } from './people/access';
 import { PipelineService } from './pipelines';
 import { ProjectService } from './projects';
 import { Reaper } from './reaper';
@@ -12,11 +16,15 @@ export function createCore(deps: CoreDeps) {
   const instance = new InstanceService(deps.db);
   const runners = new RunnerService(deps, instance);
   const projects = new ProjectService(deps, instance);
+  const access = new AccessService(deps, instance, projects);
   const pipelines = new PipelineService(deps, instance);
+  // The repository caches live in the data dir, next to traces and artifacts.
+  const git = new GitReader(join(deps.store.root, 'git-cache'));
+  const creator = new PipelineCreator(pipelines, git);
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts);
-  return { deps, instance, runners, projects, pipelines, jobs, artifacts, reaper };
+  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper };
 }
 
 export type Core = ReturnType<typeof createCore>;

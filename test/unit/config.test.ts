@@ -60,6 +60,8 @@ describe('each flag reads its value; its env alias does the same', () => {
     ['reaper-interval', '5s', { reaperInterval: 5 }],
     ['job-timeout', '90', { defaultJobTimeout: 90 }],
     ['max-trace-size', '4', { maxTraceSize: 4 * MiB }],
+    ['allow-local-requests', 'true', { allowLocalRequests: true }],
+    ['allow-local-requests', '0', { allowLocalRequests: false }],
   ];
 
   test.each(cases)('--%s %p', (flag, value, expected) => {
@@ -68,6 +70,12 @@ describe('each flag reads its value; its env alias does the same', () => {
 
   test.each(cases)('%s from its env alias: %p', (flag, value, expected) => {
     expect(loadConfig({}, { [SERVER_FLAGS[flag].env]: value })).toMatchObject(expected);
+  });
+
+  test('a switch given alone (parseArgs boolean) is true; a bad env value names the flag', () => {
+    expect(loadConfig({ 'allow-local-requests': true }, {}).allowLocalRequests).toBe(true);
+    expect(loadConfig({}, {}).allowLocalRequests).toBe(false);
+    expect(() => loadConfig({}, { BATON_ALLOW_LOCAL_REQUESTS: 'maybe' })).toThrow('--allow-local-requests (from BATON_ALLOW_LOCAL_REQUESTS): expected true or false, got "maybe"');
   });
 
   test('every flag in the table above is covered, and every env alias is BATON_<FLAG>', () => {
@@ -164,7 +172,7 @@ test('--help text lists every flag with its env alias and default', () => {
 test('the README configuration table has a row for every flag with its env alias and default', () => {
   const readme = readFileSync(join(import.meta.dir, '../../README.md'), 'utf8');
   for (const [flag, spec] of Object.entries(SERVER_FLAGS)) {
-    const row = readme.split('\n').find((l) => l.startsWith(`| \`--${flag} `));
+    const row = readme.split('\n').find((l) => l.startsWith(`| \`--${flag} `) || l.startsWith(`| \`--${flag}\``));
     expect({ flag, row: row !== undefined }).toEqual({ flag, row: true });
     expect(row).toContain(`\`${spec.env}\``);
     if (spec.default !== undefined) expect(row).toContain(`\`${spec.default}\``);
