@@ -52,6 +52,7 @@ async function serve(argv: string[]) {
   server = await startServer(config);
   if (server.generated.registration) process.stdout.write(`Runner registration token: ${server.generated.registration}\n`);
   if (server.generated.admin) process.stdout.write(`Admin API token: ${server.generated.admin}\n  (shown once; it is stored only as a hash — \`baton tokens --rotate-admin\` makes a new one)\n`);
+  for (const w of server.warnings) process.stderr.write(`baton: warning: ${w}\n`);
   process.stdout.write(`Baton ${VERSION} serving on ${server.url} (data dir ${config.dataDir})\n`);
 }
 

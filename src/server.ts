@@ -10,6 +10,7 @@ import { createApp } from './app';
 import { systemClock, type Clock } from './clock';
 import { externalUrl, type Config } from './config';
 import { createCore, type Core } from './core';
+import { GIT_MISSING_WARNING, gitVersion } from './core/git';
 import { LocalBlobStore } from './core/storage';
 import { Notifier } from './core/notifier';
 import { openDb } from './db/client';
@@ -24,6 +25,8 @@ export interface RunningServer {
   core: Core;
   /** tokens generated at this start (to be printed once) */
   generated: { admin?: string; registration?: string };
+  /** problems that do not stop the server but that its operator should read (printed by main) */
+  warnings: string[];
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -84,6 +87,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   core.deps.server.url = externalUrl(config, port);
   if (opts.reaperEveryMs !== 0) core.reaper.start(opts.reaperEveryMs ?? (config.reaperInterval ?? 30) * 1000);
   log.info({ url: core.deps.server.url, listen: `${config.host}:${port}`, dataDir: config.dataDir }, 'baton listening');
+  const warnings: string[] = [];
+  if (gitVersion() === null) warnings.push(GIT_MISSING_WARNING);
+  for (const w of warnings) log.warn(w);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -91,6 +97,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     port,
     core,
     generated,
+    warnings,
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         core.reaper.stop();
