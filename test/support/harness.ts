@@ -35,6 +35,8 @@ export async function startTestServer(overrides: Partial<Config> = {}, opts: { c
     adminToken: ADMIN_TOKEN,
     registrationToken: REGISTRATION_TOKEN,
     pollTimeout: 0,
+    // no floor unless a test sets one: a nearly full CI disk must not turn uploads into 507s
+    minFreeDisk: 0,
     ...overrides,
   };
   const server = await startServer(config, { clock: opts.clock, reaperEveryMs: opts.reaperEveryMs ?? 0 });
