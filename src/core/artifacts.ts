@@ -52,8 +52,10 @@ export class ArtifactService {
       throw badRequest('file: invalid filename');
     }
     const limit = this.deps.limits.maxArtifactSize;
-    // The request's Content-Length bounds the archive: refuse before writing when it cannot fit.
-    if (declaredSize !== undefined && declaredSize < limit) this.makeRoom(job, declaredSize);
+    // The request's Content-Length bounds the archive: refuse before writing when it cannot
+    // fit. Without one, every check asks for room for the next DISK_CHECK_EVERY bytes, so the
+    // floor is never crossed by more than one chunk.
+    if (declaredSize === undefined || declaredSize < limit) this.makeRoom(job, declaredSize ?? DISK_CHECK_EVERY);
     const temp = this.deps.store.tempPath();
     let size = 0;
     let checkedAt = 0;
@@ -69,7 +71,7 @@ export class ArtifactService {
         if (size >= limit) throw new DomainError('too_large', '413 Request Entity Too Large');
         if (size - checkedAt >= DISK_CHECK_EVERY) {
           checkedAt = size;
-          this.makeRoom(job, declaredSize !== undefined ? Math.max(0, declaredSize - size) : chunk.length);
+          this.makeRoom(job, declaredSize !== undefined ? Math.max(0, declaredSize - size) : DISK_CHECK_EVERY);
         }
         // Written synchronously (page cache): while an async write was awaited, Bun kept
         // reading the socket into memory — a 1 GiB upload peaked near 200 MB RSS (bench P5).
