@@ -22,8 +22,16 @@ export class DiskSpace {
   /** Bytes free under the data dir now. */
   free(): number { return this.probe(this.dir); }
 
-  /** Would writing `bytes` more still leave the floor free? Always true with the floor off (0). */
-  fits(bytes = 0): boolean { return this.minFree === 0 || this.free() - bytes >= this.minFree; }
+  /**
+   * Would writing `bytes` more still leave the floor free? Always true with the floor off (0),
+   * and when statfs itself fails (the write then meets the real error, which is reported).
+   */
+  fits(bytes = 0): boolean {
+    if (this.minFree === 0) return true;
+    let free: number;
+    try { free = this.free(); } catch { return true; }
+    return free - bytes >= this.minFree;
+  }
 
   /** The floor in words, for messages: "1 GiB". */
   floorText(): string { return formatBytes(this.minFree); }

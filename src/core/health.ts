@@ -34,7 +34,7 @@ export function dataDirCheck(deps: Pick<CoreDeps, 'store'>): Check {
 
 export function diskCheck(deps: Pick<CoreDeps, 'disk'>): Check {
   try {
-    if (deps.disk.fits(0)) return { status: 'ok' };
+    if (deps.disk.minFree === 0 || deps.disk.free() >= deps.disk.minFree) return { status: 'ok' };
     return { status: 'failed', message: `free disk space under the data dir is ${formatBytes(Math.max(0, deps.disk.free()))}, below --min-free-disk (${deps.disk.floorText()})` };
   } catch (e) {
     return { status: 'failed', message: `free disk space cannot be read: ${(e as Error).message}` };

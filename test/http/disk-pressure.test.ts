@@ -116,6 +116,15 @@ describe('uploads that would cross the floor get 507', () => {
     expect(hasArchive(r.job.id)).toBe(false);
   });
 
+  test('a free-space probe that fails does not fail the upload (the write meets the real error, if any)', async () => {
+    s = await startTestServer({ minFreeDisk: 10 * MiB });
+    const r = start(s.core);
+    s.core.deps.disk.probe = () => { throw Object.assign(new Error('statfs failed'), { code: 'EIO' }); };
+    expect((await upload(r, 2 * MiB)).status).toBe(201);
+    const ready = await (await fetch(`${s.url}/-/readiness`)).json() as { disk_check: { status: string; message?: string }[] };
+    expect(ready.disk_check).toEqual([{ status: 'failed', message: 'free disk space cannot be read: statfs failed' }]);
+  });
+
   test('with the floor at 0 (off) the probe is not even asked', async () => {
     s = await startTestServer({ minFreeDisk: 0 });
     const r = start(s.core);

@@ -232,6 +232,8 @@ describe('baton_jobs is exact without counting jobs', () => {
 describe('HTTP metrics are labelled by route template', () => {
   test('two job ids are one series; unknown paths are "unmatched"; no raw path or query string ever becomes a label', async () => {
     for (const path of ['/api/v4/projects/1/jobs/123456', '/api/v4/projects/2/jobs/654321?private_token=secret', '/no/such/7777777']) await s.api(path);
+    // refused while the body is parsed (before the route's hooks run): still its route
+    expect((await s.api('/api/v4/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": ' })).status).toBe(400);
     await fetch(`${s.url}/api/v4/jobs/99999/trace`, { method: 'PATCH', headers: { 'content-range': '0-0' }, body: 'x' });
     const m = await scrape(s.url);
     const routes = m.series('baton_http_requests_total').map((x) => x.labels.route);
@@ -242,6 +244,7 @@ describe('HTTP metrics are labelled by route template', () => {
     const statusOf = m.series('baton_http_requests_total').filter((x) => x.labels.route === '/api/v4/jobs/:id/trace').map((x) => x.labels.status);
     expect(statusOf).toContain('404');
     expect(m.value('baton_http_request_duration_seconds_count', { route: '/api/v4/projects/:id/jobs/:job_id' })).toBeGreaterThanOrEqual(2);
+    expect(m.value('baton_http_requests_total', { route: '/api/v4/projects', status: '400' })).toBe(1);
   });
 });
 
