@@ -10,7 +10,8 @@ import { AccessService } from './people/access';
 import { PipelineService } from './pipelines';
 import { ProjectService } from './projects';
 import { Reaper } from './reaper';
-import { RunnerService } from './runners';
+import { ONLINE_WINDOW_MS, RunnerService } from './runners';
+import { registerInstanceGauges } from './metrics';
 
 export function createCore(deps: CoreDeps) {
   const instance = new InstanceService(deps.db);
@@ -24,7 +25,8 @@ export function createCore(deps: CoreDeps) {
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts);
-  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper };
+  const dataDirSize = registerInstanceGauges(deps.metrics, { ...deps, dataDir: deps.store.root, onlineWindowMs: ONLINE_WINDOW_MS });
+  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, dataDirSize };
 }
 
 export type Core = ReturnType<typeof createCore>;
