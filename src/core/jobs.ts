@@ -37,6 +37,7 @@ import { jobs, pipelines, projects, runners, variables as variablesTable, type J
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import type { PipelineService } from './pipelines';
+import { projectFullPath, projectWebUrl } from './projects';
 import { eligibleJobs, pendingReason } from './queue';
 import { ONLINE_WINDOW_MS } from './runners';
 import { hashToken, matchesHash, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
@@ -177,8 +178,8 @@ export class JobService {
     const server = this.deps.server;
     const host = safeHost(server.url);
     const slug = refSlug(pipeline.ref);
-    const projectPath = `baton/${project.path}`;
-    const projectUrl = `${server.url}/${projectPath}`;
+    const projectPath = projectFullPath(project);
+    const projectUrl = projectWebUrl(server.url, project);
     const out: JobVariable[] = [];
     const pub = (key: string, value: string | number | boolean) => out.push({ key, value: String(value), public: true, masked: false });
     const secret = (key: string, value: string) => out.push({ key, value, public: false, masked: false });
@@ -201,7 +202,8 @@ export class JobService {
     pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
     if (pipeline.triggerVariables.length) { pub('CI_PIPELINE_TRIGGERED', 'true'); pub('CI_BUILD_TRIGGERED', 'true'); }
     pub('CI_PROJECT_ID', project.id); pub('CI_PROJECT_NAME', project.path); pub('CI_PROJECT_TITLE', project.name);
-    pub('CI_PROJECT_PATH', projectPath); pub('CI_PROJECT_PATH_SLUG', refSlug(projectPath)); pub('CI_PROJECT_NAMESPACE', 'baton');
+    pub('CI_PROJECT_PATH', projectPath); pub('CI_PROJECT_PATH_SLUG', refSlug(projectPath)); pub('CI_PROJECT_NAMESPACE', project.namespace);
+    pub('CI_PROJECT_ROOT_NAMESPACE', project.namespace);
     pub('CI_PROJECT_URL', projectUrl); pub('CI_DEFAULT_BRANCH', project.defaultBranch);
     secret('CI_REPOSITORY_URL', repoUrl);
     if (runner) {
