@@ -254,10 +254,10 @@ export class Presenter {
     return { id: u.id, username: u.username, name: u.name, state: u.state === 'blocked' ? 'blocked' : 'active', locked: false, avatar_url: null, web_url: `${this.url}/${u.username}` };
   }
 
-  /** What `viewer` sees of a user: everything for admins, the public profile for oneself, else the basic fields. */
+  /** What `viewer` sees of a user: everything for admins, the public profile for oneself, else the basic (lists) or user fields. */
   user(u: User, viewer: Actor, detail: 'basic' | 'user' = 'user'): Static<typeof AnyUserModel> {
     const basic = this.userBasic(u);
-    if (!viewer.admin && viewer.userId !== u.id) {
+    if (!viewer.admin && (viewer.userId !== u.id || detail === 'basic')) {
       return detail === 'basic' ? basic : { ...basic, created_at: iso(u.createdAt)!, public_email: null, bot: false };
     }
     const pub = {

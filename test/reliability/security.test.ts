@@ -82,6 +82,17 @@ export const TABLE: Row[] = [
   rest('GET', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('DELETE', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('POST', '/api/v4/projects/:id/jobs/:job_id/artifacts/keep'),
   rest('GET', '/api/v4/runners'), rest('GET', '/api/v4/runners/all'), rest('GET', '/api/v4/runners/:id'), rest('PUT', '/api/v4/runners/:id'), rest('DELETE', '/api/v4/runners/:id'),
   rest('GET', '/api/v4/projects/:id/runners'), rest('POST', '/api/v4/projects/:id/runners'), rest('DELETE', '/api/v4/projects/:id/runners/:runner_id'),
+  // people: members, users, personal access tokens (every role is walked by roles.test.ts)
+  rest('GET', '/api/v4/projects/:id/members'), rest('GET', '/api/v4/projects/:id/members/all'), rest('POST', '/api/v4/projects/:id/members'),
+  rest('GET', '/api/v4/projects/:id/members/:user_id'), rest('GET', '/api/v4/projects/:id/members/all/:user_id'),
+  rest('PUT', '/api/v4/projects/:id/members/:user_id'), rest('DELETE', '/api/v4/projects/:id/members/:user_id'),
+  rest('GET', '/api/v4/users'), rest('POST', '/api/v4/users'), rest('GET', '/api/v4/users/:id'), rest('PUT', '/api/v4/users/:id'), rest('DELETE', '/api/v4/users/:id'),
+  rest('POST', '/api/v4/users/:id/block'), rest('POST', '/api/v4/users/:id/unblock'), rest('GET', '/api/v4/user'),
+  rest('POST', '/api/v4/users/:id/personal_access_tokens'), rest('POST', '/api/v4/user/personal_access_tokens'),
+  rest('GET', '/api/v4/personal_access_tokens'), rest('GET', '/api/v4/personal_access_tokens/self'), rest('DELETE', '/api/v4/personal_access_tokens/self'),
+  rest('GET', '/api/v4/personal_access_tokens/:id'), rest('DELETE', '/api/v4/personal_access_tokens/:id'),
+  // dashboard sign-in: a password, not a token (sessions.test.ts has the cases)
+  R('POST', '/users/sign_in', 'none', 400, 400), R('POST', '/users/sign_out', 'none', 204, 204),
 ];
 
 /** Routes that are not endpoints of their own (the swagger plugin's page, which /swagger replaces). */

@@ -225,7 +225,7 @@ export class AccessService {
    * A new project as this caller may make it: in their own namespace unless they name one
    * (another user's only for admins; a group-like one already in use only for admins and its
    * Maintainers), with a repo_url off the server's disk unless they are an admin, and with
-   * the caller as its Owner.
+   * the caller as its Owner (in a user's namespace: that user).
    */
   newProject(actor: Actor, input: ProjectInput): ProjectInput {
     let namespace = input.namespace ?? actor.username;
@@ -244,7 +244,8 @@ export class AccessService {
       }
     }
     this.checkRepoUrl(actor, input.repoUrl);
-    return { ...input, namespace, ownerId: actor.userId };
+    // A project in a user's namespace is that user's (an admin may create it for them).
+    return { ...input, namespace, ownerId: owner?.id ?? actor.userId };
   }
 
   /** An edit as this caller may make it (the repo_url rule of newProject). */
