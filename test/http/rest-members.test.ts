@@ -218,7 +218,7 @@ describe('namespaces and projects by path', () => {
   test('only admins may give a project a local path or file:// repo_url', async () => {
     for (const url of ['/srv/git/app.git', './relative', 'file:///etc', 'FILE://host/x', 'ext::sh -c id', 'C:\\repo']) {
       const res = await as(s, dev.token, '/api/v4/projects', { method: 'POST', json: { name: uniqueName('p'), repo_url: url } });
-      expect(`${url}: ${res.status} ${(await res.json()).message}`).toBe(`${url}: 403 403 Forbidden - repo_url: only administrators may use a local path or a file:// URL (git would read the server's own disk)`);
+      expect(`${url}: ${res.status} ${((await res.json()) as { message: string }).message}`).toBe(`${url}: 403 403 Forbidden - repo_url: only administrators may use a local path or a file:// URL (git would read the server's own disk)`);
       expect((await as(s, owner.token, `/api/v4/projects/${project.id}`, { method: 'PUT', json: { repo_url: url } })).status).toBe(403);
     }
     for (const url of ['https://h/x.git', 'ssh://git@h/x.git', 'git@github.com:o/r.git', 'git://h/x']) {

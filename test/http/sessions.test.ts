@@ -129,7 +129,7 @@ describe('signing in', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('set-cookie')).toEndWith('; Secure');
       // the external URL's origin counts as this site
-      const sess = { cookie: res.headers.get('set-cookie')!.split(';')[0], csrf: (await res.json()).csrf_token };
+      const sess = { cookie: res.headers.get('set-cookie')!.split(';')[0], csrf: ((await res.json()) as { csrf_token: string }).csrf_token };
       const ok = await fetch(`${secure.url}/api/v4/projects`, { method: 'POST', headers: { cookie: sess.cookie, 'x-csrf-token': sess.csrf, origin: 'https://ci.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ name: 'o', repo_url: 'https://h/o.git' }) });
       expect(ok.status).toBe(201);
     } finally {
@@ -169,7 +169,7 @@ describe('the session cookie as a credential', () => {
   test('cross-origin requests are refused even with the CSRF token', async () => {
     const sess = await session();
     const post = (headers: Record<string, string>) => withCookie(sess, '/api/v4/user/personal_access_tokens', { method: 'POST', json: { name: 'x', scopes: ['api'] }, headers });
-    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: s.url.replace('127.0.0.1', 'localhost') }]) {
+    for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: s.url.replace('127.0.0.1', 'localhost') }]) {
       expect(`${JSON.stringify(headers)} ${(await post(headers)).status}`).toBe(`${JSON.stringify(headers)} 403`);
     }
     expect((await post({ origin: s.url, 'sec-fetch-site': 'same-origin' })).status).toBe(201);

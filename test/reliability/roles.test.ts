@@ -210,6 +210,15 @@ describe('R4 roles: every route with every role', () => {
     expect(wrong).toEqual([]);
   });
 
+  test('the OpenAPI document says what each people-facing route needs', async () => {
+    const doc = await (await fetch(`${s.url}/swagger/json`)).json() as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    const missing = routes.filter((r) => r.needs !== undefined).filter((r) => {
+      const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
+      return !op || op[PERMISSION_KEY] !== r.needs || !op.summary || !(op.tags as string[] | undefined)?.length;
+    }).map((r) => `${r.method} ${r.path}`);
+    expect(missing).toEqual([]);
+  });
+
   test('every route, every role', async () => {
     const mismatches: string[] = [];
     for (const route of routes.filter((r) => r.needs !== undefined)) {
