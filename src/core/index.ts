@@ -33,7 +33,7 @@ export function createCore(deps: CoreDeps) {
   const creator = new PipelineCreator(pipelines, git);
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
-  const reaper = new Reaper(deps, jobs, artifacts);
+  const reaper = new Reaper(deps, jobs, artifacts, sessions);
   return { deps, instance, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper };
 }
 

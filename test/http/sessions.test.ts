@@ -200,7 +200,11 @@ describe('the session cookie as a credential', () => {
     clock.advance(SESSION_IDLE_MS - 60_000);
     expect((await withCookie(sess, '/api/v4/user')).status).toBe(200);
     clock.advance(SESSION_IDLE_MS);
+    const other = await session();
+    // the periodic sweep deletes sessions past their expiry (here: this one), not live ones
+    expect(s.core.reaper.sweep().sessionsExpired).toBeGreaterThanOrEqual(1);
     expect(await body(await withCookie(sess, '/api/v4/user'), 401)).toEqual({ message: '401 Unauthorized' });
+    expect((await withCookie(other, '/api/v4/user')).status).toBe(200);
   });
 });
 
