@@ -25,7 +25,7 @@ export function createCore(deps: CoreDeps) {
   const users = new UserService(deps, projects);
   const tokens = new PersonalAccessTokenService(deps, users);
   const sessions = new SessionService(deps, users);
-  const access = new AccessService(deps, projects, users, tokens, sessions);
+  const access = new AccessService(deps, projects, users, tokens, sessions, runners);
   const members = new MemberService(deps, users, access);
   const pipelines = new PipelineService(deps, instance);
   // The repository caches live in the data dir, next to traces and artifacts.

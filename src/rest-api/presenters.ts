@@ -322,13 +322,15 @@ export class Presenter {
     };
   }
 
-  runner(r: Runner): RunnerJson {
+  /** A runner; its `projects` only those `viewer` may see (all for admins). */
+  runner(r: Runner, viewer: Actor | null = null): RunnerJson {
     const online = this.core.runners.isOnline(r);
     const now = this.core.deps.clock.now();
     const status = online ? 'online'
       : r.contactedAt === null ? (now - r.createdAt > STALE_MS ? 'stale' : 'never_contacted')
       : now - r.contactedAt > STALE_MS ? 'stale' : 'offline';
-    const projects = this.core.runners.projectIds(r.id).map((id) => this.core.projects.get(id));
+    const projects = this.core.runners.projectIds(r.id).map((id) => this.core.projects.get(id))
+      .filter((p) => viewer === null || this.core.access.can(viewer, 'read_project', p));
     return {
       id: r.id, description: r.description, name: r.name, active: r.active, paused: !r.active, is_shared: r.isShared,
       runner_type: r.isShared ? 'instance_type' : 'project_type', tag_list: r.tagList, run_untagged: r.runUntagged,

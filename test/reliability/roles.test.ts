@@ -19,21 +19,27 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createApp } from '../../src/app';
 import { FakeClock } from '../../src/clock';
-import { ACCESS_LEVEL, PROJECT_PERMISSIONS, ROLE_NAME, type ProjectPermission } from '../../src/core/people/access';
+import { ACCESS_LEVEL, PROJECT_PERMISSIONS, ROLE_NAME, RUNNER_PERMISSIONS, type ProjectPermission, type RunnerPermission } from '../../src/core/people/access';
 import { PERMISSION_KEY } from '../../src/http/auth';
 import { createLogger } from '../../src/log';
-import { makePipeline, REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
+import { makePipeline, startTestServer, type TestServer } from '../support/harness';
 import { addMember, dayFrom, makeToken, makeUser, type TestUser } from '../support/people';
 
 // ---------------------------------------------------------------- what the code and SECURITY.md say
 
 interface Route { method: string; path: string; needs: string | undefined }
 
-/** `Reporter (`read_pipeline`)`, `admin`, `signed in`, `—`: what SECURITY.md writes for what a route needs. */
+const isRunnerPermission = (needs: string | undefined): needs is RunnerPermission => (RUNNER_PERMISSIONS as readonly string[]).includes(needs ?? '');
+
+/**
+ * What SECURITY.md writes for what a route needs: `—`, `signed in`, `admin`, a role on the
+ * project (`Reporter (`read_pipeline`)`), or a runner's (`runner's Maintainer (`update_runner`)`).
+ */
 function leastRole(needs: string | undefined): string {
   if (needs === undefined) return '—';
   if (needs === 'signed_in') return 'signed in';
   if (needs === 'admin') return 'admin';
+  if (isRunnerPermission(needs)) return `runner's Maintainer (\`${needs}\`)`;
   return `${ROLE_NAME[PROJECT_PERMISSIONS[needs as ProjectPermission]]} (\`${needs}\`)`;
 }
 
@@ -71,6 +77,8 @@ function expected(route: Route, role: Role): Expect {
   if (route.needs === 'signed_in') return 'allowed';
   if (route.needs === 'admin') return '403';
   const level = LEVEL[role]!;
+  // The walk's runner is a project runner of the walk's project; deletes name a runner that does not exist (404 for all).
+  if (isRunnerPermission(route.needs)) return route.method === 'DELETE' || level >= ACCESS_LEVEL.maintainer ? 'allowed' : '403';
   if (level === 0) return 'not found';
   return level >= PROJECT_PERMISSIONS[route.needs as ProjectPermission] ? 'allowed' : '403';
 }
@@ -105,7 +113,8 @@ beforeAll(async () => {
   const pl = makePipeline(s.core, project.id, 'walk:\n  script: [echo walk]\n');
   real.pipeline = pl.id;
   real.job = s.core.pipelines.latestJobs(pl.id)[0].id;
-  real.runner = s.core.runners.register({ token: REGISTRATION_TOKEN, protocol: 'v4', description: 'walk' }).runner.id;
+  // a project runner of the walk's project: its Maintainers may read and edit it
+  real.runner = s.core.runners.register({ token: s.core.projects.get(project.id).runnersToken, protocol: 'v4', description: 'walk' }).runner.id;
   s.core.projects.createVariable(project.id, { key: real.key, value: 'v' });
   await s.api(`/api/v4/users/${users['blocked user'].id}/block`, { method: 'POST' });
   const signIn = await fetch(`${s.url}/users/sign_in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: users['Developer (session)'].username, password: users['Developer (session)'].password }) });
@@ -145,7 +154,8 @@ async function fill(route: Route, role: Role, target: { id: number; path: string
     } else if (name === 'id' && parent === 'users') {
       out.push(read ? String(users.Owner.id) : nothing);
     } else if (name === 'id' && parent === 'runners') {
-      out.push(read ? String(real.runner) : nothing);
+      // an edit with `{}` changes nothing, so the real runner is safe to edit
+      out.push(read || route.method === 'PUT' ? String(real.runner) : nothing);
     } else if (name === 'id' && parent === 'personal_access_tokens') {
       // one's own token: to read, the one in use; to revoke, a spare one
       const owner = users[role];
