@@ -146,6 +146,7 @@ export const PipelineModel = t.Object({
   queued_duration: t.Union([t.Number(), t.Null()], { description: 'seconds' }),
   coverage: t.Null(),
   web_url: t.String(),
+  user: t.Union([UserBasicModel, t.Null()], { description: 'who started it (null: a trigger, a schedule, a webhook, or a deleted user)' }),
 });
 
 export const JobModel = t.Object({
@@ -250,6 +251,11 @@ export class Presenter {
     };
   }
 
+  private userOf(id: number | null): Static<typeof UserBasicModel> | null {
+    const u = id === null ? null : this.core.users.find(id);
+    return u ? this.userBasic(u) : null;
+  }
+
   userBasic(u: User): Static<typeof UserBasicModel> {
     return { id: u.id, username: u.username, name: u.name, state: u.state === 'blocked' ? 'blocked' : 'active', locked: false, avatar_url: null, web_url: `${this.url}/${u.username}` };
   }
@@ -297,6 +303,7 @@ export class Presenter {
       duration: p.startedAt !== null && p.finishedAt !== null ? Math.round(seconds(p.finishedAt - p.startedAt)) : null,
       queued_duration: p.startedAt !== null ? seconds(p.startedAt - p.createdAt) : null,
       coverage: null, web_url: `${this.projectUrl(project)}/-/pipelines/${p.id}`,
+      user: this.userOf(p.userId),
     };
   }
 

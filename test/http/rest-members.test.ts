@@ -235,13 +235,25 @@ describe('namespaces and projects by path', () => {
     const p = await body(await as(s, dev.token, '/api/v4/projects', { method: 'POST', json: { name: 'Svc', repo_url: 'https://h/svc.git', namespace: team } }), 201);
     const pl = await body(await as(s, dev.token, `/api/v4/projects/${p.id}/pipeline`, { method: 'POST', json: { ref: 'main', sha: 'b'.repeat(40), content: 'j:\n  script: [x]\n' } }), 201);
     expect(pl.web_url).toBe(`${s.url}/${team}/svc/-/pipelines/${pl.id}`);
+    // who started it
+    expect(pl.user).toEqual({ id: dev.id, username: dev.username, name: `Name of ${dev.username}`, state: 'active', locked: false, avatar_url: null, web_url: `${s.url}/${dev.username}` });
     const reg = await body<{ token: string }>(await fetch(`${s.url}/api/v4/runners`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: p.runners_token }) }), 201);
     const job = await body<{ id: number; variables: { key: string; value: string }[] }>(await fetch(`${s.url}/api/v4/jobs/request`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: reg.token }) }), 201);
     const vars = Object.fromEntries(job.variables.map((v) => [v.key, v.value]));
     expect(vars).toMatchObject({
       CI_PROJECT_PATH: `${team}/svc`, CI_PROJECT_NAMESPACE: team, CI_PROJECT_ROOT_NAMESPACE: team, CI_PROJECT_NAME: 'svc',
       CI_PROJECT_URL: `${s.url}/${team}/svc`, CI_PROJECT_PATH_SLUG: `${team}-svc`, CI_JOB_URL: `${s.url}/${team}/svc/-/jobs/${job.id}`,
+      GITLAB_USER_ID: String(dev.id), GITLAB_USER_LOGIN: dev.username, GITLAB_USER_NAME: `Name of ${dev.username}`, GITLAB_USER_EMAIL: `${dev.username}@example.com`,
     });
     expect(REGISTRATION_TOKEN).toBeString();
+  });
+
+  test('a pipeline whose user is deleted keeps running, with user null', async () => {
+    const gone = await makeUser(s);
+    const p = await body(await as(s, gone.token, '/api/v4/projects', { method: 'POST', json: { name: 'Gone', repo_url: 'https://h/gone.git' } }), 201);
+    const pl = await body(await as(s, gone.token, `/api/v4/projects/${p.id}/pipeline`, { method: 'POST', json: { ref: 'main', sha: 'c'.repeat(40), content: 'j:\n  script: [x]\n' } }), 201);
+    expect(pl.user.id).toBe(gone.id);
+    expect((await s.api(`/api/v4/users/${gone.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await body(await s.api(`/api/v4/projects/${p.id}/pipelines/${pl.id}`), 200)).toMatchObject({ id: pl.id, status: 'pending', user: null });
   });
 });
