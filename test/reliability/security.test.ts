@@ -240,6 +240,28 @@ describe('R4 secrets', () => {
     // (the registration token and project runners tokens are kept as they are, by design: admins are shown them again)
   });
 
+  test('passwords, personal access tokens and session cookies reach neither the data dir nor the log', async () => {
+    const admin = { 'PRIVATE-TOKEN': ADMIN_TOKEN, 'content-type': 'application/json' };
+    const password = 'a-password-nobody-may-see-42';
+    const user = await (await fetch(`${fx.baton.url}/api/v4/users`, { method: 'POST', headers: admin, body: JSON.stringify({ username: 'secret-keeper', name: 'S', password }) })).json() as { id: number };
+    const pat = await (await fetch(`${fx.baton.url}/api/v4/users/${user.id}/personal_access_tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'x', scopes: ['api'] }) })).json() as { token: string };
+    expect((await fetch(`${fx.baton.url}/api/v4/user`, { headers: { authorization: `Bearer ${pat.token}` } })).status).toBe(200);
+    const signIn = await fetch(`${fx.baton.url}/users/sign_in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'secret-keeper', password }) });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
+    expect((await fetch(`${fx.baton.url}/api/v4/user`, { headers: { cookie } })).status).toBe(200);
+    // a wrong password and a wrong cookie, too
+    await fetch(`${fx.baton.url}/users/sign_in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `login=secret-keeper&password=${password}x` });
+    await fetch(`${fx.baton.url}/api/v4/user`, { headers: { cookie: `${cookie}x` } });
+    await Bun.sleep(300); // pino writes asynchronously
+    const session = cookie.split('=')[1];
+    const bytes = storedBytes();
+    const out = fx.baton.output();
+    for (const [what, secret] of Object.entries({ password, pat: pat.token, session })) {
+      expect(`${what}: ${bytes.includes(Buffer.from(secret))} ${out.includes(secret)}`).toBe(`${what}: false false`);
+    }
+  });
+
   test('logs carry no token, secret or query string', async () => {
     const c = fx.creds;
     // tokens in query strings, headers and bodies, answered with success and with failure

@@ -17,7 +17,8 @@
  * A member's level is one indexed lookup, made together with the project's (findProject).
  *
  * Projects are also decided here where they are made: in which namespace a caller may
- * create one, and that only admins may point a project at the server's own disk.
+ * create one, and that only admins may point a project at the server's own disk. So are
+ * runners (RUNNER_PERMISSIONS) and other people's personal access tokens.
  */
 import { and, eq, gte, isNull, or, sql } from 'drizzle-orm';
 import { members, projects, runnerProjects, type PersonalAccessToken, type Project, type Runner } from '../../db/schema';
