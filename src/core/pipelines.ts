@@ -23,6 +23,8 @@ export interface PipelineInput {
   beforeSha?: string;
   source?: string;
   variables?: { key: string; value: string }[];
+  /** who started it (GITLAB_USER_*), when a person did */
+  userId?: number | null;
 }
 
 const ZERO_SHA = '0000000000000000000000000000000000000000';
@@ -38,7 +40,7 @@ export class PipelineService {
       const p = this.db.insert(pipelines).values({
         projectId, ref: input.ref, tag: input.tag, sha: input.sha, beforeSha: input.beforeSha ?? ZERO_SHA,
         source: input.source ?? 'api', status: 'created', yamlVariables: plan.variables,
-        triggerVariables: input.variables ?? [], createdAt: now, updatedAt: now,
+        triggerVariables: input.variables ?? [], userId: input.userId ?? null, createdAt: now, updatedAt: now,
       }).returning().get();
       for (const j of plan.jobs) {
         this.db.insert(jobs).values({
