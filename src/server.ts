@@ -10,6 +10,7 @@ import { createApp } from './app';
 import { systemClock, type Clock } from './clock';
 import { externalUrl, type Config } from './config';
 import { createCore, type Core } from './core';
+import { DEFAULT_OUTBOX, type OutboxOptions } from './core/outbox';
 import { LocalBlobStore } from './core/storage';
 import { Notifier } from './core/notifier';
 import { openDb } from './db/client';
@@ -32,9 +33,15 @@ export interface StartOptions {
   log?: Logger;
   /** reaper period; 0 = do not start the reaper (tests sweep by hand) */
   reaperEveryMs?: number;
+  /** outbox worker period (it is also woken by every enqueue); 0 = not started (tests drain by hand) */
+  outboxEveryMs?: number;
+  /** schedule tick period; 0 = not started (tests tick by hand) */
+  scheduleEveryMs?: number;
+  /** backoff, give-up and timeouts of deliveries (tests shorten them) */
+  outbox?: Partial<OutboxOptions>;
 }
 
-export function openCore(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Core {
+export function openCore(config: Config, opts: { clock?: Clock; log?: Logger; outbox?: Partial<OutboxOptions> } = {}): Core {
   mkdirSync(config.dataDir, { recursive: true });
   // SQLite would only say "unable to open database file"; name the real cause.
   try { accessSync(config.dataDir, constants.W_OK); } catch (e) {
@@ -59,12 +66,12 @@ export function openCore(config: Config, opts: { clock?: Clock; log?: Logger } =
       stuckTimeout: config.stuckTimeout,
       pendingTimeout: config.pendingTimeout,
     },
-  });
+  }, { outbox: { ...DEFAULT_OUTBOX, ...opts.outbox } });
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const core = openCore(config, { clock: opts.clock, log });
+  const core = openCore(config, { clock: opts.clock, log, outbox: opts.outbox });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
   const app = createApp(core, log, { pollTimeoutMs: config.pollTimeout * 1000 });
   const handle = withRequestLog(log, (req) => app.fetch(req));
@@ -84,6 +91,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const port = server.port!;
   core.deps.server.url = externalUrl(config, port);
   if (opts.reaperEveryMs !== 0) core.reaper.start(opts.reaperEveryMs ?? (config.reaperInterval ?? 30) * 1000);
+  // Deliveries and schedules run in the background (durable in the database: a restart resumes them).
+  if (opts.outboxEveryMs !== 0) core.outbox.start(opts.outboxEveryMs ?? 1000);
+  if (opts.scheduleEveryMs !== 0) core.schedules.start(opts.scheduleEveryMs ?? 10_000);
   log.info({ url: core.deps.server.url, listen: `${config.host}:${port}`, dataDir: config.dataDir }, 'baton listening');
 
   let stopping: Promise<void> | null = null;
@@ -95,11 +105,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         core.reaper.stop();
+        core.schedules.stop();
         core.deps.notifier.close();
         const drained = server.stop(false);
         const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref?.());
-        await Promise.race([drained, timer]);
+        await Promise.race([drained, core.outbox.stop(Math.min(graceMs, 5000)).then(() => drained), timer]);
         await server.stop(true);
+        await core.outbox.stop(0);
         core.deps.db.$client.close();
         core.deps.store.close();
         // before the caller exits: the last request lines may still be in flight

@@ -2,6 +2,7 @@
 import type { Db } from '../db/client';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
+import type { LifecycleEvents } from './events';
 import type { LocalBlobStore } from './storage';
 import type { Notifier } from './notifier';
 
@@ -42,4 +43,6 @@ export interface CoreDeps {
   notifier: Notifier;
   log: Logger;
   limits: Limits;
+  /** status changes, told inside their transaction (events.ts); createCore wires the outbox here */
+  events: LifecycleEvents;
 }

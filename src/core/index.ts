@@ -5,14 +5,24 @@ import type { CoreDeps } from './context';
 import { GitReader } from './git';
 import { InstanceService } from './instance';
 import { JobService } from './jobs';
+import { Outbox, type OutboxOptions } from './outbox';
+import { Deliverers } from './outbox/deliver';
+import { DeliveryEvents } from './outbox/events';
+import { DeliveryTargets } from './outbox/targets';
 import { PipelineCreator } from './pipeline-creation';
 import { AccessService } from './people/access';
 import { PipelineService } from './pipelines';
 import { ProjectService } from './projects';
 import { Reaper } from './reaper';
 import { RunnerService } from './runners';
+import { SecretBox } from './secret-box';
+import { InboundBuilder, ScheduleService, TriggerService, WebhookReceiver } from './triggers';
 
-export function createCore(deps: CoreDeps) {
+export function createCore(input: Omit<CoreDeps, 'events'>, opts: { outbox?: OutboxOptions } = {}) {
+  const outbox = new Outbox(input, opts.outbox);
+  // Status changes fill the outbox inside their own transactions (events.ts).
+  const deps: CoreDeps = { ...input, events: new DeliveryEvents(input, outbox) };
+  const box = new SecretBox(deps.store.root);
   const instance = new InstanceService(deps.db);
   const runners = new RunnerService(deps, instance);
   const projects = new ProjectService(deps, instance);
@@ -20,11 +30,17 @@ export function createCore(deps: CoreDeps) {
   const pipelines = new PipelineService(deps, instance);
   // The repository caches live in the data dir, next to traces and artifacts.
   const git = new GitReader(join(deps.store.root, 'git-cache'));
-  const creator = new PipelineCreator(pipelines, git);
+  const creator = new PipelineCreator(pipelines, git, deps.db);
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts);
-  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper };
+  const targets = new DeliveryTargets(deps, box);
+  const webhooks = new WebhookReceiver(deps, (raw) => access.findProject(raw), outbox);
+  const triggers = new TriggerService(deps, creator);
+  const schedules = new ScheduleService(deps, outbox);
+  new InboundBuilder(deps, projects, creator, outbox).register();
+  new Deliverers(deps, projects, outbox, box, `Baton/${deps.server.version}`).register();
+  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, outbox, targets, webhooks, triggers, schedules };
 }
 
 export type Core = ReturnType<typeof createCore>;

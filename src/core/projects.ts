@@ -4,7 +4,7 @@ import { jobs, projects, variables, type Project, type Variable } from '../db/sc
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, notFound } from './errors';
 import type { InstanceService } from './instance';
-import { randomToken, TOKEN_PREFIX } from './tokens';
+import { randomHex, randomToken, TOKEN_PREFIX } from './tokens';
 import { secretsChanged } from './trace';
 
 export interface ProjectInput {
@@ -44,6 +44,7 @@ export class ProjectService {
       repoUrl: input.repoUrl,
       defaultBranch: input.defaultBranch ?? 'main',
       runnersToken: randomToken(TOKEN_PREFIX.project),
+      webhookSecret: randomHex(),
       buildTimeout: input.buildTimeout ?? 3600,
       sharedRunnersEnabled: input.sharedRunnersEnabled ?? true,
       allowGitFetch: input.allowGitFetch ?? true,

@@ -84,7 +84,11 @@ export class AccessService {
     if (!actor.admin) throw forbidden();
   }
 
-  private findProject(rawId: string): Project | null {
+  /**
+   * The project a path's `:id` names, without asking who is calling: for routes whose
+   * credential is not a person (webhooks: the signature; trigger tokens).
+   */
+  findProject(rawId: string): Project | null {
     if (!/^\d{1,15}$/.test(rawId)) return null;
     return this.projects.find(Number(rawId));
   }
