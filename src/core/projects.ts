@@ -88,6 +88,13 @@ export class ProjectService {
     return this.get(id);
   }
 
+  /** A new webhook secret; deliveries signed with the old one are refused from now on. */
+  rotateWebhookSecret(id: number): Project {
+    this.get(id);
+    this.db.update(projects).set({ webhookSecret: randomHex() }).where(eq(projects.id, id)).run();
+    return this.get(id);
+  }
+
   /** Removes the project with its pipelines, jobs, traces and artifacts. */
   delete(id: number) {
     this.get(id);

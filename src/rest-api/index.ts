@@ -5,11 +5,15 @@
  */
 import { Elysia } from 'elysia';
 import type { Core } from '../core';
+import { hookRoutes } from './hooks';
 import { jobRoutes } from './jobs';
 import { pipelineRoutes } from './pipelines';
 import { projectRoutes } from './projects';
 import { runnerRoutes } from './runners';
+import { scheduleRoutes } from './schedules';
+import { triggerRoutes } from './triggers';
 import { variableRoutes } from './variables';
+import { webhookRoutes } from './webhooks';
 
 export function restApi(core: Core) {
   return new Elysia({ name: 'rest-api' })
@@ -17,5 +21,9 @@ export function restApi(core: Core) {
     .use(variableRoutes(core))
     .use(pipelineRoutes(core))
     .use(jobRoutes(core))
-    .use(runnerRoutes(core));
+    .use(runnerRoutes(core))
+    .use(webhookRoutes(core))
+    .use(triggerRoutes(core))
+    .use(scheduleRoutes(core))
+    .use(hookRoutes(core));
 }

@@ -31,6 +31,12 @@ export const ProjectModel = t.Object({
   allow_git_fetch: t.Boolean(),
   build_git_strategy: t.Union([t.Literal('fetch'), t.Literal('clone')]),
   clone_with_job_token: t.Boolean({ description: 'http(s) repo_url: runners clone with gitlab-ci-token:<job token>@' }),
+  webhook_url: t.String({ description: 'the push webhook URL to enter at the forge' }),
+  webhook_secret: t.String({ description: "the webhook's secret (Gitea/Forgejo/GitHub: Secret; GitLab: Secret token)" }),
+  forge_kind: t.Union([t.String(), t.Null()], { description: 'where pipeline statuses are posted: gitea, forgejo, github, gitlab' }),
+  forge_api_url: t.Union([t.String(), t.Null()]),
+  forge_repo: t.Union([t.String(), t.Null()]),
+  forge_token_set: t.Boolean({ description: 'a forge token is stored (it is never returned)' }),
   created_at: t.String({ format: 'date-time' }),
 });
 
@@ -138,7 +144,10 @@ export class Presenter {
       default_branch: p.defaultBranch, runners_token: p.runnersToken,
       shared_runners_enabled: p.sharedRunnersEnabled, build_timeout: p.buildTimeout,
       allow_git_fetch: p.allowGitFetch, build_git_strategy: p.allowGitFetch ? 'fetch' : 'clone',
-      clone_with_job_token: p.cloneWithJobToken, created_at: iso(p.createdAt)!,
+      clone_with_job_token: p.cloneWithJobToken,
+      webhook_url: `${this.url}/api/v4/projects/${p.id}/webhook`, webhook_secret: p.webhookSecret,
+      forge_kind: p.forgeKind, forge_api_url: p.forgeApiUrl, forge_repo: p.forgeRepo, forge_token_set: p.forgeTokenEnc !== null,
+      created_at: iso(p.createdAt)!,
     };
   }
 

@@ -13,8 +13,8 @@ import type { PipelineCreator } from '../pipeline-creation';
 import { hashToken, randomHex, TOKEN_PREFIX } from '../tokens';
 
 export interface TriggerRun {
-  token: string | undefined;
-  ref: string | undefined;
+  token?: string;
+  ref?: string;
   variables?: unknown;
   /** the request's X-Gitlab-Event header (GitLab refuses Pipeline Hooks: a loop) */
   gitlabEvent?: string | null;
