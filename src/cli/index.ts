@@ -7,11 +7,14 @@ import { parseArgs } from 'node:util';
 import { BatonClient, connection } from './client';
 import { Args, CONNECTION_HELP, CONNECTION_OPTIONS, renderHelp, type Command } from './command';
 import { ClientError } from './errors';
+import { hookCommands } from './hook';
 import { jobCommands } from './jobs';
 import { write } from './output';
 import { pipelineCommands } from './pipelines';
 import { projectCommands } from './projects';
 import { runnerCommands } from './runners';
+import { scheduleCommands } from './schedules';
+import { triggerCommands } from './triggers';
 
 export { ClientError } from './errors';
 
@@ -20,6 +23,9 @@ const GROUPS: Record<string, Record<string, Command>> = {
   pipeline: pipelineCommands,
   job: jobCommands,
   runner: runnerCommands,
+  trigger: triggerCommands,
+  schedule: scheduleCommands,
+  hook: hookCommands,
 };
 
 const commandLines = (group: string) => Object.entries(GROUPS[group]).map(([sub, cmd]) => {
@@ -66,7 +72,7 @@ export async function runClientCommand(name: string, argv: string[]): Promise<bo
   if (parsed.positionals.length > wanted.length) throw new ClientError(`${command}: unexpected argument "${parsed.positionals[wanted.length]}" (see baton ${command} --help)`);
 
   const args = new Args(command, parsed.values, parsed.positionals);
-  const client = new BatonClient(connection(parsed.values as { url?: string; token?: string }));
+  const client = new BatonClient(connection(parsed.values as { url?: string; token?: string }, process.env, cmd.tokenEnv));
   await cmd.run(args, client);
   return true;
 }
