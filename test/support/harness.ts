@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { parseCiConfig } from '../../src/core/ci-config';
 import type { Core } from '../../src/core';
 import type { OutboxOptions } from '../../src/core/outbox';
+import type { Logger } from '../../src/log';
 import { startServer } from '../../src/server';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -25,7 +26,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export interface TestServerOptions { clock?: Clock; reaperEveryMs?: number; outboxEveryMs?: number; scheduleEveryMs?: number; outbox?: Partial<OutboxOptions>; dataDir?: string; keepDataDir?: boolean }
+export interface TestServerOptions { log?: Logger; clock?: Clock; reaperEveryMs?: number; outboxEveryMs?: number; scheduleEveryMs?: number; outbox?: Partial<OutboxOptions>; dataDir?: string; keepDataDir?: boolean }
 
 export async function startTestServer(overrides: Partial<Config> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'baton-test-'));
@@ -41,7 +42,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, opts: Tes
     ...overrides,
   };
   const server = await startServer(config, {
-    clock: opts.clock, reaperEveryMs: opts.reaperEveryMs ?? 0, outboxEveryMs: opts.outboxEveryMs, scheduleEveryMs: opts.scheduleEveryMs ?? 0, outbox: opts.outbox,
+    log: opts.log, clock: opts.clock, reaperEveryMs: opts.reaperEveryMs ?? 0, outboxEveryMs: opts.outboxEveryMs, scheduleEveryMs: opts.scheduleEveryMs ?? 0, outbox: opts.outbox,
   });
   return {
     url: server.url,
