@@ -117,6 +117,12 @@ describe('commit statuses', () => {
     await s.core.outbox.drain();
     expect([row().state, row().attempts, row().responseStatus]).toEqual(['done', 3, 201]);
     expect(rec.requests.map((r) => (r.body as { state: string }).state)).toEqual(['pending', 'pending', 'pending']);
+    // finished rows are kept two weeks for the deliveries list, then pruned
+    clock.advance(13 * 24 * 3600_000);
+    expect(s.core.outbox.prune()).toBe(0);
+    clock.advance(2 * 24 * 3600_000);
+    expect(s.core.outbox.prune()).toBe(1);
+    expect(row()).toBeUndefined();
   });
 
   test('a newer state arriving while a send is retried replaces it (one row per pipeline, latest state)', async () => {

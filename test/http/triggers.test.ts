@@ -27,7 +27,7 @@ afterAll(async () => {
   repo.remove();
 });
 
-const trigger = (body: BodyInit, headers: Record<string, string> = {}, path = `/api/v4/projects/${projectId}/trigger/pipeline`) =>
+const trigger = (body: string, headers: Record<string, string> = {}, path = `/api/v4/projects/${projectId}/trigger/pipeline`) =>
   fetch(server.url + path, { method: 'POST', headers, body });
 
 describe('trigger tokens', () => {

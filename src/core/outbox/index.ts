@@ -57,6 +57,8 @@ export interface OutboxOptions {
   concurrency: number;
   /** one outbound request, headers and body */
   requestTimeoutMs: number;
+  /** finished rows are kept this long (the deliveries list, and redeliveries recognised), then pruned */
+  keepMs: number;
 }
 
 export const DEFAULT_OUTBOX: OutboxOptions = {
@@ -66,6 +68,7 @@ export const DEFAULT_OUTBOX: OutboxOptions = {
   leaseMs: { outbound: 60_000, inbound: 300_000 },
   concurrency: 8,
   requestTimeoutMs: 10_000,
+  keepMs: 14 * 24 * 3600_000,
 };
 
 export interface EnqueueInput {
@@ -85,6 +88,7 @@ export interface EnqueueInput {
 export class Outbox {
   private handlers = new Map<OutboxKind, Handler>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  private pruner: ReturnType<typeof setInterval> | null = null;
   private kicked = false;
   private running = new Map<number, Promise<void>>();
   private stopped = false;
@@ -252,6 +256,12 @@ export class Outbox {
     });
   }
 
+  /** Deletes finished rows older than keepMs; pending ones stay whatever their age. */
+  prune(): number {
+    const before = this.deps.clock.now() - this.options.keepMs;
+    return changes(this.db.delete(outbox).where(and(inArray(outbox.state, ['done', 'skipped', 'failed']), lte(outbox.finishedAt, before))).run());
+  }
+
   /** Runs until nothing is due right now (tests drive the worker with this and a FakeClock). */
   async drain(): Promise<void> {
     for (let rounds = 0; rounds < 1000; rounds++) {
@@ -273,13 +283,18 @@ export class Outbox {
     this.stopped = false;
     this.timer = setInterval(() => this.pump(), everyMs);
     this.timer.unref?.();
+    const prune = () => { try { this.prune(); } catch (e) { this.deps.log.error({ err: e }, 'outbox: prune failed'); } };
+    this.pruner = setInterval(prune, 3600_000);
+    this.pruner.unref?.();
+    prune();
     this.pump();
   }
 
   /** Stops taking rows; rows in flight get up to `graceMs`, the rest are handed back at once. */
   async stop(graceMs = 0) {
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.pruner) clearInterval(this.pruner);
+    this.timer = this.pruner = null;
     if (this.running.size && graceMs > 0) {
       await Promise.race([Promise.all(this.running.values()), Bun.sleep(graceMs)]);
     }
