@@ -14,6 +14,7 @@ import { GIT_MISSING_WARNING, gitVersion } from './core/git';
 import { diskCheck } from './core/health';
 import { coreMetrics } from './core/metrics';
 import { DiskSpace, type FreeSpaceProbe } from './core/disk';
+import { DEFAULT_OUTBOX, type OutboxOptions } from './core/outbox';
 import { LocalBlobStore } from './core/storage';
 import { Notifier } from './core/notifier';
 import { openDb } from './db/client';
@@ -41,9 +42,15 @@ export interface StartOptions {
   reaperEveryMs?: number;
   /** free space under the data dir (tests); statfs by default */
   freeSpaceProbe?: FreeSpaceProbe;
+  /** outbox worker period (it is also woken by every enqueue); 0 = not started (tests drain by hand) */
+  outboxEveryMs?: number;
+  /** schedule tick period; 0 = not started (tests tick by hand) */
+  scheduleEveryMs?: number;
+  /** backoff, give-up and timeouts of deliveries (tests shorten them) */
+  outbox?: Partial<OutboxOptions>;
 }
 
-export function openCore(config: Config, opts: { clock?: Clock; log?: Logger; freeSpaceProbe?: FreeSpaceProbe } = {}): Core {
+export function openCore(config: Config, opts: { clock?: Clock; log?: Logger; freeSpaceProbe?: FreeSpaceProbe; outbox?: Partial<OutboxOptions> } = {}): Core {
   mkdirSync(config.dataDir, { recursive: true });
   // SQLite would only say "unable to open database file"; name the real cause.
   try { accessSync(config.dataDir, constants.W_OK); } catch (e) {
@@ -70,12 +77,12 @@ export function openCore(config: Config, opts: { clock?: Clock; log?: Logger; fr
       stuckTimeout: config.stuckTimeout,
       pendingTimeout: config.pendingTimeout,
     },
-  });
+  }, { outbox: { ...DEFAULT_OUTBOX, ...opts.outbox } });
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const core = openCore(config, { clock: opts.clock, log, freeSpaceProbe: opts.freeSpaceProbe });
+  const core = openCore(config, { clock: opts.clock, log, freeSpaceProbe: opts.freeSpaceProbe, outbox: opts.outbox });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
   const app = createApp(core, log, { pollTimeoutMs: config.pollTimeout * 1000, metricsToken: config.metricsToken });
   const handle = withRequestLog(log, (req) => app.fetch(req), httpMetrics(core.deps.metrics.registry).observe);
@@ -95,6 +102,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const port = server.port!;
   core.deps.server.url = externalUrl(config, port);
   if (opts.reaperEveryMs !== 0) core.reaper.start(opts.reaperEveryMs ?? (config.reaperInterval ?? 30) * 1000);
+  // Deliveries and schedules run in the background (durable in the database: a restart resumes them).
+  if (opts.outboxEveryMs !== 0) core.outbox.start(opts.outboxEveryMs ?? 1000);
+  if (opts.scheduleEveryMs !== 0) core.schedules.start(opts.scheduleEveryMs ?? 10_000);
   log.info({ url: core.deps.server.url, listen: `${config.host}:${port}`, dataDir: config.dataDir }, 'baton listening');
   const warnings: string[] = [];
   if (gitVersion() === null) warnings.push(GIT_MISSING_WARNING);
@@ -112,11 +122,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         core.reaper.stop();
+        core.schedules.stop();
         core.deps.notifier.close();
         const drained = server.stop(false);
         const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref?.());
-        await Promise.race([drained, timer]);
+        await Promise.race([drained, core.outbox.stop(Math.min(graceMs, 5000)).then(() => drained), timer]);
         await server.stop(true);
+        await core.outbox.stop(0);
         core.deps.db.$client.close();
         core.deps.store.close();
         // before the caller exits: the last request lines may still be in flight

@@ -13,7 +13,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export interface Connection { url: string; token: string }
 
 /** Flags win over the environment, as for the server's flags. */
-export function connection(flags: { url?: string; token?: string }, env: Record<string, string | undefined> = process.env): Connection {
+export function connection(flags: { url?: string; token?: string }, env: Record<string, string | undefined> = process.env, tokenEnv = 'BATON_TOKEN'): Connection {
   const raw = flags.url ?? env.BATON_URL ?? DEFAULT_URL;
   let url: URL;
   try {
@@ -22,8 +22,12 @@ export function connection(flags: { url?: string; token?: string }, env: Record<
     throw new ClientError(`--url: expected an http(s) URL such as ${DEFAULT_URL}, got "${raw}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ClientError(`--url: expected an http(s) URL, got "${raw}"`);
-  const token = flags.token ?? env.BATON_TOKEN;
-  if (!token) throw new ClientError('no token: pass --token or set BATON_TOKEN (the admin token `baton serve` printed on first start, or a personal access token)');
+  const token = flags.token ?? env[tokenEnv];
+  if (!token) {
+    throw new ClientError(tokenEnv === 'BATON_TOKEN'
+      ? 'no token: pass --token or set BATON_TOKEN (the admin token `baton serve` printed on first start, or a personal access token)'
+      : `no token: pass --token or set ${tokenEnv}`);
+  }
   return { url: url.href.replace(/\/+$/, ''), token };
 }
 
@@ -33,6 +37,18 @@ export class BatonClient {
   constructor(private conn: Connection) {}
 
   get url() { return this.conn.url; }
+  get token() { return this.conn.token; }
+
+  /** A request with exactly these headers (no PRIVATE-TOKEN): the webhook of `baton hook`. */
+  async raw(method: string, path: string, headers: Record<string, string>, body: string): Promise<Response> {
+    try {
+      return await fetch(`${this.conn.url}/api/v4${path}`, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), redirect: 'manual' });
+    } catch (e) {
+      const err = e as { name?: string; code?: string; message?: string };
+      if (err.name === 'TimeoutError') throw new ClientError(`no answer from Baton at ${this.url} within ${REQUEST_TIMEOUT_MS / 1000} s`);
+      throw new ClientError(`cannot reach Baton at ${this.url}: ${describeNetworkError(err)}`);
+    }
+  }
 
   /** GET a JSON resource under /api/v4. */
   get<T>(path: string, query?: Query): Promise<T> {
@@ -47,6 +63,10 @@ export class BatonClient {
   async delete(path: string): Promise<void> {
     const res = await this.send('DELETE', path, {});
     if (!res.ok) await this.fail(res, 'DELETE', path);
+  }
+
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PUT', path, { body });
   }
 
   /** Every item of a paginated list, page after page (per_page=100, X-Total-Pages). */

@@ -17,6 +17,8 @@ export interface Command {
   options: ParseArgsOptionsConfig;
   /** names of the required positional arguments, e.g. ['ID'] */
   positionals?: string[];
+  /** the environment variable --token falls back to (default BATON_TOKEN, the admin token) */
+  tokenEnv?: string;
   run(args: Args, client: BatonClient): Promise<void>;
 }
 
@@ -38,6 +40,11 @@ export const CONNECTION_HELP = `Connection:
 /** The parsed flags and positionals of one command, with checks that name the flag. */
 export class Args {
   constructor(readonly command: string, private values: Record<string, unknown>, readonly positionals: string[]) {}
+
+  /** a flag's value as given (an empty string included) */
+  raw(name: string): unknown {
+    return this.values[name];
+  }
 
   flag(name: string): boolean {
     return this.values[name] === true;

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { BatonClient, connection } from './client';
 import { Args, CONNECTION_HELP, CONNECTION_OPTIONS, renderHelp, type Command } from './command';
 import { ClientError } from './errors';
+import { hookCommands } from './hook';
 import { jobCommands } from './jobs';
 import { write } from './output';
 import { pipelineCommands } from './pipelines';
@@ -14,6 +15,8 @@ import { projectCommands } from './projects';
 import { runnerCommands } from './runners';
 import { tokenCommands } from './tokens';
 import { userCommands } from './users';
+import { scheduleCommands } from './schedules';
+import { triggerCommands } from './triggers';
 
 export { ClientError } from './errors';
 
@@ -24,6 +27,9 @@ const GROUPS: Record<string, Record<string, Command>> = {
   runner: runnerCommands,
   user: userCommands,
   token: tokenCommands,
+  trigger: triggerCommands,
+  schedule: scheduleCommands,
+  hook: hookCommands,
 };
 
 const commandLines = (group: string) => Object.entries(GROUPS[group]).map(([sub, cmd]) => {
@@ -70,7 +76,7 @@ export async function runClientCommand(name: string, argv: string[]): Promise<bo
   if (parsed.positionals.length > wanted.length) throw new ClientError(`${command}: unexpected argument "${parsed.positionals[wanted.length]}" (see baton ${command} --help)`);
 
   const args = new Args(command, parsed.values, parsed.positionals);
-  const client = new BatonClient(connection(parsed.values as { url?: string; token?: string }));
+  const client = new BatonClient(connection(parsed.values as { url?: string; token?: string }, process.env, cmd.tokenEnv));
   await cmd.run(args, client);
   return true;
 }

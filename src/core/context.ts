@@ -2,6 +2,7 @@
 import type { Db } from '../db/client';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
+import type { LifecycleEvents } from './events';
 import type { LocalBlobStore } from './storage';
 import type { Notifier } from './notifier';
 import type { CoreMetrics } from './metrics';
@@ -48,4 +49,6 @@ export interface CoreDeps {
   metrics: CoreMetrics;
   /** free space under the data dir and the --min-free-disk floor */
   disk: DiskSpace;
+  /** status changes, told inside their transaction (events.ts); createCore wires the outbox here */
+  events: LifecycleEvents;
 }

@@ -5,6 +5,10 @@ import type { CoreDeps } from './context';
 import { GitReader } from './git';
 import { InstanceService } from './instance';
 import { JobService } from './jobs';
+import { Outbox, type OutboxOptions } from './outbox';
+import { Deliverers } from './outbox/deliver';
+import { DeliveryEvents } from './outbox/events';
+import { DeliveryTargets } from './outbox/targets';
 import { PipelineCreator } from './pipeline-creation';
 import { AccessService } from './people/access';
 import { MemberService } from './people/members';
@@ -14,10 +18,16 @@ import { UserService } from './people/users';
 import { PipelineService } from './pipelines';
 import { ProjectService } from './projects';
 import { Reaper } from './reaper';
-import { ONLINE_WINDOW_MS, RunnerService } from './runners';
 import { registerInstanceGauges } from './metrics';
+import { ONLINE_WINDOW_MS, RunnerService } from './runners';
+import { SecretBox } from './secret-box';
+import { InboundBuilder, ScheduleService, TriggerService, WebhookReceiver } from './triggers';
 
-export function createCore(deps: CoreDeps) {
+export function createCore(input: Omit<CoreDeps, 'events'>, opts: { outbox?: OutboxOptions } = {}) {
+  const outbox = new Outbox(input, opts.outbox);
+  // Status changes fill the outbox inside their own transactions (events.ts).
+  const deps: CoreDeps = { ...input, events: new DeliveryEvents(input, outbox) };
+  const box = new SecretBox(deps.store.root);
   // The instance keeps the admin token through the token service, which is built further down
   // (tokens → users → projects → instance): it is reached through a closure, called only later.
   const instance = new InstanceService(deps.db, { ensureBootstrap: (p) => tokens.ensureBootstrap(p), rotateBootstrap: () => tokens.rotateBootstrap() });
@@ -31,12 +41,22 @@ export function createCore(deps: CoreDeps) {
   const pipelines = new PipelineService(deps, instance);
   // The repository caches live in the data dir, next to traces and artifacts.
   const git = new GitReader(join(deps.store.root, 'git-cache'));
-  const creator = new PipelineCreator(pipelines, git);
+  const creator = new PipelineCreator(pipelines, git, deps.db);
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts, sessions);
   const dataDirSize = registerInstanceGauges(deps.metrics, { ...deps, dataDir: deps.store.root, onlineWindowMs: ONLINE_WINDOW_MS });
-  return { deps, instance, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, dataDirSize };
+  deps.metrics.registry.gauge('baton_outbox_pending', 'Deliveries (forge statuses, hooks, webhook pipelines) not yet made', () => outbox.pendingCount());
+  const targets = new DeliveryTargets(deps, box);
+  const webhooks = new WebhookReceiver(deps, (raw) => access.findProject(raw), outbox);
+  const triggers = new TriggerService(deps, creator);
+  const schedules = new ScheduleService(deps, outbox);
+  new InboundBuilder(deps, projects, creator, outbox).register();
+  new Deliverers(deps, projects, outbox, box, `Baton/${deps.server.version}`).register();
+  return {
+    deps, instance, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper,
+    dataDirSize, outbox, targets, webhooks, triggers, schedules,
+  };
 }
 
 export type Core = ReturnType<typeof createCore>;

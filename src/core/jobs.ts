@@ -142,6 +142,7 @@ export class JobService {
         // The row comes back only if this write changed it: that decides the winner.
         const job = this.q.take.get({ id: c.id, runnerId: runner.id, tokenHash: hashToken(token), now, timeout });
         if (job) {
+          this.deps.events.jobStatus(job, 'pending', 'running');
           // Only the first claim of a pipeline can change its aggregate status.
           if (this.q.pipeline.get({ id: job.pipelineId })?.status !== 'running') this.pipelines.refreshStatus(job.pipelineId);
           return { job, token };
@@ -401,9 +402,10 @@ export class JobService {
         .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running'))).run();
       if (changes(res) !== 1) return false;
       this.deps.store.closeTrace(jobId);
-      const job = this.get(jobId);
-      if (job.startedAt !== null) this.deps.metrics.jobDuration.observe((now - job.startedAt) / 1000);
-      this.pipelines.jobEnded(job);
+      const ended = this.get(jobId);
+      if (ended.startedAt !== null) this.deps.metrics.jobDuration.observe((now - ended.startedAt) / 1000);
+      this.deps.events.jobStatus(ended, 'running', status);
+      this.pipelines.jobEnded(ended);
       return true;
     });
   }
@@ -415,7 +417,9 @@ export class JobService {
       const res = this.db.update(jobs).set({ status: 'failed', finishedAt: now, updatedAt: now, failureReason: reason })
         .where(and(eq(jobs.id, jobId), eq(jobs.status, 'pending'))).run();
       if (changes(res) !== 1) return false;
-      this.pipelines.jobEnded(this.get(jobId));
+      const ended = this.get(jobId);
+      this.deps.events.jobStatus(ended, 'pending', 'failed');
+      this.pipelines.jobEnded(ended);
       return true;
     });
   }
@@ -430,7 +434,9 @@ export class JobService {
       this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now })
         .where(and(eq(jobs.id, jobId), eq(jobs.status, job.status))).run();
       this.deps.store.closeTrace(jobId);
-      this.pipelines.jobEnded(this.get(jobId));
+      const ended = this.get(jobId);
+      this.deps.events.jobStatus(ended, job.status, 'canceled');
+      this.pipelines.jobEnded(ended);
     });
     return this.get(jobId);
   }
@@ -440,6 +446,7 @@ export class JobService {
       const job = this.get(jobId);
       if (job.status !== 'manual') throw badRequest('Unplayable Job');
       this.db.update(jobs).set({ status: 'pending', queuedAt: this.deps.clock.now() }).where(eq(jobs.id, jobId)).run();
+      this.deps.events.jobStatus(this.get(jobId), 'manual', 'pending');
       this.pipelines.refreshStatus(job.pipelineId);
     });
     this.pipelines.announceWork();

@@ -4,12 +4,14 @@
  * compile it for that ref, then store the plan (pipelines.ts). A pipeline that cannot be
  * created throws CiSourceError (GitLab's `{"message": {"base": [...]}}`) and leaves nothing.
  */
+import type { Db } from '../db/client';
 import type { Project, Pipeline } from '../db/schema';
 import { parseCiConfig } from './ci-config';
 import type { PipelineSource } from './ci-config/types';
 import { badRequest } from './errors';
 import { CiSourceError, isValidRefName, type GitReader } from './git';
 import type { PipelineService } from './pipelines';
+import { atomically } from './tx';
 
 const FULL_SHA = /^[0-9a-f]{40}$/i;
 const VARIABLE_KEY = /^[A-Za-z0-9_]{1,255}$/;
@@ -39,10 +41,15 @@ export interface CreatePipelineInput {
   commit?: CommitInfo;
   /** the user who started it (API, dashboard): GitLab's pipeline `user`, the jobs' GITLAB_USER_* */
   userId?: number;
+  /**
+   * Runs in the transaction that stores the pipeline: a queued webhook delivery or schedule
+   * run is marked done with it, so a crash can never create its pipeline twice.
+   */
+  inTransaction?: (pipeline: Pipeline) => void;
 }
 
 export class PipelineCreator {
-  constructor(private pipelines: PipelineService, private git: GitReader) {}
+  constructor(private pipelines: PipelineService, private git: GitReader, private db: Db) {}
 
   async create(project: Project, input: CreatePipelineInput): Promise<Pipeline> {
     if (!isValidRefName(input.ref)) throw badRequest(`ref is invalid: "${input.ref}" is not a valid branch or tag name`);
@@ -57,9 +64,13 @@ export class PipelineCreator {
     }
     const parsed = parseCiConfig(content, { name: input.ref, tag });
     if (!parsed.ok) throw new CiSourceError(parsed.errors);
-    return this.pipelines.create(project.id, {
-      ref: input.ref, tag, sha: sha!.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
-      variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId,
-    }, parsed.plan);
+    return atomically(this.db, () => {
+      const pipeline = this.pipelines.create(project.id, {
+        ref: input.ref, tag, sha: sha!.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
+        variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId,
+      }, parsed.plan);
+      input.inTransaction?.(pipeline);
+      return pipeline;
+    });
   }
 }

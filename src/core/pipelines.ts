@@ -14,7 +14,7 @@ import type { PipelinePlan } from './ci-config/types';
 import type { CoreDeps } from './context';
 import { notFound } from './errors';
 import type { InstanceService } from './instance';
-import { atomically, changes } from './tx';
+import { atomically } from './tx';
 
 export interface PipelineInput {
   ref: string;
@@ -101,12 +101,13 @@ export class PipelineService {
         if (rows.some((r) => r.status === 'created')) {
           // when → next status, given the outcome of the earlier stages (see decide()).
           const next = (when: string) => sql.raw(`'${decide(when, prior)}'`);
-          const res = this.db.run(sql`UPDATE jobs SET
-              status = CASE "when" WHEN 'on_success' THEN ${next('on_success')} WHEN 'on_failure' THEN ${next('on_failure')}
-                                   WHEN 'always' THEN ${next('always')} ELSE ${next('manual')} END,
-              queued_at = ${now}, updated_at = ${now}
-            WHERE pipeline_id = ${pipelineId} AND stage_idx = ${idx} AND retried = 0 AND status = 'created'`);
-          if (changes(res) > 0) rows = this.stageCounts(pipelineId, idx);
+          const decided = this.db.update(jobs).set({
+            status: sql`CASE "when" WHEN 'on_success' THEN ${next('on_success')} WHEN 'on_failure' THEN ${next('on_failure')}
+                                   WHEN 'always' THEN ${next('always')} ELSE ${next('manual')} END`,
+            queuedAt: now, updatedAt: now,
+          }).where(and(eq(jobs.pipelineId, pipelineId), eq(jobs.stageIdx, idx), eq(jobs.retried, false), eq(jobs.status, 'created'))).returning().all();
+          for (const j of decided) this.deps.events.jobStatus(j, 'created', j.status);
+          if (decided.length > 0) rows = this.stageCounts(pipelineId, idx);
           if (rows.some((r) => r.status === 'pending')) queued = true;
         }
         const blocking = rows.some((r) => ['created', 'pending', 'running'].includes(r.status) || (r.status === 'manual' && !r.allow_failure));
@@ -131,11 +132,13 @@ export class PipelineService {
   cloneJob(job: Job, status: 'created' | 'pending', opts: { retriesLeft: number }): Job {
     const now = this.deps.clock.now();
     this.db.update(jobs).set({ retried: true }).where(eq(jobs.id, job.id)).run();
-    return this.db.insert(jobs).values({
+    const copy = this.db.insert(jobs).values({
       pipelineId: job.pipelineId, projectId: job.projectId, name: job.name, stage: job.stage, stageIdx: job.stageIdx,
       status, when: job.when, allowFailure: job.allowFailure, tagList: job.tagList, spec: job.spec,
       retriesLeft: opts.retriesLeft, retryOf: job.id, createdAt: now, updatedAt: now, queuedAt: status === 'pending' ? now : null,
     }).returning().get();
+    if (status === 'pending') this.deps.events.jobStatus(copy, 'created', 'pending');
+    return copy;
   }
 
   /** Skipped jobs after `stageIdx` go back to `created`, to be decided again. */
@@ -156,6 +159,7 @@ export class PipelineService {
     const finishedAt = final ? (p.finishedAt && p.status === status ? p.finishedAt : now) : null;
     if (status !== p.status || started !== p.startedAt || finishedAt !== p.finishedAt) {
       this.db.update(pipelines).set({ status, startedAt: started, finishedAt, updatedAt: now }).where(eq(pipelines.id, pipelineId)).run();
+      if (status !== p.status) this.deps.events.pipelineStatus({ ...p, status, startedAt: started, finishedAt, updatedAt: now }, p.status, status);
     }
   }
 
@@ -163,8 +167,10 @@ export class PipelineService {
     atomically(this.db, () => {
       this.get(pipelineId);
       const now = this.deps.clock.now();
-      this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now })
-        .where(and(eq(jobs.pipelineId, pipelineId), inArray(jobs.status, ['created', 'pending', 'running']))).run();
+      const unfinished = and(eq(jobs.pipelineId, pipelineId), inArray(jobs.status, ['created', 'pending', 'running']));
+      const victims = this.db.select().from(jobs).where(unfinished).all();
+      this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now }).where(unfinished).run();
+      for (const j of victims) this.deps.events.jobStatus({ ...j, status: 'canceled', finishedAt: now, updatedAt: now }, j.status, 'canceled');
       this.process(pipelineId);
     });
     return this.get(pipelineId);

@@ -8,7 +8,7 @@ import { jobs, members, projects, variables, type Project, type Variable } from 
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, notFound } from './errors';
 import type { InstanceService } from './instance';
-import { randomToken, TOKEN_PREFIX } from './tokens';
+import { randomHex, randomToken, TOKEN_PREFIX } from './tokens';
 import { secretsChanged } from './trace';
 
 export interface ProjectInput {
@@ -92,6 +92,7 @@ export class ProjectService {
         repoUrl: input.repoUrl,
         defaultBranch: input.defaultBranch ?? 'main',
         runnersToken: randomToken(TOKEN_PREFIX.project),
+        webhookSecret: randomHex(),
         buildTimeout: input.buildTimeout ?? 3600,
         sharedRunnersEnabled: input.sharedRunnersEnabled ?? true,
         allowGitFetch: input.allowGitFetch ?? true,
@@ -172,6 +173,13 @@ export class ProjectService {
       this.instance.tickQueue();
       this.deps.notifier.notify();
     }
+    return this.get(id);
+  }
+
+  /** A new webhook secret; deliveries signed with the old one are refused from now on. */
+  rotateWebhookSecret(id: number): Project {
+    this.get(id);
+    this.db.update(projects).set({ webhookSecret: randomHex() }).where(eq(projects.id, id)).run();
     return this.get(id);
   }
 

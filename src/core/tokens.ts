@@ -5,11 +5,16 @@
  */
 import { createHash, hash as oneShotHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const TOKEN_PREFIX = { runner: 'glrt-', job: 'glcbt-', registration: 'GR1348941', project: 'GR1348941', admin: 'glpat-' } as const;
+export const TOKEN_PREFIX = { runner: 'glrt-', job: 'glcbt-', registration: 'GR1348941', project: 'GR1348941', admin: 'glpat-', trigger: 'glptt-' } as const;
 
 /** URL-safe random text; 20 bytes ≈ 160 bits. */
 export function randomToken(prefix = '', bytes = 20): string {
   return prefix + randomBytes(bytes).toString('base64url');
+}
+
+/** 160 random bits as hex: what a forge's "secret" field gets (webhook secrets, GitLab's trigger-token shape). */
+export function randomHex(bytes = 20): string {
+  return randomBytes(bytes).toString('hex');
 }
 
 /** sha256 hex; the one-shot form, ~4× cheaper than a hasher object (it runs on every PATCH). */

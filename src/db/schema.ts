@@ -33,6 +33,19 @@ export const projects = sqliteTable('projects', {
   sharedRunnersEnabled: integer('shared_runners_enabled', { mode: 'boolean' }).notNull().default(true),
   allowGitFetch: integer('allow_git_fetch', { mode: 'boolean' }).notNull().default(true),
   cloneWithJobToken: integer('clone_with_job_token', { mode: 'boolean' }).notNull().default(false),
+  /**
+   * Signs (Gitea/Forgejo/GitHub HMAC) or is (GitLab `X-Gitlab-Token`) the credential of the
+   * project's push webhook. Shown to maintainers again, so kept as-is, like runners_token.
+   */
+  webhookSecret: text('webhook_secret').notNull().default(''),
+  /** Where pipeline statuses are posted back: gitea | forgejo | github | gitlab, or null. */
+  forgeKind: text('forge_kind'),
+  /** The forge's API root (`https://git.example.com/api/v1`, `https://api.github.com`, …). */
+  forgeApiUrl: text('forge_api_url'),
+  /** owner/name (Gitea, Forgejo, GitHub) or the GitLab project id or path. */
+  forgeRepo: text('forge_repo'),
+  /** The forge token, write-only: AES-256-GCM with the data dir's key (core/secret-box.ts). */
+  forgeTokenEnc: text('forge_token_enc'),
   createdAt: integer('created_at').notNull(),
 }, (t) => [
   uniqueIndex('projects_runners_token').on(t.runnersToken),
@@ -238,6 +251,110 @@ export type User = typeof users.$inferSelect;
 export type PersonalAccessToken = typeof personalAccessTokens.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type Member = typeof members.$inferSelect;
+
+/** Pipeline trigger tokens (`glptt-…`), shown once at creation. */
+export const pipelineTriggers = sqliteTable('pipeline_triggers', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  /** sha256 of the token; the token itself is returned once, by the create call. */
+  tokenHash: text('token_hash').notNull(),
+  /** the first characters after the prefix, so lists can tell tokens apart (GitLab shows 4) */
+  tokenStart: text('token_start').notNull(),
+  description: text('description').notNull().default(''),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  lastUsed: integer('last_used'),
+}, (t) => [uniqueIndex('pipeline_triggers_token_hash').on(t.tokenHash), index('pipeline_triggers_project').on(t.projectId)]);
+
+/** GitLab's pipeline schedules: a cron line in a time zone, on a ref. */
+export const pipelineSchedules = sqliteTable('pipeline_schedules', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  description: text('description').notNull(),
+  ref: text('ref').notNull(),
+  cron: text('cron').notNull(),
+  cronTimezone: text('cron_timezone').notNull().default('UTC'),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  /**
+   * The next slot (unix ms). A run is claimed by moving it forward with a conditional UPDATE
+   * (`… WHERE next_run_at = <seen>`): the change count decides, so one process runs it.
+   */
+  nextRunAt: integer('next_run_at').notNull(),
+  lastPipelineId: integer('last_pipeline_id').references(() => pipelines.id, { onDelete: 'set null' }),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+}, (t) => [index('pipeline_schedules_due').on(t.active, t.nextRunAt), index('pipeline_schedules_project').on(t.projectId)]);
+
+export const scheduleVariables = sqliteTable('schedule_variables', {
+  scheduleId: integer('schedule_id').notNull().references(() => pipelineSchedules.id, { onDelete: 'cascade' }),
+  key: text('key').notNull(),
+  value: text('value').notNull(),
+  variableType: text('variable_type').notNull().default('env_var'),
+}, (t) => [primaryKey({ columns: [t.scheduleId, t.key] })]);
+
+/** GitLab's project hooks: pipeline, job and push events posted to a URL. */
+export const projectHooks = sqliteTable('project_hooks', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  url: text('url').notNull(),
+  /** the `X-Gitlab-Token` sent with each event; write-only, encrypted like forge tokens */
+  tokenEnc: text('token_enc'),
+  pushEvents: integer('push_events', { mode: 'boolean' }).notNull().default(true),
+  tagPushEvents: integer('tag_push_events', { mode: 'boolean' }).notNull().default(false),
+  pipelineEvents: integer('pipeline_events', { mode: 'boolean' }).notNull().default(false),
+  jobEvents: integer('job_events', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [index('project_hooks_project').on(t.projectId)]);
+
+/**
+ * Durable work, inbound and outbound (core/outbox.ts): webhook deliveries and schedule runs
+ * waiting to become pipelines, commit statuses and hook events waiting to be posted. Written
+ * in the transaction of the change that causes it; a worker takes due rows with a lease,
+ * retries with backoff and gives up after a bounded time. Payloads are small JSON (a
+ * normalised push, a status, a hook body); a hook body of a huge pipeline would be the
+ * first thing to move to the blob store.
+ */
+export const outbox = sqliteTable('outbox', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  /** webhook (a push to build) | schedule (a run to start) | commit_status | hook */
+  kind: text('kind').notNull(),
+  /** forge of a webhook, event name of a hook (`Pipeline Hook`), state of a status */
+  event: text('event').notNull(),
+  hookId: integer('hook_id').references(() => projectHooks.id, { onDelete: 'cascade' }),
+  pipelineId: integer('pipeline_id').references(() => pipelines.id, { onDelete: 'set null' }),
+  /** rows with the same key are merged while pending: only the latest state is sent */
+  coalesceKey: text('coalesce_key'),
+  /** the sender's delivery id (a redelivery with the same key is answered, not recorded again) */
+  dedupeKey: text('dedupe_key'),
+  payload: text('payload', { mode: 'json' }).$type<unknown>().notNull(),
+  /** bumped when a pending row is coalesced; a send finishes the row only if it sent this version */
+  version: integer('version').notNull().default(1),
+  /** pending → done | skipped | failed */
+  state: text('state').notNull(),
+  /** why a webhook made no pipeline, or what the last attempt got */
+  reason: text('reason'),
+  attempts: integer('attempts').notNull().default(0),
+  responseStatus: integer('response_status'),
+  nextAttemptAt: integer('next_attempt_at').notNull(),
+  /** a worker holds the row until then; a crashed worker's rows come back after it */
+  leaseUntil: integer('lease_until'),
+  createdAt: integer('created_at').notNull(),
+  /** when the pending version was enqueued (the give-up time counts from here) */
+  enqueuedAt: integer('enqueued_at').notNull(),
+  finishedAt: integer('finished_at'),
+}, (t) => [
+  index('outbox_due').on(t.state, t.nextAttemptAt),
+  index('outbox_project').on(t.projectId, t.id),
+  index('outbox_coalesce').on(t.coalesceKey, t.state),
+  uniqueIndex('outbox_dedupe').on(t.projectId, t.dedupeKey),
+]);
+
+export type PipelineTrigger = typeof pipelineTriggers.$inferSelect;
+export type PipelineSchedule = typeof pipelineSchedules.$inferSelect;
+export type ScheduleVariable = typeof scheduleVariables.$inferSelect;
+export type ProjectHook = typeof projectHooks.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
 export type Runner = typeof runners.$inferSelect;
 export type Pipeline = typeof pipelines.$inferSelect;
 export type Job = typeof jobs.$inferSelect;

@@ -6,6 +6,7 @@
  */
 import { Elysia } from 'elysia';
 import type { Core } from '../core';
+import { hookRoutes } from './hooks';
 import { jobRoutes } from './jobs';
 import { memberRoutes } from './members';
 import { pipelineRoutes } from './pipelines';
@@ -14,7 +15,10 @@ import { runnerRoutes } from './runners';
 import { sessionRoutes } from './sessions';
 import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
+import { scheduleRoutes } from './schedules';
+import { triggerRoutes } from './triggers';
 import { variableRoutes } from './variables';
+import { webhookRoutes } from './webhooks';
 
 export function restApi(core: Core) {
   return new Elysia({ name: 'rest-api' })
@@ -26,5 +30,9 @@ export function restApi(core: Core) {
     .use(memberRoutes(core))
     .use(userRoutes(core))
     .use(tokenRoutes(core))
-    .use(sessionRoutes(core));
+    .use(sessionRoutes(core))
+    .use(webhookRoutes(core))
+    .use(triggerRoutes(core))
+    .use(scheduleRoutes(core))
+    .use(hookRoutes(core));
 }

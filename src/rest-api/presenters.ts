@@ -48,6 +48,12 @@ export const ProjectModel = t.Object({
   allow_git_fetch: t.Boolean(),
   build_git_strategy: t.Union([t.Literal('fetch'), t.Literal('clone')]),
   clone_with_job_token: t.Boolean({ description: 'http(s) repo_url: runners clone with gitlab-ci-token:<job token>@' }),
+  webhook_url: t.String({ description: 'the push webhook URL to enter at the forge' }),
+  webhook_secret: t.Optional(t.String({ description: "the webhook's secret (Gitea/Forgejo/GitHub: Secret; GitLab: Secret token); shown to Maintainers and admins only" })),
+  forge_kind: t.Union([t.String(), t.Null()], { description: 'where pipeline statuses are posted: gitea, forgejo, github, gitlab' }),
+  forge_api_url: t.Union([t.String(), t.Null()]),
+  forge_repo: t.Union([t.String(), t.Null()]),
+  forge_token_set: t.Boolean({ description: 'a forge token is stored (it is never returned)' }),
   created_at: t.String({ format: 'date-time' }),
   permissions: t.Optional(t.Object({
     project_access: t.Union([t.Object({ access_level: t.Integer(), notification_level: t.Integer() }), t.Null()], { description: "the caller's membership (null for an admin who is not a member)" }),
@@ -238,7 +244,10 @@ export class Presenter {
       default_branch: p.defaultBranch, ...(admins ? { runners_token: p.runnersToken } : {}),
       shared_runners_enabled: p.sharedRunnersEnabled, build_timeout: p.buildTimeout,
       allow_git_fetch: p.allowGitFetch, build_git_strategy: p.allowGitFetch ? 'fetch' : 'clone',
-      clone_with_job_token: p.cloneWithJobToken, created_at: iso(p.createdAt)!,
+      clone_with_job_token: p.cloneWithJobToken,
+      webhook_url: `${this.url}/api/v4/projects/${p.id}/webhook`, ...(admins ? { webhook_secret: p.webhookSecret } : {}),
+      forge_kind: p.forgeKind, forge_api_url: p.forgeApiUrl, forge_repo: p.forgeRepo, forge_token_set: p.forgeTokenEnc !== null,
+      created_at: iso(p.createdAt)!,
       ...(withPermissions ? { permissions: { project_access: own === null ? null : { access_level: own, notification_level: 3 }, group_access: null } } : {}),
     };
   }

@@ -7,6 +7,7 @@ import { Elysia, t, type Static } from 'elysia';
 import { badRequest, notFound } from '../core/errors';
 import type { Core } from '../core';
 import type { ProjectInput } from '../core/projects';
+import { atomically } from '../core/tx';
 import { peopleAuth } from '../http/auth';
 import { withModel } from '../http/params';
 import { json } from '../http/respond';
@@ -22,6 +23,11 @@ const Optional = {
   allow_git_fetch: t.Optional(t.Boolean({ description: 'runners fetch into an existing checkout (true, default) or clone afresh' })),
   build_git_strategy: t.Optional(t.Union([t.Literal('fetch'), t.Literal('clone')], { description: "GitLab's name for allow_git_fetch" })),
   clone_with_job_token: t.Optional(t.Boolean({ description: 'http(s) repo_url: runners clone as gitlab-ci-token:<job token>@ (default false)' })),
+  // where pipeline statuses are posted back (core/outbox/targets.ts)
+  forge_kind: t.Optional(t.Union([t.String(), t.Null()], { description: 'gitea, forgejo, github or gitlab; "" or null removes the forge settings' })),
+  forge_api_url: t.Optional(t.String({ description: 'the API root: https://git.example.com/api/v1 (Gitea/Forgejo), https://api.github.com, https://gitlab.example.com/api/v4' })),
+  forge_repo: t.Optional(t.String({ description: 'owner/name, or the GitLab project id or path' })),
+  forge_token: t.Optional(t.String({ description: 'write-only: a token that may set commit statuses ("" removes it)' })),
 };
 const RepoUrl = t.String({ minLength: 1, description: 'what runners clone: any URL or path `git clone` accepts' });
 const CreateBody = t.Object({
@@ -64,13 +70,28 @@ function namespaceOf(core: Core, b: Static<typeof CreateBody>): string | undefin
   return raw;
 }
 
+/**
+ * Project fields and forge settings are checked first, then written together. `prepare` turns
+ * the body into what the caller may write (AccessService.newProject / projectEdit).
+ */
+function save(core: Core, id: number | null, b: Body, prepare: (fields: ProjectInput) => ProjectInput) {
+  const forge = { kind: b.forge_kind, apiUrl: b.forge_api_url, repo: b.forge_repo, token: b.forge_token };
+  return atomically(core.deps.db, () => {
+    const project = id === null ? core.projects.create(prepare(input(b) as ProjectInput)) : core.projects.get(id);
+    const change = core.targets.forgeChange(project, forge);
+    const updated = id === null ? project : core.projects.update(id, prepare(input(b) as ProjectInput));
+    core.targets.setForge(updated.id, change);
+    return core.projects.get(updated.id);
+  });
+}
+
 export function projectRoutes(core: Core) {
   const show = new Presenter(core);
   const doc = restDoc('projects');
   return new Elysia({ name: 'rest-api.projects', prefix: '/api/v4' })
     .use(peopleAuth(core))
     .post('/projects', ({ actor, body }) => {
-      const created = core.projects.create(core.access.newProject(actor, { ...input(body) as ProjectInput, namespace: namespaceOf(core, body) }));
+      const created = save(core, null, body, (fields) => core.access.newProject(actor, { ...fields, namespace: namespaceOf(core, body as Static<typeof CreateBody>) }));
       return json(show.project(created, actor), 201);
     }, {
       auth: true, ...withModel(CreateBody), response: { 201: ProjectModel, ...Errors },
@@ -87,7 +108,7 @@ export function projectRoutes(core: Core) {
     .get('/projects/:id', ({ actor, project }) => json(show.project(project, actor, true)),
       { can: 'read_project', params: ProjectParams, response: { 200: ProjectModel, ...Errors }, ...doc('Get a project', 'With `permissions.project_access`: the caller\'s membership.') })
 
-    .put('/projects/:id', ({ actor, project, body }) => json(show.project(core.projects.update(project.id, core.access.projectEdit(actor, project, input(body))), actor)),
+    .put('/projects/:id', ({ actor, project, body }) => json(show.project(save(core, project.id, body, (fields) => core.access.projectEdit(actor, project, fields) as ProjectInput), actor)),
       { can: 'admin_project', params: ProjectParams, ...withModel(UpdateBody), response: { 200: ProjectModel, ...Errors }, ...doc('Edit a project') })
 
     .delete('/projects/:id', ({ project: { id } }) => {

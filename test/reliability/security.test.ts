@@ -9,6 +9,7 @@
  * - a form key like `__proto__[token]` cannot reach Object.prototype.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,7 +17,7 @@ import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { openCore } from '../../src/server';
-import { jobRows } from './support/data';
+import { jobRows, withDb } from './support/data';
 import { SECRET_VALUE, startFixture, type Fixture } from './support/fixture';
 import { ADMIN_TOKEN, REGISTRATION_TOKEN } from './support/process';
 import { V1Client } from './support/v1';
@@ -32,7 +33,7 @@ afterAll(() => fx?.close());
 
 // ---------------------------------------------------------------- the credential table
 
-type Cred = 'registration' | 'runner' | 'job' | 'admin' | 'none';
+type Cred = 'registration' | 'runner' | 'job' | 'admin' | 'webhook' | 'trigger' | 'none';
 interface Row {
   method: string;
   path: string;
@@ -96,7 +97,33 @@ export const TABLE: Row[] = [
   rest('GET', '/api/v4/personal_access_tokens/:id'), rest('DELETE', '/api/v4/personal_access_tokens/:id'),
   // dashboard sign-in: a password, not a token (sessions.test.ts has the cases)
   R('POST', '/users/sign_in', 'none', 400, 400), R('POST', '/users/sign_out', 'none', 204, 204),
+  // push webhooks: the signature over the body (or X-Gitlab-Token) made with the project's webhook_secret
+  R('POST', '/api/v4/projects/:id/webhook', 'webhook', 401, 401),
+  rest('GET', '/api/v4/projects/:id/webhook_secret'), rest('POST', '/api/v4/projects/:id/webhook_secret/rotate'), rest('GET', '/api/v4/projects/:id/forge/deliveries'),
+  // trigger tokens (or a running job's CI_JOB_TOKEN) in `token`: GitLab's 404 for a wrong one, 400 for none
+  R('POST', '/api/v4/projects/:id/trigger/pipeline', 'trigger', 404, 400),
+  R('POST', '/api/v4/projects/:id/ref/:ref/trigger/pipeline', 'trigger', 404, 400),
+  rest('GET', '/api/v4/projects/:id/triggers'), rest('POST', '/api/v4/projects/:id/triggers'), rest('GET', '/api/v4/projects/:id/triggers/:trigger_id'),
+  rest('PUT', '/api/v4/projects/:id/triggers/:trigger_id'), rest('DELETE', '/api/v4/projects/:id/triggers/:trigger_id'),
+  rest('GET', '/api/v4/projects/:id/pipeline_schedules'), rest('POST', '/api/v4/projects/:id/pipeline_schedules'),
+  rest('GET', '/api/v4/projects/:id/pipeline_schedules/:schedule_id'), rest('PUT', '/api/v4/projects/:id/pipeline_schedules/:schedule_id'),
+  rest('DELETE', '/api/v4/projects/:id/pipeline_schedules/:schedule_id'), rest('POST', '/api/v4/projects/:id/pipeline_schedules/:schedule_id/play'),
+  rest('POST', '/api/v4/projects/:id/pipeline_schedules/:schedule_id/variables'), rest('PUT', '/api/v4/projects/:id/pipeline_schedules/:schedule_id/variables/:key'),
+  rest('DELETE', '/api/v4/projects/:id/pipeline_schedules/:schedule_id/variables/:key'),
+  rest('GET', '/api/v4/projects/:id/hooks'), rest('POST', '/api/v4/projects/:id/hooks'), rest('GET', '/api/v4/projects/:id/hooks/:hook_id'),
+  rest('PUT', '/api/v4/projects/:id/hooks/:hook_id'), rest('DELETE', '/api/v4/projects/:id/hooks/:hook_id'),
 ];
+
+/** The seeded project's webhook secret (kept as-is, like runners_token). */
+const webhookSecret = () => withDb(fx.dataDir, (db) => (db.query('SELECT webhook_secret AS s FROM projects WHERE id = ?').get(fx.creds.projectId) as { s: string }).s);
+
+/** A GitHub-style push delivery signed with `secret` (no signature when undefined). */
+function webhookDelivery(secret: string | undefined): { headers: Record<string, string>; body: string } {
+  const body = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: 'a9738e26eea81eb998fab5ed3f808875eaec5196', head_commit: { id: 'a9738e26eea81eb998fab5ed3f808875eaec5196', message: 'table row' } });
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': crypto.randomUUID() };
+  if (secret !== undefined) headers['X-Hub-Signature-256'] = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return { headers, body };
+}
 
 /** Routes that are not endpoints of their own (the swagger plugin's page, which /swagger replaces). */
 const NOT_ENDPOINTS = new Set(['GET /swagger/_plugin']);
@@ -107,10 +134,20 @@ function request(row: Row, cred: string | undefined): { url: string; init: Reque
   const path = row.path
     .replace(':id/', `${row.path.startsWith('/api/v4/projects') ? c.projectId : row.path.startsWith('/api/v4/runners') ? 1 : v4 ? c.jobV4 : c.jobV1}/`)
     .replace(/:id$/, String(row.path.startsWith('/api/v4/projects') ? c.projectId : row.path.startsWith('/api/v4/runners') ? 1 : v4 ? c.jobV4 : c.jobV1))
-    .replace(':pipeline_id', String(c.pipelineId)).replace(':job_id', String(c.jobV1)).replace(':key', 'SECRET').replace(':runner_id', '1');
+    .replace(':pipeline_id', String(c.pipelineId)).replace(':job_id', String(c.jobV1)).replace(':key', 'SECRET').replace(':runner_id', '1')
+    .replace(':trigger_id', '1').replace(':schedule_id', '1').replace(':hook_id', '1').replace(':ref', 'main');
   const headers: Record<string, string> = {};
   let body: NonNullable<RequestInit['body']> | undefined;
   if (row.cred === 'admin' && cred !== undefined) headers['PRIVATE-TOKEN'] = cred;
+  if (row.cred === 'webhook') {
+    const d = webhookDelivery(cred);
+    Object.assign(headers, d.headers);
+    body = d.body;
+  }
+  if (row.cred === 'trigger') {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(cred === undefined ? { ref: 'main' } : { token: cred, ref: 'main' });
+  }
   if (row.cred === 'job' && cred !== undefined) headers[row.path.startsWith('/ci/') ? 'BUILD-TOKEN' : 'JOB-TOKEN'] = cred;
   if (row.cred === 'registration' || row.cred === 'runner') {
     headers['content-type'] = 'application/json';
@@ -131,7 +168,19 @@ function request(row: Row, cred: string | undefined): { url: string; init: Reque
 
 function rightCred(row: Row): string | undefined {
   const c = fx.creds;
-  return { registration: REGISTRATION_TOKEN, runner: row.path.startsWith('/ci/') ? c.runnerV1 : c.runnerV4, job: row.path.startsWith('/ci/') ? c.jobV1Token : c.jobV4Token, admin: ADMIN_TOKEN, none: undefined }[row.cred];
+  return {
+    registration: REGISTRATION_TOKEN, runner: row.path.startsWith('/ci/') ? c.runnerV1 : c.runnerV4, job: row.path.startsWith('/ci/') ? c.jobV1Token : c.jobV4Token,
+    // a running job's CI_JOB_TOKEN triggers pipelines of its own project
+    admin: ADMIN_TOKEN, webhook: row.cred === 'webhook' ? webhookSecret() : undefined, trigger: jobOfProject(c.projectId), none: undefined,
+  }[row.cred];
+}
+
+/** The token of a running job of that project (either runner's). */
+function jobOfProject(projectId: number): string {
+  const c = fx.creds;
+  const rows = jobRows(fx.dataDir);
+  const v1 = rows.find((r) => r.id === c.jobV1)!;
+  return withDb(fx.dataDir, (db) => (db.query('SELECT project_id AS p FROM pipelines WHERE id = ?').get(v1.pipeline_id) as { p: number }).p) === projectId ? c.jobV1Token : c.jobV4Token;
 }
 
 /** A credential of the wrong kind or of someone else, for each kind. */
@@ -143,6 +192,9 @@ function wrongCreds(row: Row): string[] {
     // the other job's token: a valid token, of a job of the other project
     case 'job': return [row.path.startsWith('/ci/') ? c.jobV4Token : c.jobV1Token, ADMIN_TOKEN, 'glcbt-' + 'x'.repeat(27)];
     case 'admin': return [REGISTRATION_TOKEN, c.runnerV1, c.jobV1Token, ADMIN_TOKEN + 'x', ADMIN_TOKEN.slice(0, -1)];
+    // the project's runners_token, the admin token, a near miss of the secret
+    case 'webhook': return [c.projectToken, ADMIN_TOKEN, webhookSecret() + 'x', webhookSecret().slice(1)];
+    case 'trigger': return [ADMIN_TOKEN, REGISTRATION_TOKEN, c.runnerV4, c.projectToken, 'glptt-' + '0'.repeat(40)];
     default: return ['anything'];
   }
 }

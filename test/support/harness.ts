@@ -9,6 +9,7 @@ import type { Clock } from '../../src/clock';
 import { loadConfig, type Config } from '../../src/config';
 import { parseCiConfig } from '../../src/core/ci-config';
 import type { Core } from '../../src/core';
+import type { OutboxOptions } from '../../src/core/outbox';
 import type { Logger } from '../../src/log';
 import { startServer } from '../../src/server';
 
@@ -25,8 +26,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}, opts: { clock?: Clock; reaperEveryMs?: number; log?: Logger } = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'baton-test-'));
+export interface TestServerOptions { log?: Logger; clock?: Clock; reaperEveryMs?: number; outboxEveryMs?: number; scheduleEveryMs?: number; outbox?: Partial<OutboxOptions>; dataDir?: string; keepDataDir?: boolean }
+
+export async function startTestServer(overrides: Partial<Config> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'baton-test-'));
   const config: Config = {
     ...loadConfig({}, {}),
     host: '127.0.0.1',
@@ -40,7 +43,9 @@ export async function startTestServer(overrides: Partial<Config> = {}, opts: { c
     minFreeDisk: 0,
     ...overrides,
   };
-  const server = await startServer(config, { clock: opts.clock, reaperEveryMs: opts.reaperEveryMs ?? 0, log: opts.log });
+  const server = await startServer(config, {
+    log: opts.log, clock: opts.clock, reaperEveryMs: opts.reaperEveryMs ?? 0, outboxEveryMs: opts.outboxEveryMs, scheduleEveryMs: opts.scheduleEveryMs ?? 0, outbox: opts.outbox,
+  });
   return {
     url: server.url,
     core: server.core,
@@ -58,7 +63,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, opts: { c
     },
     async stop() {
       await server.stop(1000);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

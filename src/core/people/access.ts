@@ -14,7 +14,7 @@
  * (20) reads pipelines, jobs, logs and artifacts, Developer (30) also starts, cancels,
  * retries and plays, Maintainer (40) also administers the project (settings, variables,
  * runners, members, …), Owner (50) also deletes. Instance admins may do everything.
- * A member's level is one indexed lookup, made together with the project's (findProject).
+ * A member's level is one indexed lookup, made together with the project's (lookup).
  *
  * Projects are also decided here where they are made: in which namespace a caller may
  * create one, and that only admins may point a project at the server's own disk. So are
@@ -180,7 +180,7 @@ export class AccessService {
    * 403 when it may read but not do this.
    */
   project(actor: Actor, rawId: string, permission: ProjectPermission): Project {
-    const project = this.findProject(rawId, actor.userId);
+    const project = this.lookup(rawId, actor.userId);
     if (!project || !this.can(actor, 'read_project', project)) throw notFound('Project');
     if (!this.can(actor, permission, project)) throw forbidden();
     return project;
@@ -210,7 +210,7 @@ export class AccessService {
   }
 
   /** The ONE project lookup: `42`, or `team/app` (clients send `team%2Fapp`; the router decodes it). */
-  private findProject(rawId: string, userId: number): Project | null {
+  private lookup(rawId: string, userId: number): Project | null {
     const q = (this.q ??= lookups(this.deps.db));
     let found: Found | undefined;
     if (/^\d{1,15}$/.test(rawId)) {
@@ -343,5 +343,13 @@ export class AccessService {
   /** Users may make tokens for themselves; an admin for anyone. */
   requireSelfOrAdmin(actor: Actor, userId: number) {
     if (!actor.admin && actor.userId !== userId) throw forbidden();
+  }
+
+  /**
+   * The project a path's `:id` names (id or URL-encoded path), without asking who is calling:
+   * for routes whose credential is not a person (webhooks: the signature; trigger tokens).
+   */
+  findProject(rawId: string): Project | null {
+    return this.lookup(rawId, -1);
   }
 }
