@@ -159,4 +159,6 @@ export interface JobSpec {
   parallel?: ParallelSpec;
   trigger?: TriggerSpec;
   hooks?: { pre_get_sources_script: string[] };
+  /** `manual_confirmation:` — the message shown before a manual job is played */
+  manualConfirmation?: string;
 }
