@@ -135,6 +135,11 @@ export interface JobSpec {
   variables: Record<string, string>;
   /** names among `variables` declared with `expand: false` (sent with `raw: true`) */
   rawVariables?: string[];
+  /**
+   * `inherit:variables`: the names of the pipeline's YAML variables this job receives
+   * (absent = all of them; [] = none).
+   */
+  globalVariables?: string[];
   tags: string[];
   artifacts?: ArtifactsSpec;
   cache?: CacheSpec[];
