@@ -20,7 +20,7 @@ export function createCore(deps: CoreDeps) {
   const pipelines = new PipelineService(deps, instance);
   // The repository caches live in the data dir, next to traces and artifacts.
   const git = new GitReader(join(deps.store.root, 'git-cache'));
-  const creator = new PipelineCreator(pipelines, git);
+  const creator = new PipelineCreator({ deps, pipelines, git, projects, access });
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts);

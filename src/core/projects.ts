@@ -1,5 +1,6 @@
 /** Projects and their secret variables. */
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { DEFAULT_NAMESPACE } from './predefined-variables';
 import { jobs, projects, variables, type Project, type Variable } from '../db/schema';
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, notFound } from './errors';
@@ -50,6 +51,13 @@ export class ProjectService {
       cloneWithJobToken: input.cloneWithJobToken ?? false,
       createdAt: this.deps.clock.now(),
     }).returning().get();
+  }
+
+  /** The project a GitLab-style full path names (`baton/<path>`, or the bare path). */
+  findByFullPath(fullPath: string): Project | null {
+    const path = fullPath.replace(/^\/+|\/+$/g, '').replace(new RegExp(`^${DEFAULT_NAMESPACE}/`), '');
+    if (path.includes('/')) return null;
+    return this.db.select().from(projects).where(eq(projects.path, path)).get() ?? null;
   }
 
   find(id: number): Project | null {

@@ -6,6 +6,7 @@
 import { Elysia } from 'elysia';
 import type { Core } from '../core';
 import { jobRoutes } from './jobs';
+import { lintRoutes } from './lint';
 import { pipelineRoutes } from './pipelines';
 import { projectRoutes } from './projects';
 import { runnerRoutes } from './runners';
@@ -16,6 +17,7 @@ export function restApi(core: Core) {
     .use(projectRoutes(core))
     .use(variableRoutes(core))
     .use(pipelineRoutes(core))
+    .use(lintRoutes(core))
     .use(jobRoutes(core))
     .use(runnerRoutes(core));
 }

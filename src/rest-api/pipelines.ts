@@ -44,10 +44,10 @@ export function pipelineRoutes(core: Core) {
   const doc = restDoc('pipelines');
   return new Elysia({ name: 'rest-api.pipelines', prefix: '/api/v4/projects/:id' })
     .use(peopleAuth(core))
-    .post('/pipeline', async ({ project, body }) => {
+    .post('/pipeline', async ({ project, actor, body }) => {
       try {
         const pipeline = await core.creator.create(project, {
-          ref: body.ref, sha: body.sha, beforeSha: body.before_sha, tag: body.tag, content: body.content, source: 'api', variables: body.variables,
+          ref: body.ref, sha: body.sha, beforeSha: body.before_sha, tag: body.tag, content: body.content, source: 'api', variables: body.variables, actor,
         });
         return json(show.pipeline(pipeline, project), 201);
       } catch (e) {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCiConfig } from '../../src/core/ci-config';
+import { compile } from '../support/compile';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/harness';
 import { ROOT, runBaton, SOURCE } from './spawn';
 
@@ -196,8 +196,8 @@ describe('pipelines', () => {
     ['one problem → one line', 'build:\n  script: make\n  dependencies: [nope]\n'],
     ['several problems → each on its own line', 'stages: [a, a]\nbuild:\n  stage: a\n  script: make\n  dependencies: [nope]\n'],
   ])('a configuration error prints the server\'s lines and creates nothing: %s', async (_, yaml) => {
-    const parsed = parseCiConfig(yaml, { name: 'main', tag: false });
-    if (parsed.ok) throw new Error('the test YAML must be invalid');
+    const parsed = await compile(yaml);
+    if (parsed.plan) throw new Error('the test YAML must be invalid');
     const project = await createProject(`bad-${parsed.errors.length}`);
     const file = join(tmp, `bad-${parsed.errors.length}.yml`);
     writeFileSync(file, yaml);

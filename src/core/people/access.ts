@@ -24,6 +24,8 @@ export type AccessLevel = (typeof ACCESS_LEVEL)[keyof typeof ACCESS_LEVEL];
 /** The least access level each project permission needs. */
 export const PROJECT_PERMISSIONS = {
   read_project: ACCESS_LEVEL.guest,
+  // GitLab: reading a private project's repository (include:project, rules:exists:project).
+  download_code: ACCESS_LEVEL.reporter,
   read_pipeline: ACCESS_LEVEL.reporter,
   read_job: ACCESS_LEVEL.reporter,
   read_trace: ACCESS_LEVEL.reporter,
