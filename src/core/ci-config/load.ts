@@ -61,8 +61,10 @@ export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LI
   for (const doc of parsed) {
     const err = doc.errors[0];
     if (err) {
-      const pos = err.linePos?.[0];
-      const where = pos ? ` at line ${pos.line} column ${pos.col}` : '';
+      const offset = err.pos[0];
+      const before = source.slice(0, offset);
+      const line = before.split('\n').length;
+      const where = ` at line ${line} column ${offset - before.lastIndexOf('\n')}`;
       throw new ConfigError(`(<unknown>): ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}${where}`);
     }
     const value = new Converter(doc).node(doc.contents);

@@ -1,7 +1,7 @@
 /**
  * `parallel` expansion: `parallel: N` → `name 1/N` … `name N/N`; `parallel: matrix` → one job
  * per combination of each entry (first key varying slowest), named `name: [v1, v2]` with the
- * values in key order; identical names overwrite (the later wins), as in GitLab.
+ * values in key order; identical names overwrite (the later wins, in the earlier's place), as in GitLab.
  */
 import type { ParallelSpec } from '../../db/job-spec';
 import type { MatrixEntry } from './entries/parallel';
@@ -40,7 +40,6 @@ export function expandParallel(entry: JobEntry): Instance[] {
   const byName = new Map<string, Instance>();
   all.forEach((values, i) => {
     const name = matrixName(entry.name, values);
-    byName.delete(name);
     byName.set(name, { entry, name, parallel: { index: i + 1, total: all.length, group: entry.name, matrix: values } });
   });
   return [...byName.values()];

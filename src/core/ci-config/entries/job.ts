@@ -71,9 +71,9 @@ export function job(e: Entry, name: string, order: number, v: YamlMap, ctx: JobC
   const bridge = !isJobConfig(name, v) && isBridgeConfig(name, v);
   const before = e.errors.count;
   if (name.length > 255) attrError(e, 'name', 'is too long (maximum is 255 characters)');
-  if (!knownKeys(e, v, bridge ? BRIDGE_KEYS : JOB_KEYS)) return undefined;
   exclusiveKeys(e, v, ['script', 'trigger']);
   exclusiveKeys(e, v, ['run', 'trigger']);
+  knownKeys(e, v, bridge ? BRIDGE_KEYS : JOB_KEYS);
   exclusiveKeys(e, v, ['script', 'run']);
   const hasRules = v.rules !== undefined && v.rules !== null;
   if (hasRules) {
