@@ -71,8 +71,6 @@ async function locations(value: unknown, scope: FileScope, state: IncludeState):
       const expanded = expand(item, lookup);
       loc = isUrl(expanded) ? { remote: item } : { local: item };
     } else if (isMap(item)) {
-      const unknown = Object.keys(item).filter((k) => !ENTRY_KEYS.includes(k));
-      if (unknown.length) throw new ConfigError(`include config contains unknown keys: ${unknown.join(', ')}`);
       loc = { ...item };
     } else {
       throw new ConfigError(`Included file \`${toJson(item)}\` needs to be a string`);
@@ -147,6 +145,8 @@ async function fetchFile(loc: Location, scope: FileScope, state: IncludeState): 
     throw new ConfigError(`\`${toJson(shown)}\` does not have a valid subkey for include. Valid subkeys are: \`local\`, \`project\`, \`remote\`, \`template\`, \`artifact\`, \`component\``);
   }
   if (types.length > 1) throw new ConfigError('Each include must use only one of: `local`, `project`, `remote`, `template`, `artifact`, `component`');
+  const unknown = Object.keys(loc).filter((k) => !ENTRY_KEYS.includes(k));
+  if (unknown.length) throw new ConfigError(`include config contains unknown keys: ${unknown.join(', ')}`);
   const type = types[0];
   const location = loc[type];
   if (type !== 'project' && !isString(location)) throw new ConfigError(`Included file \`${toJson(location)}\` needs to be a string`);
