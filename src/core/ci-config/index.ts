@@ -82,7 +82,7 @@ export async function checkConfig(text: string, ctx: CompileContext): Promise<St
       errors.warn('jobs:pages runs as an ordinary job: Baton does not host GitLab Pages, so its `public` artifacts are kept but not published');
     }
   }
-  return { errors: [...new Set(errors.list)], warnings: errors.warnings.slice(0, 25), mergedYaml, includes: state.includes, root, instances };
+  return { errors: errors.list, warnings: errors.warnings.slice(0, 25), mergedYaml, includes: state.includes, root, instances };
 }
 
 /** The whole compile: the checked configuration, then the pipeline for the context's commit. */
