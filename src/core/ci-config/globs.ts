@@ -83,16 +83,12 @@ function fnmatchOne(p: string, s: string): boolean {
     else {
       const c = p[pi];
       if (c === '*' && p[pi + 1] === '*' && p[pi + 2] === '/' && (pi === 0 || p[pi - 1] === '/')) {
-        // `**/`: zero or more whole directories
-        r = go(pi + 3, si);
-        for (let k = si; !r && k < s.length; k++) if (s[k] === '/') r = go(pi + 3, k + 1);
+        // `**/`: zero directories, or one whole directory and `**/` again
+        const slash = s.indexOf('/', si);
+        r = go(pi + 3, si) || (slash !== -1 && go(pi, slash + 1));
       } else if (c === '*') {
-        let q = pi; while (p[q] === '*') q++;
-        r = false;
-        for (let k = si; ; k++) {
-          if (go(q, k)) { r = true; break; }
-          if (k >= s.length || s[k] === '/') break;
-        }
+        // zero characters, or one non-`/` character and `*` again
+        r = go(pi + 1, si) || (si < s.length && s[si] !== '/' && go(pi, si + 1));
       } else if (c === '?') r = si < s.length && s[si] !== '/' && go(pi + 1, si + 1);
       else if (c === '[') {
         const cls = charClass(p, pi);
@@ -121,16 +117,8 @@ export function wildcardMatch(pattern: string, path: string): boolean {
     if (hit !== undefined) return hit;
     let r: boolean;
     if (pi === pattern.length) r = si === path.length;
-    else if (pattern[pi] === '*' && pattern[pi + 1] === '*') {
-      r = false;
-      for (let k = si; k <= path.length && !r; k++) r = go(pi + 2, k);
-    } else if (pattern[pi] === '*') {
-      r = false;
-      for (let k = si; k <= path.length; k++) {
-        if (go(pi + 1, k)) { r = true; break; }
-        if (k < path.length && path[k] === '/') break;
-      }
-    } else r = si < path.length && path[si] === pattern[pi] && go(pi + 1, si + 1);
+    else if (pattern[pi] === '*' && pattern[pi + 1] === '*') r = go(pi + 2, si) || (si < path.length && go(pi, si + 1));
+    else if (pattern[pi] === '*') r = go(pi + 1, si) || (si < path.length && path[si] !== '/' && go(pi, si + 1)); else r = si < path.length && path[si] === pattern[pi] && go(pi + 1, si + 1);
     memo.set(key, r);
     return r;
   };

@@ -45,6 +45,11 @@ export interface StaticConfig {
 }
 
 export async function checkConfig(text: string, ctx: CompileContext): Promise<StaticConfig> {
+  const checked = await checkUnmasked(text, ctx);
+  return { ...checked, errors: masker(ctx)(checked.errors) };
+}
+
+async function checkUnmasked(text: string, ctx: CompileContext): Promise<StaticConfig> {
   const state = newIncludeState(ctx);
   const fail = (message: string, mergedYaml: string | null = null): StaticConfig =>
     ({ errors: [message], warnings: [], mergedYaml, includes: state.includes, root: null, instances: [] });
@@ -85,8 +90,20 @@ export async function checkConfig(text: string, ctx: CompileContext): Promise<St
   return { errors: errors.list, warnings: errors.warnings.slice(0, 25), mergedYaml, includes: state.includes, root, instances };
 }
 
+/** Masked variables never show in messages (GitLab writes `[MASKED]`). */
+function masker(ctx: CompileContext): (messages: string[]) => string[] {
+  const secrets = (ctx.maskedVariables ?? []).map((k) => ctx.variables[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  if (secrets.length === 0) return (m) => m;
+  return (messages) => messages.map((m) => secrets.reduce((text, secret) => text.split(secret).join('[MASKED]'), m));
+}
+
 /** The whole compile: the checked configuration, then the pipeline for the context's commit. */
 export async function compileCiConfig(text: string, ctx: CompileContext): Promise<CompileResult> {
+  const result = await compileUnmasked(text, ctx);
+  return { ...result, errors: masker(ctx)(result.errors) };
+}
+
+async function compileUnmasked(text: string, ctx: CompileContext): Promise<CompileResult> {
   const checked = await checkConfig(text, ctx);
   const base = { warnings: checked.warnings, mergedYaml: checked.mergedYaml, includes: checked.includes };
   if (checked.errors.length || checked.root === null) return { plan: null, errors: checked.errors, ...base };

@@ -65,6 +65,14 @@ describe('include', () => {
     expect(await errors('include: a.yml\nj:\n  script: x\n')).toEqual(['Local file `a.yml` does not have project!']);
   });
 
+  test('masked variables never show in messages', async () => {
+    const { contextOf } = await import('../../support/compile');
+    const { compileCiConfig } = await import('../../../src/core/ci-config');
+    const ctx = contextOf({ variables: { TOKEN: 's3cr3t-value' } });
+    ctx.maskedVariables = ['TOKEN'];
+    expect((await compileCiConfig('include: https://example.com/$TOKEN/ci.yml\n', ctx)).errors).toEqual(['Remote file `https://example.com/[MASKED]/ci.yml` could not be fetched because of HTTP code `404` error!']);
+  });
+
   test('at most 150 files, counting repeats (an include loop ends there)', async () => {
     expect(await errors('include: loop.yml\n', { files: { 'loop.yml': 'include: loop.yml\nj:\n  script: x\n' } })).toEqual(['Maximum of 150 nested includes are allowed!']);
   });
