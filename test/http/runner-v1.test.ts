@@ -860,7 +860,7 @@ describe('§10.4 PATCH /builds/:id/trace.txt', () => {
     test('the fake 1.11.5 runner aborts at once and its final update is refused', async () => {
       const project = makeProject(tiny.core);
       const runner = await FakeRunnerV1.register(tiny.url, project.runnersToken);
-      await makePipeline(tiny.core, project.id, 'chatty:\n  script: [yes]\n');
+      await makePipeline(tiny.core, project.id, 'chatty:\n  script: ["yes"]\n');
       const lines = Array.from({ length: 20 }, (_, i) => `line ${i} of far too much output`);
       const result = await runner.runOne({ chatty: { output: lines } });
       expect(result).toMatchObject({ aborted: true, state: 'failed', finalStatus: 404 });

@@ -25,7 +25,7 @@ describe('predefined variables', () => {
   });
   test('a tag pipeline has CI_COMMIT_TAG and no CI_COMMIT_BRANCH', () => {
     const v = prePipelineVariables({ ...base, ref: 'v1.0.0', tag: true });
-    expect([v.CI_COMMIT_TAG, v.CI_COMMIT_BRANCH, v.CI_COMMIT_MESSAGE]).toEqual(['v1.0.0', undefined, undefined]);
+    expect([v.CI_COMMIT_TAG, v.CI_COMMIT_BRANCH, v.CI_COMMIT_MESSAGE] as unknown[]).toEqual(['v1.0.0', undefined, undefined]);
   });
   test('slugs are per character, cut to 63, trimmed', () => {
     expect(['x/-y', 'Ünïcode/branch', `-${'a'.repeat(70)}`, 'release/1.2']).toEqual(['x/-y', 'Ünïcode/branch', `-${'a'.repeat(70)}`, 'release/1.2']);
