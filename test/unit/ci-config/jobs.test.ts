@@ -93,3 +93,9 @@ describe('the minimal job', () => {
     void job;
   });
 });
+
+describe('names GitLab does not reserve', () => {
+  test('default: and workflow: holding a script are jobs', async () => {
+    expect(names(await plan('default:\n  script: [x]\nworkflow:\n  script: [y]\n'))).toEqual(['default', 'workflow']);
+  });
+});

@@ -114,7 +114,7 @@ export function job(e: Entry, name: string, order: number, v: YamlMap, ctx: JobC
   const ruleList = hasRules ? rules(e, v.rules, JOB_RULES) : undefined;
   const only = set('only') ? policy(child(e, 'only'), v.only) : undefined;
   const except = set('except') ? policy(child(e, 'except'), v.except) : undefined;
-  const needList = Object.hasOwn(v, 'needs') ? (v.needs === null ? [] : needs(child(e, 'needs'), v.needs)) : undefined;
+  const needList = set('needs') ? needs(child(e, 'needs'), v.needs) : undefined;
   const deps = set('dependencies') ? dependencies(e, v.dependencies) : undefined;
   if (deps && deps.length && needList && needList.length) {
     const missing = deps.filter((x) => !needList.some((n) => n.job === x));

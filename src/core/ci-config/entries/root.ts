@@ -32,7 +32,8 @@ export function root(errors: Errors, config: YamlMap): RootEntry {
   const jobNames = Object.keys(config).filter((k) =>
     !RESERVED.includes(k) && (isJobConfig(k, config[k]) || isBridgeConfig(k, config[k]) || k.startsWith('.') || !ROOT_KEYS.includes(k)));
 
-  const defs = defaults(e, config);
+  // `default:` or `workflow:` holding a script is a job (GitLab filters jobs out first).
+  const defs = defaults(e, jobNames.includes('default') ? { ...config, default: undefined } : config);
   const vars = config.variables === undefined || config.variables === null ? [] : variables(child(e, 'variables'), config.variables, ['value', 'description', 'expand', 'options']) ?? [];
   const stages = stageList(e, config.stages);
   const wf = jobNames.includes('workflow') ? {} : workflow(child(e, 'workflow'), config.workflow);
