@@ -144,14 +144,15 @@ export class PipelineCreator {
     });
     const variables: Record<string, string> = { ...predefined };
     const masked: string[] = [];
-    for (const v of this.d.projects.variables(project.id)) { variables[v.key] = v.value; if (v.masked) masked.push(v.key); }
-    for (const v of input.variables ?? []) variables[v.key] = v.value;
+    const overridden = new Set<string>();
+    for (const v of this.d.projects.variables(project.id)) { variables[v.key] = v.value; overridden.add(v.key); if (v.masked) masked.push(v.key); }
+    for (const v of input.variables ?? []) { variables[v.key] = v.value; overridden.add(v.key); }
     // GitLab knows the changes only for a push to an existing branch.
     const knowsChanges = input.source === 'push' && !tag && beforeSha !== ZERO_SHA;
     const changedPaths = knowsChanges && (await repoReadable()) ? await git.changedPaths(project.id, beforeSha, commitSha) : null;
     const context: CompileContext = {
       ref: { name: input.ref, tag }, sha: commitSha, beforeSha, source: input.source, variables,
-      predefinedVariableNames: Object.keys(predefined).filter((k) => !(k in Object.fromEntries((input.variables ?? []).map((v) => [v.key, 1])))),
+      predefinedVariableNames: Object.keys(predefined).filter((k) => !overridden.has(k)),
       maskedVariables: masked, files, changedPaths,
       changedSince: async (ref) => ((await repoReadable()) ? git.changedSince(project.id, ref, commitSha) : null),
       includes: this.includeSources(project, input.actor),
