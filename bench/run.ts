@@ -143,7 +143,7 @@ async function p2() {
   await withCleanup(async (defer) => {
     const template = tempDir('p2-seed');
     defer(rmDir(template));
-    seedPending(template, C.drainJobs / 100, 100);
+    await seedPending(template, C.drainJobs / 100, 100);
     const p = proto.v4 ? 'v4' : 'v1';
     const batonRates: number[] = [];
     const bareRates: number[] = [];
@@ -192,7 +192,7 @@ async function p3() {
   await withCleanup(async (defer) => {
     const dir = tempDir('p3');
     defer(rmDir(dir));
-    const { projectId } = seedPending(dir, 0, 0);
+    const { projectId } = await seedPending(dir, 0, 0);
     const baton = await startBaton(dir, ['--poll-timeout', '30']);
     defer(() => baton.stop());
     const bare = await startBare(['--poll-timeout', '30']);
@@ -237,7 +237,7 @@ async function p4() {
   await withCleanup(async (defer) => {
     const dir = tempDir('p4');
     defer(rmDir(dir));
-    seedPending(dir, C.reps, C.traceJobs);
+    await seedPending(dir, C.reps, C.traceJobs);
     const baton = await startBaton(dir);
     defer(() => baton.stop());
     const bareDir = tempDir('p4-bare');
@@ -277,7 +277,7 @@ async function p5() {
   await withCleanup(async (defer) => {
     const dir = tempDir('p5');
     defer(rmDir(dir));
-    seedPending(dir, 1, C.bigReps);
+    await seedPending(dir, 1, C.bigReps);
     const limitMib = Math.ceil(C.uploadBytes / 2 ** 20) + 16;
     const baton = await startBaton(dir, ['--max-artifact-size', String(limitMib)]);
     defer(() => baton.stop());
@@ -420,9 +420,9 @@ async function p7() {
     const big = tempDir('p7-history');
     defer(rmDir(big));
     const t = performance.now();
-    seedFinished(big, C.historyRows);
-    seedPending(big, pipelines, 100);
-    seedPending(empty, pipelines, 100);
+    await seedFinished(big, C.historyRows);
+    await seedPending(big, pipelines, 100);
+    await seedPending(empty, pipelines, 100);
     say(`  P7: seeded ${fmt(C.historyRows)} finished jobs in ${fmt((performance.now() - t) / 1000)} s`);
     const servers: Record<'empty' | 'history', Server> = { empty: await startBaton(empty), history: await startBaton(big) };
     defer(() => servers.empty.stop());

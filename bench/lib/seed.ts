@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
-import { parseCiConfig } from '../../src/core/ci-config';
+import { planFor } from '../../test/support/compile';
 import { openCore } from '../../src/server';
 import { ADMIN_TOKEN, REGISTRATION_TOKEN } from './proc';
 
@@ -37,15 +37,14 @@ function core(dataDir: string) {
  * A data dir with one project and `pipelines` × `jobsPerPipeline` pending jobs; returns the
  * project id. An existing dir gets another project (paths are unique per call).
  */
-export function seedPending(dataDir: string, pipelines: number, jobsPerPipeline: number): { projectId: number } {
+export async function seedPending(dataDir: string, pipelines: number, jobsPerPipeline: number): Promise<{ projectId: number }> {
   const c = core(dataDir);
   try {
     const project = c.projects.create({ name: `bench-${Math.random().toString(36).slice(2, 8)}`, repoUrl: LOCAL_REPO });
     if (pipelines > 0) {
-      const parsed = parseCiConfig(matrixYaml(jobsPerPipeline), { name: 'main', tag: false });
-      if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+      const plan = await planFor(matrixYaml(jobsPerPipeline));
       for (let i = 0; i < pipelines; i++) {
-        c.pipelines.create(project.id, { ref: 'main', tag: false, sha: (i + 1).toString(16).padStart(40, '0') }, parsed.plan);
+        c.pipelines.create(project.id, { ref: 'main', tag: false, sha: (i + 1).toString(16).padStart(40, '0') }, plan);
       }
     }
     return { projectId: project.id };
@@ -58,15 +57,13 @@ export function seedPending(dataDir: string, pipelines: number, jobsPerPipeline:
  * Adds `rows` finished jobs (90 % success, 10 % failed) in pipelines of 100, spread over 10
  * projects, all run by one runner — the history a busy instance accumulates.
  */
-export function seedFinished(dataDir: string, rows: number) {
+export async function seedFinished(dataDir: string, rows: number) {
   const c = core(dataDir);
   const db = c.deps.db.$client;
   try {
     const projectIds = Array.from({ length: 10 }, (_, i) => c.projects.create({ name: `history-${i}`, repoUrl: LOCAL_REPO }).id);
     const { runner } = c.runners.create({ description: 'history', protocol: 'v4' });
-    const parsed = parseCiConfig(matrixYaml(1), { name: 'main', tag: false });
-    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-    const spec = JSON.stringify(parsed.plan.jobs[0]);
+    const spec = JSON.stringify((await planFor(matrixYaml(1))).jobs[0]);
     const t0 = Date.now() - 365 * 86_400_000;
     const insertPipeline = db.prepare(`INSERT INTO pipelines (project_id, ref, tag, sha, before_sha, source, status, yaml_variables, trigger_variables,
       created_at, updated_at, started_at, finished_at) VALUES (?, 'main', 0, ?, ?, 'push', ?, '{}', '[]', ?, ?, ?, ?)`);

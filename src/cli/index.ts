@@ -9,6 +9,7 @@ import { Args, CONNECTION_HELP, CONNECTION_OPTIONS, renderHelp, type Command } f
 import { ClientError } from './errors';
 import { hookCommands } from './hook';
 import { jobCommands } from './jobs';
+import { lintCommand } from './lint';
 import { write } from './output';
 import { pipelineCommands } from './pipelines';
 import { projectCommands } from './projects';
@@ -37,9 +38,13 @@ const commandLines = (group: string) => Object.entries(GROUPS[group]).map(([sub,
   return `  ${name.padEnd(22)}${cmd.summary}`;
 });
 
+/** Commands without a group (`baton lint …`). */
+const SINGLE: Record<string, Command> = { lint: lintCommand };
+
 /** The client commands' lines of `baton --help`. */
 export const CLIENT_HELP = [
   ...Object.keys(GROUPS).flatMap(commandLines),
+  ...Object.entries(SINGLE).map(([name, cmd]) => `  ${`${name} [FILE]`.padEnd(22)}${cmd.summary}`),
   '                        (client commands talk to a running server: --url / BATON_URL,',
   '                        --token / BATON_TOKEN; `baton <command> --help` for details)',
 ].join('\n');
@@ -51,6 +56,8 @@ function groupHelp(group: string): string {
 
 /** Runs `name argv…` when it is a client command; false when main should try something else. */
 export async function runClientCommand(name: string, argv: string[]): Promise<boolean> {
+  const single = SINGLE[name];
+  if (single) return runSingle(name, single, argv);
   const group = GROUPS[name];
   if (!group) return false;
   const [sub, ...rest] = argv;
@@ -78,5 +85,19 @@ export async function runClientCommand(name: string, argv: string[]): Promise<bo
   const args = new Args(command, parsed.values, parsed.positionals);
   const client = new BatonClient(connection(parsed.values as { url?: string; token?: string }, process.env, cmd.tokenEnv));
   await cmd.run(args, client);
+  return true;
+}
+
+async function runSingle(command: string, cmd: Command, argv: string[]): Promise<boolean> {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    const unknown = /Unknown option '([^']+)'/.exec((e as Error).message);
+    throw new ClientError(`${command}: ${unknown ? `unknown flag ${unknown[1]}` : (e as Error).message} (see baton ${command} --help)`);
+  }
+  if (parsed.values.help) return write(renderHelp(cmd)).then(() => true);
+  const args = new Args(command, parsed.values, parsed.positionals);
+  await cmd.run(args, new BatonClient(connection(parsed.values as { url?: string; token?: string })));
   return true;
 }

@@ -46,6 +46,8 @@ interface Run { code: number; stdout: Uint8Array; stderr: string }
 
 export class GitReader {
   private queues = new Map<number, Promise<unknown>>();
+  /** file lists of recent commits (a tree never changes) */
+  private trees = new Map<string, string[]>();
 
   constructor(private root: string, private opts: { fetchTimeoutMs?: number } = {}) {}
 
@@ -90,6 +92,68 @@ export class GitReader {
       sha = found;
     }
     return { sha, tag: !branchTip };
+  }
+
+  // ---- reading a fetched commit (call ciSource/resolve first: they fetch) ----
+
+  /** The text of `path` at `sha`, or null when there is no such file (or it is not a file). */
+  async readFile(projectId: number, sha: string, path: string): Promise<string | null> {
+    if (!HEX_SHA.test(sha) || !safePath(path)) return null;
+    const dir = this.cachePath(projectId);
+    const spec = `${sha}:${path}`;
+    const type = await this.git([`--git-dir=${dir}`, 'cat-file', '-t', spec]);
+    if (type.code !== 0 || new TextDecoder().decode(type.stdout).trim() !== 'blob') return null;
+    const size = await this.git([`--git-dir=${dir}`, 'cat-file', '-s', spec]);
+    if (Number(new TextDecoder().decode(size.stdout).trim()) > MAX_CI_FILE_BYTES) {
+      throw new CiSourceError([`${path} in commit ${sha} is larger than ${MAX_CI_FILE_BYTES / 1024 / 1024} MiB`]);
+    }
+    const blob = await this.git([`--git-dir=${dir}`, 'cat-file', 'blob', spec]);
+    return blob.code === 0 ? new TextDecoder().decode(blob.stdout) : null;
+  }
+
+  /** Every file path of the commit (`git ls-tree -r --name-only`). */
+  async listFiles(projectId: number, sha: string): Promise<string[]> {
+    if (!HEX_SHA.test(sha)) return [];
+    const key = `${projectId}:${sha}`;
+    const hit = this.trees.get(key);
+    if (hit) return hit;
+    const r = await this.git([`--git-dir=${this.cachePath(projectId)}`, 'ls-tree', '-r', '-z', '--name-only', '--full-tree', sha]);
+    const files = r.code === 0 ? new TextDecoder().decode(r.stdout).split('\0').filter(Boolean) : [];
+    if (this.trees.size >= 32) this.trees.delete(this.trees.keys().next().value!);
+    this.trees.set(key, files);
+    return files;
+  }
+
+  /** Paths changed from `before` to `sha`, or null when `before` is not a known commit. */
+  async changedPaths(projectId: number, before: string, sha: string): Promise<string[] | null> {
+    if (!HEX_SHA.test(before) || !HEX_SHA.test(sha) || /^0+$/.test(before)) return null;
+    const dir = this.cachePath(projectId);
+    if (!(await this.revParse(dir, `${before}^{commit}`))) return null;
+    const r = await this.git([`--git-dir=${dir}`, 'diff', '--name-only', '-z', '--no-renames', before, sha, '--']);
+    return r.code === 0 ? new TextDecoder().decode(r.stdout).split('\0').filter(Boolean) : null;
+  }
+
+  /** `rules:changes:compare_to`: paths changed from merge-base(ref, sha) to sha; null when ref is no commit. */
+  async changedSince(projectId: number, ref: string, sha: string): Promise<string[] | null> {
+    const dir = this.cachePath(projectId);
+    if (ref.startsWith('-') || !HEX_SHA.test(sha)) return null;
+    const target = (await this.revParse(dir, `refs/heads/${ref}^{commit}`)) ?? (await this.revParse(dir, `refs/tags/${ref}^{commit}`))
+      ?? (HEX_SHA.test(ref) ? await this.revParse(dir, `${ref}^{commit}`) : null);
+    if (!target) return null;
+    const base = await this.git([`--git-dir=${dir}`, 'merge-base', target, sha]);
+    const mergeBase = new TextDecoder().decode(base.stdout).trim();
+    if (base.code !== 0 || !/^[0-9a-f]{40}$/.test(mergeBase)) return null;
+    const r = await this.git([`--git-dir=${dir}`, 'diff', '--name-only', '-z', '--no-renames', mergeBase, sha, '--']);
+    return r.code === 0 ? new TextDecoder().decode(r.stdout).split('\0').filter(Boolean) : null;
+  }
+
+  /** Message, author and committer date of a commit. */
+  async commit(projectId: number, sha: string): Promise<{ message: string; authorName: string; authorEmail: string; timestamp: string } | null> {
+    if (!HEX_SHA.test(sha)) return null;
+    const r = await this.git([`--git-dir=${this.cachePath(projectId)}`, 'show', '-s', '--format=%an%x00%ae%x00%cI%x00%B', sha]);
+    if (r.code !== 0) return null;
+    const [authorName, authorEmail, timestamp, ...rest] = new TextDecoder().decode(r.stdout).split('\0');
+    return { authorName, authorEmail, timestamp, message: rest.join('\0').replace(/\n$/, '') };
   }
 
   private async ensureCache(dir: string) {
@@ -189,6 +253,12 @@ function gitEnv(): Record<string, string> {
   env.LC_ALL = 'C';
   env.GIT_SSH_COMMAND ??= 'ssh -o BatchMode=yes';
   return env;
+}
+
+/** A repository-relative path git may be asked for (no option, no parent, no NUL). */
+function safePath(path: string): boolean {
+  return path.length > 0 && path.length < 4096 && !path.startsWith('-') && !path.startsWith('/') && !path.includes('\0')
+    && !path.split('/').some((p) => p === '..' || p === '');
 }
 
 function lastLine(stderr: string): string {

@@ -41,7 +41,7 @@ export function createCore(input: Omit<CoreDeps, 'events'>, opts: { outbox?: Out
   const pipelines = new PipelineService(deps, instance);
   // The repository caches live in the data dir, next to traces and artifacts.
   const git = new GitReader(join(deps.store.root, 'git-cache'));
-  const creator = new PipelineCreator(pipelines, git, deps.db);
+  const creator = new PipelineCreator({ deps, pipelines, git, projects, access });
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts, sessions);

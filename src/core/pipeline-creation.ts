@@ -1,29 +1,36 @@
 /**
  * Creating a pipeline — the same code for every source (API, web, push webhook, trigger
  * token, schedule, parent pipeline): decide the commit and the `.gitlab-ci.yml` it runs,
- * compile it for that ref, then store the plan (pipelines.ts). A pipeline that cannot be
- * created throws CiSourceError (GitLab's `{"message": {"base": [...]}}`) and leaves nothing.
+ * build what the compiler may see (CompileContext: the repository at that commit through
+ * git, the variables GitLab would show it, other projects the actor may read, remote files
+ * through the outbound-request rules), compile, then store the plan (pipelines.ts). A pipeline
+ * that cannot be created throws CiSourceError (GitLab's `{"message": {"base": [...]}}`) and
+ * leaves nothing.
  */
 import type { Db } from '../db/client';
 import type { Project, Pipeline } from '../db/schema';
-import { parseCiConfig } from './ci-config';
-import type { PipelineSource } from './ci-config/types';
+import { checkConfig, compileCiConfig } from './ci-config';
+import { dryRunLint, invalidLint, staticLint, type LintResult } from './ci-config/lint';
+import { ConfigError } from './ci-config/errors';
+import type { CompileContext, CompileResult, IncludeSources, PipelineSource, RepositoryFiles } from './ci-config/types';
+import type { CoreDeps } from './context';
 import { badRequest } from './errors';
 import { CiSourceError, isValidRefName, type GitReader } from './git';
+import { fetchOutbound, OutboundError } from './outbound';
+import type { Actor, AccessService } from './people/access';
 import type { PipelineService } from './pipelines';
 import { atomically } from './tx';
+import { prePipelineVariables, ZERO_SHA, type CommitDetails } from './predefined-variables';
+import type { ProjectService } from './projects';
 
 const FULL_SHA = /^[0-9a-f]{40}$/i;
 const VARIABLE_KEY = /^[A-Za-z0-9_]{1,255}$/;
+const REMOTE_TIMEOUT_MS = 10_000;
+const REMOTE_MAX_BYTES = 2 * 1024 * 1024;
+const REMOTE_ATTEMPTS = 3;
 
 /** The head commit as a forge reported it (webhooks), so git need not be asked for it. */
-export interface CommitInfo {
-  message: string;
-  authorName: string;
-  authorEmail: string;
-  /** ISO 8601 */
-  timestamp: string;
-}
+export type CommitInfo = CommitDetails;
 
 export interface CreatePipelineInput {
   ref: string;
@@ -46,31 +53,174 @@ export interface CreatePipelineInput {
    * run is marked done with it, so a crash can never create its pipeline twice.
    */
   inTransaction?: (pipeline: Pipeline) => void;
+  /** who creates the pipeline: decides which other projects `include:project` may read (none without an actor) */
+  actor?: Actor;
+  /** inputs for the file's `spec:inputs` (API `inputs`, `trigger:include:inputs`) */
+  inputs?: Record<string, unknown>;
 }
 
+export interface CreatorDeps {
+  deps: CoreDeps;
+  pipelines: PipelineService;
+  git: GitReader;
+  projects: ProjectService;
+  access: AccessService;
+}
+
+interface Prepared { content: string; context: CompileContext; sha: string; tag: boolean }
+
+/** What a compile is given and what it answered (lint shows the same). */
+export interface Compiled { result: CompileResult; context: CompileContext; sha: string; tag: boolean }
+
 export class PipelineCreator {
-  constructor(private pipelines: PipelineService, private git: GitReader, private db: Db) {}
+  constructor(private d: CreatorDeps) {}
 
   async create(project: Project, input: CreatePipelineInput): Promise<Pipeline> {
-    if (!isValidRefName(input.ref)) throw badRequest(`ref is invalid: "${input.ref}" is not a valid branch or tag name`);
-    if (input.beforeSha !== undefined && !FULL_SHA.test(input.beforeSha)) throw badRequest('before_sha is invalid: must be a full 40-character commit sha');
-    const badKey = input.variables?.find((v) => !VARIABLE_KEY.test(v.key));
-    if (badKey) throw badRequest(`variables is invalid: key "${badKey.key}" may contain only letters, digits and _`);
-    let { content, sha, tag = false } = input;
-    if (content === undefined) {
-      ({ content, sha, tag } = await this.git.ciSource(project.id, project.repoUrl, { ref: input.ref, sha }));
-    } else if (sha === undefined || !FULL_SHA.test(sha)) {
-      ({ sha, tag } = await this.git.resolve(project.id, project.repoUrl, { ref: input.ref, sha }));
-    }
-    const parsed = parseCiConfig(content, { name: input.ref, tag });
-    if (!parsed.ok) throw new CiSourceError(parsed.errors);
-    return atomically(this.db, () => {
-      const pipeline = this.pipelines.create(project.id, {
-        ref: input.ref, tag, sha: sha!.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
+    const { result, sha, tag } = await this.compile(project, input);
+    if (result.plan === null) throw new CiSourceError(result.errors);
+    const plan = result.plan;
+    return atomically(this.d.deps.db, () => {
+      const pipeline = this.d.pipelines.create(project.id, {
+        ref: input.ref, tag, sha: sha.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
         variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId,
-      }, parsed.plan);
+      }, plan);
       input.inTransaction?.(pipeline);
       return pipeline;
     });
   }
+
+  /** Resolves the commit and the file, builds the context and compiles (no pipeline stored). */
+  async compile(project: Project, input: CreatePipelineInput): Promise<Compiled> {
+    const { content, context, sha, tag } = await this.prepare(project, input);
+    const result = await compileCiConfig(content, context);
+    return { result, context, sha, tag };
+  }
+
+  /**
+   * The lint API (spec ci-yaml.md §10): a static check of `content` (or of the project's file
+   * at `sha`), or with `dryRun` the pipeline a push to `ref` would create. Always an answer,
+   * never an exception for configuration problems.
+   */
+  async lint(project: Project, opts: { content?: string; sha?: string; ref?: string; dryRun: boolean; includeJobs: boolean; actor?: Actor }): Promise<LintResult> {
+    const ref = opts.ref ?? project.defaultBranch;
+    const input: CreatePipelineInput = { ref, source: 'push', content: opts.content, actor: opts.actor };
+    if (opts.sha !== undefined) {
+      if (FULL_SHA.test(opts.sha)) input.sha = opts.sha;
+      else input.ref = opts.sha;
+    }
+    let prepared: Prepared;
+    try {
+      prepared = await this.prepare(project, input);
+    } catch (e) {
+      if (!(e instanceof CiSourceError)) throw e;
+      // Inline content can be checked without a reachable repository (local includes then fail).
+      if (opts.content === undefined || opts.dryRun) return invalidLint(e.base);
+      prepared = await this.prepare(project, { ...input, sha: ZERO_SHA });
+    }
+    if (opts.dryRun) {
+      const result = await compileCiConfig(prepared.content, prepared.context);
+      return dryRunLint(result, opts.includeJobs);
+    }
+    return staticLint(await checkConfig(prepared.content, prepared.context), opts.includeJobs);
+  }
+
+  private async prepare(project: Project, input: CreatePipelineInput): Promise<Prepared> {
+    if (!isValidRefName(input.ref)) throw badRequest(`ref is invalid: "${input.ref}" is not a valid branch or tag name`);
+    if (input.beforeSha !== undefined && !FULL_SHA.test(input.beforeSha)) throw badRequest('before_sha is invalid: must be a full 40-character commit sha');
+    const badKey = input.variables?.find((v) => !VARIABLE_KEY.test(v.key));
+    if (badKey) throw badRequest(`variables is invalid: key "${badKey.key}" may contain only letters, digits and _`);
+    const git = this.d.git;
+    let { content, sha, tag = false } = input;
+    /** whether the repository was fetched and the sha is in it */
+    let readable = false;
+    if (content === undefined) {
+      ({ content, sha, tag } = await git.ciSource(project.id, project.repoUrl, { ref: input.ref, sha }));
+      readable = true;
+    } else if (sha === undefined || !FULL_SHA.test(sha)) {
+      ({ sha, tag } = await git.resolve(project.id, project.repoUrl, { ref: input.ref, sha }));
+      readable = true;
+    }
+    const commitSha = sha!.toLowerCase();
+    // Content given inline with a full sha: the repository is fetched only if the file asks for it.
+    let probe: Promise<boolean> | null = readable ? Promise.resolve(true) : null;
+    const repoReadable = () => (probe ??= git.resolve(project.id, project.repoUrl, { ref: input.ref, sha: commitSha }).then(() => true, () => false));
+    const files: RepositoryFiles = {
+      read: async (path) => {
+        if (!(await repoReadable())) throw new ConfigError(`Local file \`${path}\` does not have project!`);
+        return git.readFile(project.id, commitSha, path);
+      },
+      list: async () => ((await repoReadable()) ? git.listFiles(project.id, commitSha) : []),
+    };
+    const beforeSha = input.beforeSha?.toLowerCase() ?? ZERO_SHA;
+    const commit = input.commit ?? (readable || (await repoReadable()) ? await git.commit(project.id, commitSha).catch(() => null) : null);
+    const predefined = prePipelineVariables({
+      server: this.d.deps.server, project, ref: input.ref, tag, sha: commitSha, beforeSha, source: input.source, commit,
+    });
+    const variables: Record<string, string> = { ...predefined };
+    const masked: string[] = [];
+    const overridden = new Set<string>();
+    for (const v of this.d.projects.variables(project.id)) { variables[v.key] = v.value; overridden.add(v.key); if (v.masked) masked.push(v.key); }
+    for (const v of input.variables ?? []) { variables[v.key] = v.value; overridden.add(v.key); }
+    // GitLab knows the changes only for a push to an existing branch.
+    const knowsChanges = input.source === 'push' && !tag && beforeSha !== ZERO_SHA;
+    const changedPaths = knowsChanges && (await repoReadable()) ? await git.changedPaths(project.id, beforeSha, commitSha) : null;
+    const context: CompileContext = {
+      ref: { name: input.ref, tag }, sha: commitSha, beforeSha, source: input.source, variables,
+      predefinedVariableNames: Object.keys(predefined).filter((k) => !overridden.has(k)),
+      maskedVariables: masked, files, changedPaths,
+      changedSince: async (ref) => ((await repoReadable()) ? git.changedSince(project.id, ref, commitSha) : null),
+      includes: this.includeSources(project, input.actor),
+      ...(input.inputs ? { inputs: input.inputs } : {}),
+    };
+    return { content: content!, context, sha: commitSha, tag };
+  }
+
+  /** `include:project` through another Baton project the actor may read; `include:remote` through outbound.ts. */
+  private includeSources(self: Project, actor: Actor | undefined): IncludeSources {
+    const { git, projects, access, deps } = this.d;
+    return {
+      project: async (path, ref) => {
+        const denied = { error: `Project \`${path}\` not found or access denied! Make sure any includes in the pipeline configuration are correctly defined.` };
+        const other = projects.findByFullPath(path);
+        if (!other) return denied;
+        const allowed = other.id === self.id || (actor !== undefined && access.can(actor, 'download_code', other));
+        if (!allowed) return denied;
+        const wanted = ref ?? other.defaultBranch;
+        let rev: { sha: string };
+        try {
+          rev = await git.resolve(other.id, other.repoUrl, FULL_SHA.test(wanted) ? { ref: other.defaultBranch, sha: wanted } : { ref: wanted });
+        } catch (e) {
+          if (e instanceof CiSourceError) return { error: `Project \`${path}\` reference \`${wanted}\` does not exist!` };
+          throw e;
+        }
+        const sha = rev.sha;
+        return {
+          sha, ref: wanted,
+          files: { read: (p) => git.readFile(other.id, sha, p), list: () => git.listFiles(other.id, sha) },
+        };
+      },
+      remote: async (url) => {
+        let last = '';
+        for (let attempt = 1; attempt <= REMOTE_ATTEMPTS; attempt++) {
+          try {
+            const res = await fetchOutbound(url, { method: 'GET', headers: { accept: 'application/yaml, text/plain, */*' } },
+              { allowLocal: deps.outbound.allowLocal, timeoutMs: REMOTE_TIMEOUT_MS, maxBytes: REMOTE_MAX_BYTES, maxRedirects: 5 });
+            if (res.status >= 200 && res.status < 300) return { body: new TextDecoder().decode(res.body) };
+            last = `HTTP code \`${res.status}\` error`;
+            if (res.status < 500) break;
+          } catch (e) {
+            if (!(e instanceof OutboundError)) throw e;
+            if (/timed out/.test(e.message)) last = 'a timeout error';
+            else if (/local network|only http/.test(e.message)) return { error: `Remote file \`${url}\` could not be fetched because of a connection error: ${e.message}` };
+            else last = `a connection error: ${e.message}`;
+          }
+          if (attempt === REMOTE_ATTEMPTS) {
+            return { error: `Remote file \`${url}\` could not be fetched after ${REMOTE_ATTEMPTS} attempts because of ${last}!` };
+          }
+        }
+        return { error: `Remote file \`${url}\` could not be fetched because of ${last}!` };
+      },
+    };
+  }
 }
+

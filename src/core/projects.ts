@@ -106,6 +106,12 @@ export class ProjectService {
     });
   }
 
+  /** The project a GitLab-style full path names (`<namespace>/<path>`, case-insensitively). */
+  findByFullPath(fullPath: string): Project | null {
+    const parts = fullPath.replace(/^\/+|\/+$/g, '').split('/');
+    return parts.length === 2 ? this.findByPath(parts[0], parts[1]) : null;
+  }
+
   find(id: number): Project | null {
     return this.db.select().from(projects).where(eq(projects.id, id)).get() ?? null;
   }

@@ -135,6 +135,11 @@ export interface JobSpec {
   variables: Record<string, string>;
   /** names among `variables` declared with `expand: false` (sent with `raw: true`) */
   rawVariables?: string[];
+  /**
+   * `inherit:variables`: the names of the pipeline's YAML variables this job receives
+   * (absent = all of them; [] = none).
+   */
+  globalVariables?: string[];
   tags: string[];
   artifacts?: ArtifactsSpec;
   cache?: CacheSpec[];
@@ -159,4 +164,6 @@ export interface JobSpec {
   parallel?: ParallelSpec;
   trigger?: TriggerSpec;
   hooks?: { pre_get_sources_script: string[] };
+  /** `manual_confirmation:` — the message shown before a manual job is played */
+  manualConfirmation?: string;
 }

@@ -7,6 +7,7 @@
 import { t, type Static } from 'elysia';
 import type { Core } from '../core';
 import { INBOUND } from '../core/outbox';
+import { projectWebUrl } from '../core/projects';
 import type { OutboxRow, Pipeline, PipelineSchedule, PipelineTrigger, Project, ProjectHook, ScheduleVariable } from '../db/schema';
 import { TOKEN_PREFIX } from '../core/tokens';
 
@@ -110,7 +111,7 @@ export class AutomationPresenter {
   pipelineBasic(p: Pipeline, project: Project): Static<typeof PipelineBasic> {
     return {
       id: p.id, iid: p.id, project_id: p.projectId, sha: p.sha, ref: p.ref, status: p.status, source: p.source,
-      created_at: iso(p.createdAt)!, updated_at: iso(p.updatedAt)!, web_url: `${this.url}/baton/${project.path}/-/pipelines/${p.id}`,
+      created_at: iso(p.createdAt)!, updated_at: iso(p.updatedAt)!, web_url: `${projectWebUrl(this.url, project)}/-/pipelines/${p.id}`,
     };
   }
 

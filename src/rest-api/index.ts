@@ -9,6 +9,7 @@ import type { Core } from '../core';
 import { hookRoutes } from './hooks';
 import { jobRoutes } from './jobs';
 import { memberRoutes } from './members';
+import { lintRoutes } from './lint';
 import { pipelineRoutes } from './pipelines';
 import { projectRoutes } from './projects';
 import { runnerRoutes } from './runners';
@@ -25,6 +26,7 @@ export function restApi(core: Core) {
     .use(projectRoutes(core))
     .use(variableRoutes(core))
     .use(pipelineRoutes(core))
+    .use(lintRoutes(core))
     .use(jobRoutes(core))
     .use(runnerRoutes(core))
     .use(memberRoutes(core))

@@ -24,6 +24,7 @@ const CreateBody = t.Object({
   })),
   content: t.Optional(t.String({ description: 'the .gitlab-ci.yml text; without it Baton reads .gitlab-ci.yml from repo_url with git' })),
   tag: t.Optional(t.Boolean({ description: 'with content and a full sha (git not asked): ref is a tag (default false)' })),
+  inputs: t.Optional(t.Record(t.String(), t.Any(), { description: 'values for the spec:inputs of the configuration file' })),
 });
 
 /** Forms send `variables[0][key]=…` (an object keyed by index) or a `variables[KEY]=value` hash. */
@@ -48,7 +49,8 @@ export function pipelineRoutes(core: Core) {
       try {
         const pipeline = await core.creator.create(project, {
           ref: body.ref, sha: body.sha, beforeSha: body.before_sha, tag: body.tag, content: body.content, source: 'api', variables: body.variables,
-          userId: actor.userId,
+          userId: actor.userId, actor,
+          ...(body.inputs ? { inputs: body.inputs } : {}),
         });
         return json(show.pipeline(pipeline, project), 201);
       } catch (e) {

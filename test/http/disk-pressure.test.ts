@@ -48,9 +48,9 @@ afterEach(async () => { await s?.stop(); });
 interface Running { job: Job; token: string }
 
 /** A new project with one pipeline; its own runner takes the first job. */
-function start(core: Core, yaml = 'job:\n  script: [x]\n  artifacts:\n    paths: [out/]\n'): Running {
+async function start(core: Core, yaml = 'job:\n  script: [x]\n  artifacts:\n    paths: [out/]\n'): Promise<Running> {
   const project = makeProject(core);
-  makePipeline(core, project.id, yaml);
+  await makePipeline(core, project.id, yaml);
   const claimed = core.jobs.claim(projectRunner(core, project));
   if (claimed.outcome !== 'job') throw new Error(`no job: ${claimed.outcome}`);
   return { job: claimed.context.job, token: claimed.context.token };
@@ -83,7 +83,7 @@ const hasArchive = (id: number) => existsSync(join(s.dataDir, 'artifacts', `${id
 describe('uploads that would cross the floor get 507', () => {
   test('with Content-Length: refused before anything is written; the same upload fits once the floor allows it', async () => {
     s = await startTestServer({ minFreeDisk: 10 * MiB });
-    const r = start(s.core);
+    const r = await start(s.core);
     smallDisk(s, 10 * MiB + 512 * 1024);
     let biggestTemp = 0;
     const probe = s.core.deps.disk.probe;
@@ -101,7 +101,7 @@ describe('uploads that would cross the floor get 507', () => {
 
   test('chunked (no Content-Length): refused while streaming, soon after the line, and the partial file is gone', async () => {
     s = await startTestServer({ minFreeDisk: 4 * MiB });
-    const r = start(s.core);
+    const r = await start(s.core);
     smallDisk(s, 7 * MiB);
     let biggestTemp = 0;
     const probe = s.core.deps.disk.probe;
@@ -118,7 +118,7 @@ describe('uploads that would cross the floor get 507', () => {
 
   test('a free-space probe that fails does not fail the upload (the write meets the real error, if any)', async () => {
     s = await startTestServer({ minFreeDisk: 10 * MiB });
-    const r = start(s.core);
+    const r = await start(s.core);
     s.core.deps.disk.probe = () => { throw Object.assign(new Error('statfs failed'), { code: 'EIO' }); };
     expect((await upload(r, 2 * MiB)).status).toBe(201);
     const ready = await (await fetch(`${s.url}/-/readiness`)).json() as { disk_check: { status: string; message?: string }[] };
@@ -127,7 +127,7 @@ describe('uploads that would cross the floor get 507', () => {
 
   test('with the floor at 0 (off) the probe is not even asked', async () => {
     s = await startTestServer({ minFreeDisk: 0 });
-    const r = start(s.core);
+    const r = await start(s.core);
     s.core.deps.disk.probe = () => { throw new Error('asked'); };
     expect((await upload(r, 2 * MiB)).status).toBe(201);
   });
@@ -141,18 +141,18 @@ describe('eviction', () => {
     const made: Record<string, Running> = {};
     // one MiB each, in this order (ids ascending = oldest first)
     for (const [name, expireIn] of [['old', '1 day'], ['kept', '1 day'], ['never', 'never'], ['expiredLater', '30 min'], ['young', '2 days'], ['younger', '3 days']] as const) {
-      made[name] = start(s.core);
+      made[name] = await start(s.core);
       expect((await upload(made[name], MiB, { expireIn })).status).toBe(201);
       finish(s.core, made[name]);
       clock.advance(1000);
     }
     expect((await s.api(`/api/v4/projects/${made.kept.job.projectId}/jobs/${made.kept.job.id}/artifacts/keep`, { method: 'POST' })).status).toBe(200);
     // a job of a two-stage pipeline: its pipeline is still running, a later stage may need it
-    const twoStage = start(s.core, 'build:\n  stage: build\n  script: [x]\n  artifacts:\n    paths: [out/]\ntest:\n  stage: test\n  script: [y]\n');
+    const twoStage = await start(s.core, 'build:\n  stage: build\n  script: [x]\n  artifacts:\n    paths: [out/]\ntest:\n  stage: test\n  script: [y]\n');
     expect((await upload(twoStage, MiB, { expireIn: '12 hours' })).status).toBe(201); // expires before all others
     finish(s.core, twoStage);
     // a running job's own archive
-    const running = start(s.core);
+    const running = await start(s.core);
     expect((await upload(running, MiB, { expireIn: '12 hours' })).status).toBe(201);
     clock.advance(45 * 60_000); // expiredLater (30 min) has expired; nothing else has, and no job timed out
 
@@ -190,11 +190,11 @@ describe('eviction', () => {
   test('an upload evicts what it needs and then succeeds; the eviction is logged', async () => {
     const lines: string[] = [];
     s = await startTestServer({ minFreeDisk: 2 * MiB }, { log: createLogger('warn', { write: (l: string) => { lines.push(l); } }) });
-    const first = start(s.core);
+    const first = await start(s.core);
     expect((await upload(first, 2 * MiB)).status).toBe(201);
     finish(s.core, first);
     smallDisk(s, 5 * MiB); // 3 MiB free: a 2 MiB upload would leave 1 MiB
-    const second = start(s.core);
+    const second = await start(s.core);
     const res = await upload(second, 2 * MiB);
     expect(res.status).toBe(201);
     expect(hasArchive(first.job.id)).toBe(false);

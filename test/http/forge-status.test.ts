@@ -41,7 +41,7 @@ async function start(opts: TestServerOptions = {}, allowLocalRequests = true) {
 async function forgeProject(s: TestServer, forge: { kind: string; api: string; repo: string; token?: string }) {
   const res = await s.api('/api/v4/projects', { method: 'POST', json: { name: `st-${Math.random().toString(36).slice(2, 8)}`, repo_url: '/nonexistent', forge_kind: forge.kind, forge_api_url: forge.api, forge_repo: forge.repo, forge_token: forge.token ?? 'forge-secret-token-42' } });
   expect(res.status).toBe(201);
-  return res.json() as Promise<{ id: number; path: string; forge_kind: string; forge_token_set: boolean }>;
+  return res.json() as Promise<{ id: number; path: string; path_with_namespace: string; forge_kind: string; forge_token_set: boolean }>;
 }
 
 async function runOne(s: TestServer, exit: 'success' | 'failed' = 'success') {
@@ -64,7 +64,7 @@ describe('commit statuses', () => {
       const rec = recorder();
       const { s } = await start();
       const p = await forgeProject(s, { kind: c.kind, api: rec.url + c.prefix, repo: c.repo });
-      const pl = makePipeline(s.core, p.id, YAML);
+      const pl = await makePipeline(s.core, p.id, YAML);
       await s.core.outbox.drain();
       // running and success happen before the worker runs again: only success goes out
       await runOne(s);
@@ -73,7 +73,7 @@ describe('commit statuses', () => {
       expect(rec.requests.map((r) => (r.body as { state: string }).state)).toEqual([...c.states]);
       const last = rec.requests[1];
       expect(last.headers[c.auth[0]]).toBe(c.auth[1]);
-      const target = `${s.url}/baton/${p.path}/-/pipelines/${pl.id}`;
+      const target = `${s.url}/${p.path_with_namespace}/-/pipelines/${pl.id}`;
       if (c.kind === 'gitlab') {
         expect(last.body).toEqual({ state: 'success', ref: 'main', name: 'baton/pipeline', target_url: target, description: 'Pipeline passed on Baton' });
       } else {
@@ -89,7 +89,7 @@ describe('commit statuses', () => {
     const rec = recorder();
     const { s } = await start();
     const gh = await forgeProject(s, { kind: 'github', api: rec.url, repo: 'octo/app' });
-    makePipeline(s.core, gh.id, YAML);
+    await makePipeline(s.core, gh.id, YAML);
     await runOne(s, 'failed');
     await s.core.outbox.drain();
     expect(rec.requests.map((r) => (r.body as { state: string }).state)).toEqual(['failure']);
@@ -100,7 +100,7 @@ describe('commit statuses', () => {
     rec.script = [500, 'hang'];
     const { s, clock } = await start();
     const p = await forgeProject(s, { kind: 'gitea', api: `${rec.url}/api/v1`, repo: 'octo/app' });
-    makePipeline(s.core, p.id, YAML);
+    await makePipeline(s.core, p.id, YAML);
     await s.core.outbox.drain();
     const row = () => (s.core.outbox.list(p.id, { kinds: ['commit_status'], offset: 0, limit: 1 }).rows[0]);
     expect([row().state, row().attempts, row().responseStatus]).toEqual(['pending', 1, 500]);
@@ -129,7 +129,7 @@ describe('commit statuses', () => {
     const rec = recorder(503);
     const { s, clock } = await start();
     const p = await forgeProject(s, { kind: 'github', api: rec.url, repo: 'octo/app' });
-    makePipeline(s.core, p.id, YAML);
+    await makePipeline(s.core, p.id, YAML);
     await s.core.outbox.drain();
     await runOne(s);
     rec.fallback = 201;
@@ -145,7 +145,7 @@ describe('commit statuses', () => {
     const rec = recorder(502);
     const { s, clock } = await start({ log, outbox: { requestTimeoutMs: 400, giveUpMs: 3600_000 } });
     const p = await forgeProject(s, { kind: 'gitlab', api: `${rec.url}/api/v4`, repo: '42' });
-    makePipeline(s.core, p.id, YAML);
+    await makePipeline(s.core, p.id, YAML);
     for (let i = 0; i < 30; i++) {
       await s.core.outbox.drain();
       clock.advance(600_000);
@@ -159,7 +159,7 @@ describe('commit statuses', () => {
 
     rec.fallback = 401;
     const q = await forgeProject(s, { kind: 'github', api: rec.url, repo: 'octo/app' });
-    makePipeline(s.core, q.id, YAML);
+    await makePipeline(s.core, q.id, YAML);
     await s.core.outbox.drain();
     const [refused] = s.core.outbox.list(q.id, { kinds: ['commit_status'], offset: 0, limit: 1 }).rows;
     expect([refused.state, refused.attempts, refused.responseStatus]).toEqual(['failed', 1, 401]);
@@ -169,7 +169,7 @@ describe('commit statuses', () => {
     const rec = recorder();
     const { s } = await start({}, false);
     const p = await forgeProject(s, { kind: 'gitea', api: `${rec.url}/api/v1`, repo: 'octo/app' });
-    makePipeline(s.core, p.id, YAML);
+    await makePipeline(s.core, p.id, YAML);
     await s.core.outbox.drain();
     expect(rec.requests).toEqual([]);
     const [row] = s.core.outbox.list(p.id, { kinds: ['commit_status'], offset: 0, limit: 1 }).rows;
@@ -214,7 +214,7 @@ describe('project hooks', () => {
       const hj = (await hook.json()) as Record<string, unknown>;
       expect(hj).toMatchObject({ url: `${rec.url}/hook`, push_events: true, pipeline_events: true, job_events: true, token_set: true });
       expect(JSON.stringify(hj)).not.toContain('hook-token-sent-as-is');
-      const pl = makePipeline(s.core, p.id, YAML);
+      const pl = await makePipeline(s.core, p.id, YAML);
       await runOne(s);
       // a push delivered to the project's webhook is told to the hook too
       const d = deliver('github', p.webhook_secret, pushPayload('github', { ref: 'refs/heads/main', before: ZERO, after: repo.sha(), message: 'pushed\n' }));
@@ -234,7 +234,7 @@ describe('project hooks', () => {
       expect(done.object_attributes).toMatchObject({ id: pl.id, ref: 'main', sha: pl.sha, status: 'success', detailed_status: 'passed', stages: ['test'], source: 'api' });
       expect(done.object_attributes.finished_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
       expect(done.builds[0]).toMatchObject({ name: 'build', stage: 'test', status: 'success', manual: false, allow_failure: false });
-      expect(done.project.path_with_namespace).toMatch(/^baton\//);
+      expect(done.project.path_with_namespace).toMatch(/^root\//);
       const jobHooks = rec.requests.filter((r) => r.headers['x-gitlab-event'] === 'Job Hook' && r.body.pipeline_id === pl.id).map((r) => r.body);
       expect(jobHooks.map((j) => j.build_status)).toEqual(['pending', 'running', 'success']);
       expect(jobHooks[2]).toMatchObject({ object_kind: 'build', build_name: 'build', build_stage: 'test', sha: pl.sha, commit: { id: pl.id, sha: pl.sha, status: 'running' } }); // the pipeline ends just after its job
@@ -264,7 +264,7 @@ describe('durable across restarts', () => {
       const api = (path: string, init?: Parameters<TestServer['api']>[1]) => first.api(path, init);
       const p = (await (await api('/api/v4/projects', { method: 'POST', json: { name: 'durable', repo_url: repo.dir, forge_kind: 'github', forge_api_url: rec.url, forge_repo: 'octo/app', forge_token: 't' } })).json()) as { id: number; webhook_secret: string };
       await api(`/api/v4/projects/${p.id}/hooks`, { method: 'POST', json: { url: `${rec.url}/hook`, pipeline_events: true } });
-      const pipelines = [makePipeline(first.core, p.id, YAML), makePipeline(first.core, p.id, YAML), makePipeline(first.core, p.id, YAML)];
+      const pipelines = [await makePipeline(first.core, p.id, YAML), await makePipeline(first.core, p.id, YAML), await makePipeline(first.core, p.id, YAML)];
       for (const pl of pipelines) first.core.pipelines.cancel(pl.id);
       // wait until the worker has tried (and failed) a few times
       for (let i = 0; i < 100 && rec.requests.length < 6; i++) await Bun.sleep(20);

@@ -59,7 +59,7 @@ describe.each(protocols)('long polling: $name', (p) => {
     const held = p.request(token, lastUpdate);
     await until(() => server.core.deps.notifier.waiting === 1);
     const t0 = performance.now();
-    makePipeline(server.core, project.id, 'job:\n  script: [echo hi]\n');
+    await makePipeline(server.core, project.id, 'job:\n  script: [echo hi]\n');
     const res = await held;
     const pickup = performance.now() - t0;
     expect(res.status).toBe(201);
@@ -91,10 +91,10 @@ describe.each(protocols)('long polling: $name', (p) => {
     const lu = (await p.request(token)).headers.get('x-gitlab-last-update')!;
     const held = p.request(token, lu);
     await until(() => server.core.deps.notifier.waiting === 1);
-    makePipeline(server.core, project.id, 'gpu:\n  tags: [gpu]\n  script: [x]\n');
+    await makePipeline(server.core, project.id, 'gpu:\n  tags: [gpu]\n  script: [x]\n');
     await Bun.sleep(50);
     expect(server.core.deps.notifier.waiting).toBe(1);
-    makePipeline(server.core, project.id, 'plain:\n  script: [x]\n');
+    await makePipeline(server.core, project.id, 'plain:\n  script: [x]\n');
     const res = await held;
     expect(res.status).toBe(201);
     expect(((await res.json()) as Record<string, unknown>).id).toBeDefined();

@@ -112,7 +112,7 @@ describe('the exposition', () => {
 describe('counters move where the core does the thing', () => {
   test('claims, trace and artifact bytes, job histograms, jobs by status, runners online per protocol', async () => {
     const project = makeProject(s.core);
-    makePipeline(s.core, project.id, YAML);
+    await makePipeline(s.core, project.id, YAML);
     const before = await scrape(s.url);
     clock.advance(7_000); // the build job waited 7 s
     const runner = await FakeRunnerV4.register(s.url, REGISTRATION_TOKEN);
@@ -144,7 +144,7 @@ describe('counters move where the core does the thing', () => {
 
   test('a claim that loses its candidate to another writer counts a conflict', async () => {
     const project = makeProject(s.core);
-    const p = makePipeline(s.core, project.id, 'only:\n  script: [x]\n');
+    const p = await makePipeline(s.core, project.id, 'only:\n  script: [x]\n');
     const before = (await scrape(s.url)).value('baton_claim_conflicts_total')!;
     const { runner } = s.core.runners.create({ description: 'loser', protocol: 'v4' });
     // As if another process took the job between the search and the conditional write: the
@@ -182,7 +182,7 @@ describe('counters move where the core does the thing', () => {
     }
     // a pending job queued 90 s ago (fake clock) is 90 s old
     const project = makeProject(s.core);
-    makePipeline(s.core, project.id, 'wait:\n  script: [x]\n  tags: [nobody-has-this]\n');
+    await makePipeline(s.core, project.id, 'wait:\n  script: [x]\n  tags: [nobody-has-this]\n');
     clock.advance(90_000);
     const m = await scrape(s.url);
     expect(m.value('baton_queue_oldest_pending_seconds')).toBeGreaterThanOrEqual(90);
@@ -201,7 +201,7 @@ describe('counters move where the core does the thing', () => {
 describe('baton_jobs is exact without counting jobs', () => {
   test('through create, claim, finish, cancel, retry, play, pipeline delete (cascade) and a second core on the same data dir', async () => {
     const project = makeProject(s.core);
-    const p1 = makePipeline(s.core, project.id, 'a:\n  script: [x]\nb:\n  script: [y]\nm:\n  script: [z]\n  when: manual\n');
+    const p1 = await makePipeline(s.core, project.id, 'a:\n  script: [x]\nb:\n  script: [y]\nm:\n  script: [z]\n  when: manual\n');
     expect(await jobsGauge()).toEqual(countedByScan());
     const runner = await FakeRunnerV4.register(s.url, REGISTRATION_TOKEN);
     await runner.runNext({ a: { exit: 'failed' }, b: {}, wait: {}, only: {}, build: {}, test: {} });
@@ -216,7 +216,7 @@ describe('baton_jobs is exact without counting jobs', () => {
     // another process's changes go through the same triggers
     const other = openCore({ ...loadConfig({}, {}), dataDir: s.dataDir, logLevel: 'silent', minFreeDisk: 0 });
     try {
-      const p2 = makePipeline(other, project.id, 'c:\n  script: [x]\nd:\n  script: [y]\n');
+      const p2 = await makePipeline(other, project.id, 'c:\n  script: [x]\nd:\n  script: [y]\n');
       expect(await jobsGauge()).toEqual(countedByScan());
       other.pipelines.delete(p2.id);
       expect(await jobsGauge()).toEqual(countedByScan());

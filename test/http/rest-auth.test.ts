@@ -12,7 +12,7 @@ let ids: { project: number; pipeline: number; job: number; runner: number };
 beforeAll(async () => {
   s = await startTestServer();
   const project = makeProject(s.core);
-  const pipeline = makePipeline(s.core, project.id, 'build:\n  script: [make]\n');
+  const pipeline = await makePipeline(s.core, project.id, 'build:\n  script: [make]\n');
   const runner = s.core.runners.register({ token: REGISTRATION_TOKEN, protocol: 'v4' }).runner;
   ids = { project: project.id, pipeline: pipeline.id, job: s.core.pipelines.latestJobs(pipeline.id)[0].id, runner: runner.id };
 });

@@ -23,7 +23,7 @@ const JOB_FIELDS = ['id', 'name', 'stage', 'status', 'ref', 'tag', 'allow_failur
 describe('GET /api/v4/projects/:id/jobs/:job_id', () => {
   test('exactly the documented fields, with times and durations from the clock', async () => {
     const p = makeProject(s.core);
-    const pipeline = makePipeline(s.core, p.id, 'build:\n  script: [make]\n  artifacts:\n    paths: [out/]\n', { ref: 'v1.2', tag: true });
+    const pipeline = await makePipeline(s.core, p.id, 'build:\n  script: [make]\n  artifacts:\n    paths: [out/]\n', { ref: 'v1.2', tag: true });
     const [pending] = s.core.pipelines.latestJobs(pipeline.id);
     const t0 = clock.now();
 
@@ -59,7 +59,7 @@ describe('GET /api/v4/projects/:id/jobs/:job_id', () => {
   test('unknown, non-numeric, and another project\'s job ids → 404 on every job route', async () => {
     const a = makeProject(s.core);
     const b = makeProject(s.core);
-    const job = s.core.pipelines.latestJobs(makePipeline(s.core, a.id, 'x:\n  script: [x]\n').id)[0];
+    const job = s.core.pipelines.latestJobs((await makePipeline(s.core, a.id, 'x:\n  script: [x]\n')).id)[0];
     const routes: [string, string][] = [['GET', ''], ['GET', '/trace'], ['POST', '/cancel'], ['POST', '/retry'], ['POST', '/play'],
       ['GET', '/artifacts'], ['DELETE', '/artifacts'], ['POST', '/artifacts/keep']];
     for (const [method, suffix] of routes) {
@@ -76,7 +76,7 @@ describe('GET /api/v4/projects/:id/jobs/:job_id', () => {
 describe('GET /api/v4/projects/:id/jobs', () => {
   test('newest first, retried attempts included, filtered by scope[] / scope, paginated', async () => {
     const p = makeProject(s.core);
-    const pipeline = makePipeline(s.core, p.id, 'stages: [a, b]\none:\n  stage: a\n  script: [x]\ntwo:\n  stage: a\n  script: [x]\nthree:\n  stage: b\n  script: [x]\n');
+    const pipeline = await makePipeline(s.core, p.id, 'stages: [a, b]\none:\n  stage: a\n  script: [x]\ntwo:\n  stage: a\n  script: [x]\nthree:\n  stage: b\n  script: [x]\n');
     const runner = projectRunner(s.core, p);
     const first = runNext(s.core, runner, 'failed');
     const retry = await body(await api(p, `/${first.id}/retry`, { method: 'POST' }), 201);
@@ -102,18 +102,18 @@ describe('GET /api/v4/projects/:id/jobs', () => {
 describe('job actions', () => {
   test('trace: 200 text/plain with the log so far (empty before any)', async () => {
     const p = makeProject(s.core);
-    makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
+    await makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
     const job = runNext(s.core, projectRunner(s.core, p), 'running', 'line 1\nline 2\n');
     const res = await api(p, `/${job.id}/trace`);
     expect([res.status, res.headers.get('content-type'), await res.text()]).toEqual([200, 'text/plain; charset=utf-8', 'line 1\nline 2\n']);
-    const other = s.core.pipelines.latestJobs(makePipeline(s.core, p.id, 'y:\n  script: [y]\n').id)[0];
+    const other = s.core.pipelines.latestJobs((await makePipeline(s.core, p.id, 'y:\n  script: [y]\n')).id)[0];
     const empty = await api(p, `/${other.id}/trace`);
     expect([empty.status, await empty.text()]).toEqual([200, '']);
   });
 
   test('cancel → 201 canceled (the pipeline too); a finished job is answered unchanged', async () => {
     const p = makeProject(s.core);
-    const pipeline = makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
+    const pipeline = await makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
     const job = runNext(s.core, projectRunner(s.core, p), 'running');
     const canceled = await body(await api(p, `/${job.id}/cancel`, { method: 'POST' }), 201);
     expect([canceled.status, canceled.pipeline.status]).toEqual(['canceled', 'canceled']);
@@ -124,7 +124,7 @@ describe('job actions', () => {
 
   test('retry → 201 with a new pending job; an unfinished or already retried job → 403', async () => {
     const p = makeProject(s.core);
-    const pipeline = makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
+    const pipeline = await makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
     const runner = projectRunner(s.core, p);
     const job = runNext(s.core, runner, 'running');
     expect((await body(await api(p, `/${job.id}/retry`, { method: 'POST' }), 403)).message).toContain('not retryable');
@@ -137,7 +137,7 @@ describe('job actions', () => {
 
   test('play starts a manual job (200); anything else → 400 Unplayable Job', async () => {
     const p = makeProject(s.core);
-    const pipeline = makePipeline(s.core, p.id, 'stages: [build, deploy]\nbuild:\n  stage: build\n  script: [x]\ndeploy:\n  stage: deploy\n  script: [x]\n  when: manual\n');
+    const pipeline = await makePipeline(s.core, p.id, 'stages: [build, deploy]\nbuild:\n  stage: build\n  script: [x]\ndeploy:\n  stage: deploy\n  script: [x]\n  when: manual\n');
     const runner = projectRunner(s.core, p);
     const build = runNext(s.core, runner, 'success');
     const deploy = s.core.pipelines.latestJobs(pipeline.id).find((j) => j.name === 'deploy')!;
@@ -154,7 +154,7 @@ describe('job actions', () => {
 
   test('a blocking manual job (allow_failure: false) holds the pipeline in manual until played', async () => {
     const p = makeProject(s.core);
-    const pipeline = makePipeline(s.core, p.id, 'stages: [a, b]\ngate:\n  stage: a\n  script: [x]\n  when: manual\n  allow_failure: false\nafter:\n  stage: b\n  script: [x]\n');
+    const pipeline = await makePipeline(s.core, p.id, 'stages: [a, b]\ngate:\n  stage: a\n  script: [x]\n  when: manual\n  allow_failure: false\nafter:\n  stage: b\n  script: [x]\n');
     const gate = s.core.pipelines.latestJobs(pipeline.id)[0];
     expect(s.core.pipelines.get(pipeline.id).status).toBe('manual');
     await body(await api(p, `/${gate.id}/play`, { method: 'POST' }), 200);
@@ -165,7 +165,7 @@ describe('job actions', () => {
 
   test('artifacts: download streams the archive; keep clears the expiry; delete → 204 and the download 404', async () => {
     const p = makeProject(s.core);
-    makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
+    await makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
     const job = runNext(s.core, projectRunner(s.core, p), 'running');
     expect(await body(await api(p, `/${job.id}/artifacts`), 404)).toEqual({ message: '404 Artifacts Not Found' });
     await body(await api(p, `/${job.id}/artifacts/keep`, { method: 'POST' }), 404);

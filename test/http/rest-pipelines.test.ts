@@ -71,11 +71,12 @@ describe('POST /api/v4/projects/:id/pipeline with content', () => {
   test('a configuration error → 400 {"message": {"base": [lines naming job and key]}} and no pipeline', async () => {
     const p = project();
     const cases: [string, RegExp][] = [
-      ['build:\n  scrpt: [make]\n', /jobs:build.*scrpt/],
+      ['build:\n  script: [make]\n  scrpt: [make]\n', /^jobs:build config contains unknown keys: scrpt$/],
       ['build:\n  script: [make]\n  when: sometimes\n', /jobs:build.*when/],
-      ['build:\n  script: [make]\n  stage: nowhere\n', /jobs:build.*stage/],
+      ['build:\n  script: [make]\n  stage: nowhere\n', /^build job: chosen stage nowhere does not exist; available stages are .pre, build, test, deploy, .post$/],
       ['build: [\n', /./],
-      ['', /at least one visible job/],
+      ['', /^Please provide content of .gitlab-ci.yml$/],
+      ['stages: [a]\n', /^jobs config should contain at least one visible job$/],
     ];
     for (const [content, line] of cases) {
       const res = await createPipeline(p.id, { ref: 'main', sha: SHA, content });
@@ -185,7 +186,7 @@ describe('POST /api/v4/projects/:id/pipeline from the repository (git)', () => {
       ['unknown sha', withFile.dir, { ref: 'main', sha: 'deadbeef'.repeat(5) }, /sha: commit deadbeef/],
       ['sha not hex', withFile.dir, { ref: 'main', sha: 'HEAD~1' }, /sha: .*not a commit sha/],
       ['unreachable repository', join(withFile.dir, 'nope'), { ref: 'main' }, /Repository not reachable/],
-      ['configuration error in the repository', broken.dir, { ref: 'main' }, /jobs:build.*scrpt/],
+      ['configuration error in the repository', broken.dir, { ref: 'main' }, /^jobs build config should implement the script:, run:, or trigger: keyword\njobs config should contain at least one visible job$/],
     ];
     for (const [name, url, json, message] of cases) {
       const p = project(url);

@@ -132,7 +132,7 @@ describe('GET/PUT/DELETE /api/v4/projects/:id', () => {
 
   test('deleting a project removes its pipelines, jobs, traces and artifacts', async () => {
     const p = await body(await create({ name: unique(), repo_url: '/r' }), 201);
-    const pipeline = makePipeline(s.core, p.id, 'build:\n  script: [make]\n');
+    const pipeline = await makePipeline(s.core, p.id, 'build:\n  script: [make]\n');
     const runner = sharedRunner(s.core);
     const claimed = s.core.jobs.claim(runner);
     if (claimed.outcome !== 'job') throw new Error('no job');
@@ -189,7 +189,7 @@ describe('project variables', () => {
   test('the value reaches jobs as a secret and a masked one is replaced in the trace', async () => {
     const p = await body(await create({ name: unique(), repo_url: '/r' }), 201);
     await body(await s.api(`/api/v4/projects/${p.id}/variables`, { method: 'POST', json: { key: 'TOKEN', value: 'hunter2hunter2', masked: true } }), 201);
-    makePipeline(s.core, p.id, 'build:\n  script: [make]\n');
+    await makePipeline(s.core, p.id, 'build:\n  script: [make]\n');
     const runner = sharedRunner(s.core);
     const claimed = s.core.jobs.claim(runner);
     if (claimed.outcome !== 'job') throw new Error('no job');

@@ -87,7 +87,7 @@ describe('PUT /api/v4/runners/:id', () => {
   test('a paused runner takes no job; resumed, it does', async () => {
     const p = makeProject(s.core);
     const runner = projectRunner(s.core, p);
-    makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
+    await makePipeline(s.core, p.id, 'x:\n  script: [x]\n');
     await body(await put(runner.id, { paused: true }), 200);
     expect(s.core.jobs.claim(s.core.runners.get(runner.id)).outcome).toBe('none');
     await body(await put(runner.id, { paused: false }), 200);
@@ -136,7 +136,7 @@ describe('project runners', () => {
     expect((await s.api(`/api/v4/projects/${b.id}/runners`, { method: 'POST', json: { runner_id: runner.id } })).status).toBe(409);
 
     // the runner now takes b's jobs too
-    makePipeline(s.core, b.id, 'x:\n  script: [x]\n');
+    await makePipeline(s.core, b.id, 'x:\n  script: [x]\n');
     const claimed = s.core.jobs.claim(s.core.runners.get(runner.id));
     expect(claimed.outcome === 'job' && claimed.context.project.id).toBe(b.id);
     s.core.jobs.cancel(claimed.outcome === 'job' ? claimed.context.job.id : 0);

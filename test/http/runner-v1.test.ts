@@ -134,10 +134,10 @@ interface Fixture {
 }
 
 /** §10.2's setup: project P (shared runners disabled), a project runner RT, one pending build. */
-function fixture(srv: TestServer, o: { yaml?: string; tags?: string[]; runUntagged?: boolean; sharedRunnersEnabled?: boolean; variables?: { key: string; value: string }[]; noPipeline?: boolean } = {}): Fixture {
+async function fixture(srv: TestServer, o: { yaml?: string; tags?: string[]; runUntagged?: boolean; sharedRunnersEnabled?: boolean; variables?: { key: string; value: string }[]; noPipeline?: boolean } = {}): Promise<Fixture> {
   const project = makeProject(srv.core, { sharedRunnersEnabled: o.sharedRunnersEnabled ?? false });
   const { runner, token } = srv.core.runners.register({ token: project.runnersToken, tagList: o.tags ?? ['mysql', 'ruby'], runUntagged: o.runUntagged, protocol: 'v1' });
-  const pipelineId = o.noPipeline ? 0 : makePipeline(srv.core, project.id, o.yaml ?? SPINACH, { variables: o.variables }).id;
+  const pipelineId = o.noPipeline ? 0 : (await makePipeline(srv.core, project.id, o.yaml ?? SPINACH, { variables: o.variables })).id;
   return { project, rt: token, runnerId: runner.id, prt: project.runnersToken, pipelineId };
 }
 
@@ -150,7 +150,7 @@ async function claim(srv: TestServer, rt: string): Promise<{ id: number; token: 
 
 /** A running build whose stored trace is `BUILD TRACE` (§10.3/§10.4 setup). */
 async function runningBuild(srv: TestServer, o: Parameters<typeof fixture>[1] = {}) {
-  const f = fixture(srv, { yaml: 'job:\n  script: [x]\n', tags: [], ...o });
+  const f = await fixture(srv, { yaml: 'job:\n  script: [x]\n', tags: [], ...o });
   const build = await claim(srv, f.rt);
   const res = await send(srv, { method: 'PATCH', path: `/builds/${build.id}/trace.txt`, headers: { 'BUILD-TOKEN': build.token, 'Content-Range': '0-11', 'Content-Type': 'text/plain' }, body: 'BUILD TRACE' });
   expect(res.status).toBe(202);
@@ -386,7 +386,7 @@ describe('§10.2 POST /builds/register', () => {
   const running = (s: TestServer, id: number) => s.core.jobs.get(id);
 
   type V = Fixture & { extra?: Record<string, unknown> };
-  const base = (o: Parameters<typeof fixture>[1] = {}) => (s: TestServer): V => fixture(s, o);
+  const base = (o: Parameters<typeof fixture>[1] = {}) => async (s: TestServer): Promise<V> => fixture(s, o);
   const jobsOf = (s: TestServer, pipelineId: number) => s.core.pipelines.latestJobs(pipelineId);
 
   table<V>(S, [
@@ -426,7 +426,7 @@ describe('§10.2 POST /builds/register', () => {
     },
     {
       id: 'B2', what: 'nothing left, runner UA → 204 with X-GitLab-Last-Update',
-      setup: async (s) => { const f = fixture(s); await claim(s, f.rt); return f; },
+      setup: async (s) => { const f = await fixture(s); await claim(s, f.rt); return f; },
       req: (v: V) => poll(v.rt), expect: noBuild204,
     },
     {
@@ -448,20 +448,20 @@ describe('§10.2 POST /builds/register', () => {
     },
     {
       id: 'B7', what: 'last_update = an old value, queue ticked since → 204 with the new value',
-      setup: (s) => { const f = fixture(s, { noPipeline: true }); const old = s.core.instance.queueEpoch(); s.core.instance.tickQueue(); return { ...f, extra: { last_update: old } }; },
+      setup: async (s) => { const f = await fixture(s, { noPipeline: true }); const old = s.core.instance.queueEpoch(); s.core.instance.tickQueue(); return { ...f, extra: { last_update: old } }; },
       req: (v: V) => poll(v.rt, v.extra),
       expect: (v) => ({ status: 204, headers: { 'x-gitlab-last-update': srv.core.instance.queueEpoch() } }),
       check: (v, res) => expect(res.headers.get('x-gitlab-last-update')).not.toBe(v.extra!.last_update as string),
     },
     {
       id: 'B8', what: "only pending build is another project's → no build",
-      setup: (s) => { const f = fixture(s, { noPipeline: true }); const other = fixture(s); return { ...f, pipelineId: other.pipelineId }; },
+      setup: async (s) => { const f = await fixture(s, { noPipeline: true }); const other = await fixture(s); return { ...f, pipelineId: other.pipelineId }; },
       req: (v: V) => poll(v.rt), expect: noBuild204,
       check: (v, _r, s) => expect(jobsOf(s, v.pipelineId)[0].status).toBe('pending'),
     },
     {
       id: 'B9', what: 'shared runner, P has shared runners disabled → no build',
-      setup: (s) => { const f = fixture(s); return { ...f, rt: s.core.runners.register({ token: REGISTRATION_TOKEN, tagList: ['mysql', 'ruby'], protocol: 'v1' }).token }; },
+      setup: async (s) => { const f = await fixture(s); return { ...f, rt: s.core.runners.register({ token: REGISTRATION_TOKEN, tagList: ['mysql', 'ruby'], protocol: 'v1' }).token }; },
       req: (v: V) => poll(v.rt), expect: noBuild204,
       check: (v, _r, s) => expect(jobsOf(s, v.pipelineId)[0].status).toBe('pending'),
     },
@@ -483,7 +483,7 @@ describe('§10.2 POST /builds/register', () => {
     },
     {
       id: 'B13', what: 'paused runner → 404 even with the runner UA, no X-GitLab-Last-Update, contacted_at unchanged',
-      setup: (s) => { const f = fixture(s); s.core.runners.edit(f.runnerId, { active: false }); return f; },
+      setup: async (s) => { const f = await fixture(s); s.core.runners.edit(f.runnerId, { active: false }); return f; },
       req: (v: V) => poll(v.rt, {}, UA), expect: { status: 404, headers: { 'x-gitlab-last-update': null } },
       check: (v, _r, s) => {
         expect(s.core.runners.get(v.runnerId).contactedAt).toBeNull();
@@ -508,8 +508,8 @@ describe('§10.2 POST /builds/register', () => {
     },
     {
       id: 'B19', what: 'trigger variables and project secrets: public false; CI_BUILD_TRIGGERED public',
-      setup: (s) => {
-        const f = fixture(s, { variables: [{ key: 'TRIGGER_KEY_1', value: 'TRIGGER_VALUE_1' }] });
+      setup: async (s) => {
+        const f = await fixture(s, { variables: [{ key: 'TRIGGER_KEY_1', value: 'TRIGGER_VALUE_1' }] });
         s.core.projects.createVariable(f.project.id, { key: 'SECRET_KEY', value: 'secret_value' });
         return f;
       },
@@ -523,7 +523,7 @@ describe('§10.2 POST /builds/register', () => {
     {
       id: 'B20', what: 'earlier stage succeeded → later build with depends_on_builds',
       setup: async (s) => {
-        const f = fixture(s, { tags: [], yaml: 'stages: [test, deploy]\nspinach:\n  stage: test\n  script: [x]\ndeploy:\n  stage: deploy\n  script: [y]\n' });
+        const f = await fixture(s, { tags: [], yaml: 'stages: [test, deploy]\nspinach:\n  stage: test\n  script: [x]\ndeploy:\n  stage: deploy\n  script: [y]\n' });
         const first = await claim(s, f.rt);
         expect((await send(s, { method: 'PUT', path: `/builds/${first.id}`, params: { token: f.rt, state: 'success' } })).status).toBe(200);
         return f;
@@ -559,9 +559,9 @@ describe('§10.2 POST /builds/register', () => {
     },
     {
       id: 'B25', what: 'project runner, two pending builds → the older first (FIFO)',
-      setup: (s) => {
-        const f = fixture(s, { tags: [], yaml: 'a:\n  script: [x]\n' });
-        makePipeline(s.core, f.project.id, 'b:\n  script: [x]\n');
+      setup: async (s) => {
+        const f = await fixture(s, { tags: [], yaml: 'a:\n  script: [x]\n' });
+        await makePipeline(s.core, f.project.id, 'b:\n  script: [x]\n');
         return f;
       },
       req: (v: V) => poll(v.rt), expect: { status: 201 },
@@ -572,11 +572,11 @@ describe('§10.2 POST /builds/register', () => {
       setup: async (s) => {
         // X has two builds running on shared runners and one pending (older than Y's)
         const x = makeProject(s.core);
-        makePipeline(s.core, x.id, 'x1:\n  script: [x]\nx2:\n  script: [x]\nx3:\n  script: [x]\n');
+        await makePipeline(s.core, x.id, 'x1:\n  script: [x]\nx2:\n  script: [x]\nx3:\n  script: [x]\n');
         for (let i = 0; i < 2; i++) await claim(s, s.core.runners.register({ token: REGISTRATION_TOKEN, tagList: ['x-only'], protocol: 'v1' }).token);
         const y = makeProject(s.core);
-        const f = fixture(s, { noPipeline: true });
-        const pipelineId = makePipeline(s.core, y.id, 'y1:\n  script: [x]\n').id;
+        const f = await fixture(s, { noPipeline: true });
+        const pipelineId = (await makePipeline(s.core, y.id, 'y1:\n  script: [x]\n')).id;
         return { ...f, rt: s.core.runners.register({ token: REGISTRATION_TOKEN, protocol: 'v1' }).token, pipelineId };
       },
       req: (v: V) => poll(v.rt), expect: { status: 201 },
@@ -585,7 +585,7 @@ describe('§10.2 POST /builds/register', () => {
   ]);
 
   test('B4: nothing pending, no User-Agent header at all → 404', async () => {
-    const f = fixture(srv, { noPipeline: true });
+    const f = await fixture(srv, { noPipeline: true });
     const body = JSON.stringify({ token: f.rt });
     const res = await rawRequest(srv, `POST ${V1}/builds/register.json HTTP/1.1\nHost: ${new URL(srv.url).host}\nContent-Type: application/json\nContent-Length: ${body.length}\nConnection: close\n`, body);
     expect(res.status).toBe(404);
@@ -597,7 +597,7 @@ describe('§10.2 POST /builds/register', () => {
     // conditional UPDATE inside ONE immediate transaction, so no other claim (this process
     // or another on the same data dir) can take a listed candidate in between. The adapter's
     // mapping is still pinned here by making the core report the conflict.
-    const f = fixture(srv);
+    const f = await fixture(srv);
     const claimFn = srv.core.jobs.claim;
     srv.core.jobs.claim = () => ({ outcome: 'conflict' });
     try {
@@ -610,7 +610,7 @@ describe('§10.2 POST /builds/register', () => {
   });
 
   test('B18: twenty runners polling at once for one build → exactly one 201, the rest "no build", never a double hand-out', async () => {
-    const f = fixture(srv, { tags: [], yaml: 'only-one:\n  script: [x]\n' });
+    const f = await fixture(srv, { tags: [], yaml: 'only-one:\n  script: [x]\n' });
     const tokens = [f.rt, ...Array.from({ length: 19 }, () => srv.core.runners.register({ token: f.prt, protocol: 'v1' }).token)];
     const results = await Promise.all(tokens.map((t) => send(srv, poll(t))));
     const statuses = results.map((r) => r.status).sort();
@@ -860,7 +860,7 @@ describe('§10.4 PATCH /builds/:id/trace.txt', () => {
     test('the fake 1.11.5 runner aborts at once and its final update is refused', async () => {
       const project = makeProject(tiny.core);
       const runner = await FakeRunnerV1.register(tiny.url, project.runnersToken);
-      makePipeline(tiny.core, project.id, 'chatty:\n  script: [yes]\n');
+      await makePipeline(tiny.core, project.id, 'chatty:\n  script: ["yes"]\n');
       const lines = Array.from({ length: 20 }, (_, i) => `line ${i} of far too much output`);
       const result = await runner.runOne({ chatty: { output: lines } });
       expect(result).toMatchObject({ aborted: true, state: 'failed', finalStatus: 404 });
@@ -1055,7 +1055,7 @@ describe('§10.5 artifacts (the effective, Workhorse-less contract)', () => {
     const twoStages = 'stages: [build, test]\nmake:\n  stage: build\n  script: [x]\n  artifacts: { paths: [out/] }\nuse:\n  stage: test\n  script: [y]\nsame-stage:\n  stage: build\n  script: [z]\n';
     /** `make` finished with an archive; `use` (next stage) is running and got `make` in depends_on_builds */
     const setup = async () => {
-      const f = fixture(srv, { tags: [], yaml: twoStages });
+      const f = await fixture(srv, { tags: [], yaml: twoStages });
       const make = await claim(srv, f.rt);
       const sibling = await claim(srv, f.rt);
       expect([make.name, sibling.name]).toEqual(['make', 'same-stage']);
@@ -1077,14 +1077,14 @@ describe('§10.5 artifacts (the effective, Workhorse-less contract)', () => {
     test('a build of the same stage, of another pipeline, or one that has finished may not', async () => {
       const { f, make, sibling, use } = await setup();
       expect((await download(make.id, sibling.token)).status).toBe(403);
-      const other = fixture(srv, { tags: [], yaml: twoStages });
+      const other = await fixture(srv, { tags: [], yaml: twoStages });
       const stranger = await claim(srv, other.rt);
       expect((await download(make.id, stranger.token)).status).toBe(403);
       expect((await send(srv, { method: 'PUT', path: `/builds/${use.id}.json`, params: { token: f.rt, state: 'success' } })).status).toBe(200);
       expect((await download(make.id, use.token)).status).toBe(403);
     });
     test('expired archives are not advertised in depends_on_builds (8.9+), yet still served', async () => {
-      const f = fixture(srv, { tags: [], yaml: 'stages: [build, test]\nmake:\n  stage: build\n  script: [x]\nuse:\n  stage: test\n  script: [y]\n' });
+      const f = await fixture(srv, { tags: [], yaml: 'stages: [build, test]\nmake:\n  stage: build\n  script: [x]\nuse:\n  stage: test\n  script: [y]\n' });
       const make = await claim(srv, f.rt);
       expect((await send(srv, uploadReq(make.id, make.token, 'old', 'out.zip', '?expire_in=1+hour'))).status).toBe(201);
       expect((await send(srv, { method: 'PUT', path: `/builds/${make.id}.json`, params: { token: f.rt, state: 'success' } })).status).toBe(200);
@@ -1296,7 +1296,7 @@ describe('long polling: last_update (--poll-timeout 5)', () => {
   };
 
   test('a held builds/register answers within milliseconds of a pipeline being created', async () => {
-    const f = fixture(lp, { tags: [], noPipeline: true });
+    const f = await fixture(lp, { tags: [], noPipeline: true });
     const first = await poll(lp, f.rt);
     expect(first.status).toBe(204);
     const epoch = first.headers.get('x-gitlab-last-update')!;
@@ -1305,7 +1305,7 @@ describe('long polling: last_update (--poll-timeout 5)', () => {
     await held(lp);
     expect(answered).toBe(false);
     const t0 = performance.now();
-    makePipeline(lp.core, f.project.id, 'job:\n  script: [x]\n');
+    await makePipeline(lp.core, f.project.id, 'job:\n  script: [x]\n');
     const res = await pending;
     expect(performance.now() - t0).toBeLessThan(500);
     expect(res.status).toBe(201);
@@ -1313,7 +1313,7 @@ describe('long polling: last_update (--poll-timeout 5)', () => {
   });
 
   test('echoing a stale value is answered at once, with the current value', async () => {
-    const f = fixture(lp, { tags: [], noPipeline: true });
+    const f = await fixture(lp, { tags: [], noPipeline: true });
     const t0 = performance.now();
     const res = await poll(lp, f.rt, 'stale-value');
     expect(performance.now() - t0).toBeLessThan(1000);
@@ -1323,44 +1323,44 @@ describe('long polling: last_update (--poll-timeout 5)', () => {
 
   describe('every event that makes work available wakes a held request (X-GitLab-Last-Update ticks)', () => {
     type Setup = { rt: string; wake: () => void };
-    const events: [string, () => Setup][] = [
-      ['a manual job is played', () => {
-        const f = fixture(lp, { tags: [], yaml: 'deploy:\n  script: [x]\n  when: manual\n' });
+    const events: [string, () => Promise<Setup>][] = [
+      ['a manual job is played', async () => {
+        const f = await fixture(lp, { tags: [], yaml: 'deploy:\n  script: [x]\n  when: manual\n' });
         return { rt: f.rt, wake: () => lp.core.jobs.play(lp.core.pipelines.latestJobs(f.pipelineId)[0].id) };
       }],
-      ['an earlier stage ends and releases the next', () => {
-        const f = fixture(lp, { tags: ['second'], yaml: 'stages: [a, b]\none:\n  stage: a\n  script: [x]\ntwo:\n  stage: b\n  tags: [second]\n  script: [y]\n' });
+      ['an earlier stage ends and releases the next', async () => {
+        const f = await fixture(lp, { tags: ['second'], yaml: 'stages: [a, b]\none:\n  stage: a\n  script: [x]\ntwo:\n  stage: b\n  tags: [second]\n  script: [y]\n' });
         const other = lp.core.runners.register({ token: f.prt, protocol: 'v1' });
         const first = lp.core.jobs.claim(other.runner);
         if (first.outcome !== 'job') throw new Error('setup: no job');
         return { rt: f.rt, wake: () => lp.core.jobs.update(first.context.job, { state: 'success' }) };
       }],
-      ['a failed job is retried automatically', () => {
-        const f = fixture(lp, { tags: ['retry'], yaml: 'flaky:\n  tags: [retry]\n  retry: 1\n  script: [x]\n' });
+      ['a failed job is retried automatically', async () => {
+        const f = await fixture(lp, { tags: ['retry'], yaml: 'flaky:\n  tags: [retry]\n  retry: 1\n  script: [x]\n' });
         const first = lp.core.jobs.claim(lp.core.runners.authenticate(f.rt)!);
         if (first.outcome !== 'job') throw new Error('setup: no job');
         return { rt: f.rt, wake: () => lp.core.jobs.update(first.context.job, { state: 'failed' }) };
       }],
-      ['a job is retried by hand', () => {
-        const f = fixture(lp, { tags: [], yaml: 'job:\n  script: [x]\n' });
+      ['a job is retried by hand', async () => {
+        const f = await fixture(lp, { tags: [], yaml: 'job:\n  script: [x]\n' });
         const first = lp.core.jobs.claim(lp.core.runners.authenticate(f.rt)!);
         if (first.outcome !== 'job') throw new Error('setup: no job');
         lp.core.jobs.update(first.context.job, { state: 'failed' });
         return { rt: f.rt, wake: () => lp.core.jobs.retry(first.context.job.id) };
       }],
-      ['the runner gets the missing tag', () => {
-        const f = fixture(lp, { tags: ['mysql'] });
+      ['the runner gets the missing tag', async () => {
+        const f = await fixture(lp, { tags: ['mysql'] });
         return { rt: f.rt, wake: () => lp.core.runners.edit(f.runnerId, { tagList: ['mysql', 'ruby'] }) };
       }],
-      ['the project enables shared runners', () => {
-        const f = fixture(lp, { tags: [] , yaml: 'job:\n  script: [x]\n' });
+      ['the project enables shared runners', async () => {
+        const f = await fixture(lp, { tags: [] , yaml: 'job:\n  script: [x]\n' });
         const shared = lp.core.runners.register({ token: REGISTRATION_TOKEN, protocol: 'v1' });
         return { rt: shared.token, wake: () => lp.core.projects.update(f.project.id, { sharedRunnersEnabled: true }) };
       }],
     ];
     for (const [what, make] of events) {
       test(what, async () => {
-        const { rt, wake } = make();
+        const { rt, wake } = await make();
         const first = await poll(lp, rt);
         expect(first.status).toBe(204);
         const pending = poll(lp, rt, first.headers.get('x-gitlab-last-update')!);
@@ -1377,12 +1377,12 @@ describe('long polling: last_update (--poll-timeout 5)', () => {
   test('a held request is not woken by work for another project; it ends "no build" at the timeout', async () => {
     const s = await startTestServer({ pollTimeout: 1 });
     try {
-      const f = fixture(s, { tags: [], noPipeline: true });
+      const f = await fixture(s, { tags: [], noPipeline: true });
       const epoch = (await poll(s, f.rt)).headers.get('x-gitlab-last-update')!;
       const t0 = performance.now();
       const pending = poll(s, f.rt, epoch);
       await held(s);
-      makePipeline(s.core, makeProject(s.core).id, 'job:\n  script: [x]\n');
+      await makePipeline(s.core, makeProject(s.core).id, 'job:\n  script: [x]\n');
       const res = await pending;
       expect(res.status).toBe(204);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(900);
@@ -1394,7 +1394,7 @@ describe('long polling: last_update (--poll-timeout 5)', () => {
 
   test('a held request is released by server stop', async () => {
     const s = await startTestServer({ pollTimeout: 5 });
-    const f = fixture(s, { tags: [], noPipeline: true });
+    const f = await fixture(s, { tags: [], noPipeline: true });
     const epoch = (await poll(s, f.rt)).headers.get('x-gitlab-last-update')!;
     const pending = poll(s, f.rt, epoch);
     await held(s);
@@ -1415,7 +1415,7 @@ describe('fake gitlab-ci-multi-runner 1.11.5 follows wire-v1.md', () => {
     const project = makeProject(srv.core);
     const runner = await FakeRunnerV1.register(srv.url, project.runnersToken, { description: 'my-v1-runner', tags: ['linux', 'shell'] });
     expect(await runner.verify()).toBe('alive');
-    makePipeline(srv.core, project.id, 'build-job:\n  tags: [linux]\n  script: [echo hello, ./build.sh]\n  artifacts:\n    name: my-artifacts\n    expire_in: 1 week\n    paths: [out/]\n');
+    await makePipeline(srv.core, project.id, 'build-job:\n  tags: [linux]\n  script: [echo hello, ./build.sh]\n  artifacts:\n    name: my-artifacts\n    expire_in: 1 week\n    paths: [out/]\n');
     const result = await runner.runOne({ 'build-job': { output: ['hello', 'built'], artifacts: 'PK\u0003\u0004zip' } });
     expect(result).toMatchObject({ name: 'build-job', state: 'success', aborted: false, finalStatus: 200 });
     const id = result!.jobId;
@@ -1472,7 +1472,7 @@ describe('fake gitlab-ci-multi-runner 1.11.5 follows wire-v1.md', () => {
   test('E2: a build canceled while running: Build-Status: canceled aborts it, the final PUT gets 404', async () => {
     const project = makeProject(srv.core);
     const runner = await FakeRunnerV1.register(srv.url, project.runnersToken);
-    makePipeline(srv.core, project.id, 'long:\n  script: [sleep 100]\n');
+    await makePipeline(srv.core, project.id, 'long:\n  script: [sleep 100]\n');
     const result = await runner.runOne({ long: { output: ['1', '2', '3', '4', '5', '6'] } }, {
       onTick: ({ jobId, tick }) => { if (tick === 2) srv.core.jobs.cancel(jobId); },
     });
@@ -1486,7 +1486,7 @@ describe('fake gitlab-ci-multi-runner 1.11.5 follows wire-v1.md', () => {
   test('E3: 416 with a shorter Range → the runner resends from that offset', async () => {
     const project = makeProject(srv.core);
     const runner = await FakeRunnerV1.register(srv.url, project.runnersToken);
-    makePipeline(srv.core, project.id, 'job:\n  script: [x]\n');
+    await makePipeline(srv.core, project.id, 'job:\n  script: [x]\n');
     const result = await runner.runOne({ job: { output: ['tick 1', 'tick 2', 'tick 3'] } }, {
       onTick: ({ jobId, tick }) => {
         // the server "lost" everything after byte 5 (what S5 of the wire log simulates)
@@ -1505,7 +1505,7 @@ describe('fake gitlab-ci-multi-runner 1.11.5 follows wire-v1.md', () => {
   test('E3b: 416 with a Range beyond what the runner holds → full PUT, then PATCHes go on', async () => {
     const project = makeProject(srv.core);
     const runner = await FakeRunnerV1.register(srv.url, project.runnersToken);
-    makePipeline(srv.core, project.id, 'job:\n  script: [x]\n');
+    await makePipeline(srv.core, project.id, 'job:\n  script: [x]\n');
     const result = await runner.runOne({ job: { output: ['tick 1', 'tick 2', 'tick 3'] } }, {
       onTick: ({ jobId, tick }) => { if (tick === 1) srv.core.deps.store.replaceTrace(jobId, new Uint8Array(99_999).fill(0x2e)); },
     });
@@ -1521,7 +1521,7 @@ describe('fake gitlab-ci-multi-runner 1.11.5 follows wire-v1.md', () => {
   test('E4: the build disappears (project deleted): PATCH 404 → full-trace PUT mode → 404 → abort', async () => {
     const project = makeProject(srv.core);
     const runner = await FakeRunnerV1.register(srv.url, project.runnersToken);
-    makePipeline(srv.core, project.id, 'job:\n  script: [x]\n');
+    await makePipeline(srv.core, project.id, 'job:\n  script: [x]\n');
     const result = await runner.runOne({ job: { output: ['a', 'b', 'c', 'd'] } }, {
       onTick: ({ tick }) => { if (tick === 1) srv.core.projects.delete(project.id); },
     });

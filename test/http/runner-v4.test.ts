@@ -69,7 +69,7 @@ async function takeJob(runnerToken: string): Promise<any> {
 /** A project with a pipeline of one running job taken by a fresh instance runner. */
 async function runningJob(yaml = 'build:\n  script: [echo hi]\n') {
   const project = makeProject(server.core);
-  const pipeline = makePipeline(server.core, project.id, yaml);
+  const pipeline = await makePipeline(server.core, project.id, yaml);
   const runner = await registerRunner();
   const job = await takeJob(runner.token);
   return { project, pipeline, runner, job: job as { id: number; token: string; [k: string]: any } };
@@ -235,7 +235,7 @@ describe('POST /api/v4/user/runners (admin creates, runner only verifies)', () =
     const created = await expectJson(await v4('/user/runners', { json: { runner_type: 'project_type', project_id: project.id }, headers: admin }), 201);
     const runner = new FakeRunnerV4(server.url, created.token);
     expect(await runner.verify()).toBe('alive');
-    makePipeline(server.core, project.id, 'build:\n  script: [echo hi]\n');
+    await makePipeline(server.core, project.id, 'build:\n  script: [echo hi]\n');
     const result = await runner.runOne({ build: { output: ['hi'] } });
     expect(result).toMatchObject({ name: 'build', state: 'success', finalStatus: 200 });
     expect(server.core.jobs.get(result!.jobId).status).toBe('success');
@@ -273,7 +273,7 @@ describe('POST /api/v4/jobs/request', () => {
   test('paused runner → 204 even with a pending job, which stays pending', async () => {
     await start();
     const project = makeProject(server.core);
-    const pipeline = makePipeline(server.core, project.id, 'build:\n  script: [x]\n');
+    const pipeline = await makePipeline(server.core, project.id, 'build:\n  script: [x]\n');
     const r = await registerRunner({ active: false });
     await expectEmpty(await v4('/jobs/request', { json: { info: RUN_INFO, token: r.token } }), 204);
     expect(server.core.pipelines.latestJobs(pipeline.id)[0].status).toBe('pending');
@@ -283,8 +283,8 @@ describe('POST /api/v4/jobs/request', () => {
     await start();
     const a = makeProject(server.core);
     const b = makeProject(server.core);
-    makePipeline(server.core, a.id, 'one:\n  script: [x]\n');
-    makePipeline(server.core, b.id, 'two:\n  script: [x]\n');
+    await makePipeline(server.core, a.id, 'one:\n  script: [x]\n');
+    await makePipeline(server.core, b.id, 'two:\n  script: [x]\n');
     const r = await registerRunner({ locked: true });
     const got = [await takeJob(r.token), await takeJob(r.token)];
     expect(got.map((j) => j.job_info.project_id).sort()).toEqual([a.id, b.id].sort());
@@ -293,7 +293,7 @@ describe('POST /api/v4/jobs/request', () => {
   test('tags: a job whose tags the runner lacks is not handed out', async () => {
     await start();
     const project = makeProject(server.core);
-    makePipeline(server.core, project.id, 'build:\n  script: [x]\n  tags: [gpu]\n');
+    await makePipeline(server.core, project.id, 'build:\n  script: [x]\n  tags: [gpu]\n');
     const r = await registerRunner({ tag_list: 'linux' });
     await expectEmpty(await v4('/jobs/request', { json: { info: RUN_INFO, token: r.token } }), 204);
     const gpu = await registerRunner({ tag_list: 'gpu,linux' });
@@ -326,7 +326,7 @@ describe('POST /api/v4/jobs/request', () => {
     // Other requests are answered meanwhile; the held one is not.
     await expectJson(await v4('/runners/verify', { json: { token: r.token } }), 200);
     expect(settled).toBe(false);
-    makePipeline(server.core, project.id, 'build:\n  script: [x]\n');
+    await makePipeline(server.core, project.id, 'build:\n  script: [x]\n');
     const job = await expectJson(await held, 201);
     expect(job.job_info.name).toBe('build');
   });
@@ -363,7 +363,7 @@ build:
       await start();
       const project = makeProject(server.core, { name: 'project' });
       server.core.projects.createVariable(project.id, { key: 'SECRET_VAR', value: 's3cr3t-value', masked: true });
-      const pipeline = makePipeline(server.core, project.id, YAML);
+      const pipeline = await makePipeline(server.core, project.id, YAML);
       const r = await registerRunner();
       clock.advance(5_000);
       const job = await takeJob(r.token);
@@ -415,7 +415,7 @@ build:
       test(`type trap: ${trap.id} is an array of strings or absent, never null or a string`, async () => {
         await start();
         const project = makeProject(server.core);
-        makePipeline(server.core, project.id, YAML);
+        await makePipeline(server.core, project.id, YAML);
         const r = await registerRunner();
         const job = await takeJob(r.token);
         const values = trap.pick(job);
@@ -434,7 +434,7 @@ build:
     test('a minimal job: no image key, only the script step, empty lists', async () => {
       await start();
       const project = makeProject(server.core);
-      makePipeline(server.core, project.id, 'build:\n  script: [echo minimal-ok]\n');
+      await makePipeline(server.core, project.id, 'build:\n  script: [echo minimal-ok]\n');
       const r = await registerRunner();
       const job = await takeJob(r.token);
       expect(nullPaths(job)).toEqual([]);
@@ -446,7 +446,7 @@ build:
     test('a tag pipeline → ref_type tag; timeout capped by the runner\'s maximum_timeout; allow_git_fetch from the project', async () => {
       await start();
       const project = makeProject(server.core, { allowGitFetch: false });
-      makePipeline(server.core, project.id, 'build:\n  script: [x]\n', { ref: 'v1.0', tag: true });
+      await makePipeline(server.core, project.id, 'build:\n  script: [x]\n', { ref: 'v1.0', tag: true });
       const r = await registerRunner({ maximum_timeout: 900 });
       const job = await takeJob(r.token);
       expect(job.git_info).toMatchObject({ ref: 'v1.0', ref_type: 'tag', refspecs: ['+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'], depth: 0 });
@@ -458,7 +458,7 @@ build:
     test('dependencies: earlier-stage jobs with the REQUESTING job\'s token; artifacts_file only when there is one', async () => {
       await start();
       const project = makeProject(server.core);
-      makePipeline(server.core, project.id, `
+      await makePipeline(server.core, project.id, `
 stages: [build, test]
 build:
   stage: build
@@ -579,7 +579,7 @@ describe('PATCH /api/v4/jobs/:id/trace', () => {
     await start();
     const project = makeProject(server.core);
     server.core.projects.createVariable(project.id, { key: 'SECRET_VAR', value: 's3cr3t-value', masked: true });
-    makePipeline(server.core, project.id, 'build:\n  script: [x]\n');
+    await makePipeline(server.core, project.id, 'build:\n  script: [x]\n');
     const r = await registerRunner();
     const job = await takeJob(r.token);
     const line = `secret is s3cr3t-value, token ${job.token}\n`;
@@ -675,8 +675,8 @@ deploy:
   test('download: own token and a later-stage job\'s token → 200 the same bytes; others → 403; none stored → 404', async () => {
     await start();
     const project = makeProject(server.core);
-    makePipeline(server.core, project.id, YAML);
-    const other = makePipeline(server.core, project.id, YAML);
+    await makePipeline(server.core, project.id, YAML);
+    const other = await makePipeline(server.core, project.id, YAML);
     const r = await registerRunner();
     const build = await takeJob(r.token);
     const otherBuild = await takeJob(r.token);
@@ -754,7 +754,7 @@ test-job:
     // Nothing yet: 204, and the epoch comes back as last_update.
     expect(await runner.runOne({})).toBeNull();
     expect(runner.lastUpdate).toBeTruthy();
-    const pipeline = makePipeline(server.core, project.id, PIPELINE);
+    const pipeline = await makePipeline(server.core, project.id, PIPELINE);
     const behaviours = {
       'build-job': { output: ['hello', 'secret is s3cr3t-value', 'built'], artifacts: ZIP },
       'test-job': { output: ['built'] },
@@ -809,7 +809,7 @@ test-job:
     await start();
     const project = makeProject(server.core);
     const runner = await FakeRunnerV4.register(server.url, REGISTRATION_TOKEN);
-    const pipeline = makePipeline(server.core, project.id, PIPELINE);
+    const pipeline = await makePipeline(server.core, project.id, PIPELINE);
     const result = await runner.runOne(
       { 'build-job': { output: ['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5'], artifacts: ZIP } },
       { onTick: ({ jobId, tick }) => { if (tick === 1) server.core.jobs.cancel(jobId); } },
@@ -835,7 +835,7 @@ test-job:
     await start();
     const project = makeProject(server.core);
     const runner = await FakeRunnerV4.register(server.url, REGISTRATION_TOKEN);
-    makePipeline(server.core, project.id, 'test-job:\n  script: [x]\n');
+    await makePipeline(server.core, project.id, 'test-job:\n  script: [x]\n');
     const result = await runner.runOne(
       { 'test-job': { output: ['tick 4', 'tick 5', 'tick 6'] } },
       { onTick: ({ jobId, tick }) => { if (tick === 1) server.core.deps.store.replaceTrace(jobId, new Uint8Array(0)); } },
@@ -852,7 +852,7 @@ test-job:
     await start();
     const project = makeProject(server.core);
     const runner = await FakeRunnerV4.register(server.url, REGISTRATION_TOKEN, { sendExitCode: true });
-    makePipeline(server.core, project.id, 'test-job:\n  script: [exit 1]\n');
+    await makePipeline(server.core, project.id, 'test-job:\n  script: [exit 1]\n');
     const result = await runner.runOne({ 'test-job': { output: ['boom'], exit: 'failed' } });
     expect(result).toMatchObject({ state: 'failed', aborted: false, finalStatus: 200 });
     expect(server.core.jobs.get(result!.jobId)).toMatchObject({ status: 'failed', failureReason: 'script_failure', exitCode: 1 });
@@ -869,7 +869,7 @@ test-job:
     expect(polls.map((c) => c.status)).toEqual([204, 204, 204, 204]);
     expect((polls[0].body as any).last_update).toBeUndefined();
     for (const p of polls.slice(1)) expect((p.body as any).last_update).toBe(polls[0].responseHeaders['x-gitlab-last-update']);
-    makePipeline(server.core, project.id, 'test-job:\n  script: [x]\n');
+    await makePipeline(server.core, project.id, 'test-job:\n  script: [x]\n');
     expect(await runner.runNext({}, { maxPolls: 2 })).toMatchObject({ name: 'test-job', state: 'success' });
   });
 });

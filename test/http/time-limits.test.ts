@@ -23,7 +23,7 @@ async function setup(yaml: string, overrides = {}) {
   server = await startTestServer(overrides, { clock });
   const project = makeProject(server.core);
   const reg = (await (await v1('/runners/register.json', { token: REGISTRATION_TOKEN })).json()) as { token: string };
-  const pipeline = makePipeline(server.core, project.id, yaml);
+  const pipeline = await makePipeline(server.core, project.id, yaml);
   return { clock, project, runnerToken: reg.token as string, pipeline };
 }
 
@@ -119,7 +119,7 @@ describe('pending reasons and runner liveness', () => {
     const clock = new FakeClock();
     server = await startTestServer({}, { clock });
     const project = makeProject(server.core);
-    const p = makePipeline(server.core, project.id, 'a:\n  stage: build\n  tags: [gpu]\n  script: [x]\nb:\n  stage: test\n  script: [y]\nc:\n  stage: build\n  when: manual\n  script: [z]\n');
+    const p = await makePipeline(server.core, project.id, 'a:\n  stage: build\n  tags: [gpu]\n  script: [x]\nb:\n  stage: test\n  script: [y]\nc:\n  stage: build\n  when: manual\n  script: [z]\n');
     const jobs = server.core.pipelines.latestJobs(p.id);
     const [a, c, b] = [jobs.find((j) => j.name === 'a')!, jobs.find((j) => j.name === 'c')!, jobs.find((j) => j.name === 'b')!];
     expect(server.core.jobs.pendingReason(b)).toContain('earlier stage');

@@ -35,7 +35,7 @@ async function start() {
   clock = new FakeClock();
   server = await startTestServer({}, { clock });
   const project = makeProject(server.core);
-  makePipeline(server.core, project.id, Array.from({ length: 4 }, (_, i) => `job${i}:\n  script: [echo ${i}]\n`).join(''));
+  await makePipeline(server.core, project.id, Array.from({ length: 4 }, (_, i) => `job${i}:\n  script: [echo ${i}]\n`).join(''));
   const res = await v4('/runners', { json: { token: REGISTRATION_TOKEN, info: RUN_INFO } });
   expect(res.status).toBe(201);
   const runner = (await res.json()) as { token: string };
@@ -154,7 +154,7 @@ describe('trace files kept open', () => {
     clock = new FakeClock();
     server = await startTestServer({}, { clock });
     const project = makeProject(server.core);
-    makePipeline(server.core, project.id, Array.from({ length: 300 }, (_, i) => `j${i}:\n  script: [echo ${i}]\n`).join(''));
+    await makePipeline(server.core, project.id, Array.from({ length: 300 }, (_, i) => `j${i}:\n  script: [echo ${i}]\n`).join(''));
     const runner = (await (await v4('/runners', { json: { token: REGISTRATION_TOKEN, info: RUN_INFO } })).json()) as { token: string };
     const jobs = [];
     for (let i = 0; i < 300; i++) jobs.push(await claim(runner.token));

@@ -189,7 +189,7 @@ describe('what else forges send', () => {
     expect(await pipelines(p)).toEqual([]);
     const [d] = await deliveries(p);
     expect(d.state).toBe('skipped');
-    expect(d.reason).toContain('no jobs that run for branch "nojobs"');
+    expect(d.reason).toContain('No stages / jobs for this pipeline.');
   });
 
   test('bad payloads are 400 naming the field; unknown projects 404; huge bodies 413', async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCiConfig } from '../../src/core/ci-config';
+import { compile } from '../support/compile';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/harness';
 import { ROOT, runBaton, SOURCE } from './spawn';
 
@@ -126,7 +126,7 @@ describe('help', () => {
   test('baton --help lists every client command and how to connect', async () => {
     const { code, stdout } = await cli(['--help'], { connect: false });
     expect(code).toBe(0);
-    for (const line of ['project create', 'project list', 'pipeline create', 'pipeline show ID', 'job trace ID', 'runner list', 'user create', 'user list', 'token create', 'token list', 'token revoke ID', 'BATON_URL', 'BATON_TOKEN']) {
+    for (const line of ['project create', 'project list', 'lint [FILE]', 'pipeline create', 'pipeline show ID', 'job trace ID', 'runner list', 'user create', 'user list', 'token create', 'token list', 'token revoke ID', 'BATON_URL', 'BATON_TOKEN']) {
       expect(stdout).toContain(line);
     }
   });
@@ -196,10 +196,10 @@ describe('pipelines', () => {
 
   test.each([
     ['one problem → one line', 'build:\n  script: make\n  dependencies: [nope]\n'],
-    ['several problems → each on its own line', 'stages: [a, a]\nbuild:\n  stage: a\n  script: make\n  dependencies: [nope]\n'],
+    ['several problems → each on its own line', 'a:\n  script: x\n  when: later\nb:\n  script: x\n  retry: 5\n'],
   ])('a configuration error prints the server\'s lines and creates nothing: %s', async (_, yaml) => {
-    const parsed = parseCiConfig(yaml, { name: 'main', tag: false });
-    if (parsed.ok) throw new Error('the test YAML must be invalid');
+    const parsed = await compile(yaml);
+    if (parsed.plan) throw new Error('the test YAML must be invalid');
     const project = await createProject(`bad-${parsed.errors.length}`);
     const file = join(tmp, `bad-${parsed.errors.length}.yml`);
     writeFileSync(file, yaml);
@@ -232,6 +232,37 @@ describe('pipelines', () => {
     const json = JSON.parse((await cli(['pipeline', 'show', String(pipeline.id), '--json'])).stdout) as { id: number; project_id: number; jobs: { name: string }[] };
     expect(json).toMatchObject({ id: pipeline.id, project_id: project.id });
     expect(json.jobs.map((j) => j.name).sort()).toEqual(['build', 'test']);
+  });
+});
+
+describe('lint', () => {
+  test('a valid file: "valid" and exit 0; --jobs lists them; warnings are printed', async () => {
+    const project = await createProject('lint-ok');
+    const file = join(tmp, 'ok.yml');
+    writeFileSync(file, 'build:\n  stage: build\n  script: make\nnightly:\n  script: x\n  rules:\n    - when: always\n');
+    const { code, stdout, stderr } = await cli(['lint', file, '--project', String(project.id), '--jobs']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toBe('valid\nwarning: jobs:nightly may allow multiple pipelines to run for a single action due to `rules:when` clause with no `workflow:rules` - read more: https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning\njob: build (stage build, when on_success)\njob: nightly (stage test, when on_success)\n');
+  });
+
+  test('an invalid file: each error on its own line, exit 1', async () => {
+    const project = await createProject('lint-bad');
+    const file = join(tmp, 'bad.yml');
+    writeFileSync(file, 'a:\n  script: x\n  when: later\nb:\n  script: x\n  retry: 5\n');
+    const { code, stdout, stderr } = await cli(['lint', file, '--project', String(project.id)]);
+    expect({ code, stdout }).toEqual({ code: 1, stdout: 'invalid\n' });
+    expect(stderr).toBe('jobs:a when should be one of: on_success, on_failure, always, manual, delayed\nretry config must be less than or equal to 2\nbaton: the configuration is invalid (2 errors)\n');
+  });
+
+  test('--dry-run evaluates the rules for a push to --ref (content, so no repository is needed for this file)', async () => {
+    const project = await createProject('lint-dry');
+    const file = join(tmp, 'dry.yml');
+    writeFileSync(file, 'workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\nj:\n  script: x\n');
+    const { code, stderr } = await cli(['lint', file, '--project', String(project.id), '--dry-run', '--ref', 'main']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('baton: ');
+    const missing = await cli(['lint', file]);
+    expect({ code: missing.code, stderr: missing.stderr }).toEqual({ code: 1, stderr: 'baton: --project is required (see baton lint --help)\n' });
   });
 });
 

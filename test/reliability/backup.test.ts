@@ -155,7 +155,7 @@ describe('what a backup holds', () => {
     const s = await startTestServer();
     try {
       const project = makeProject(s.core);
-      makePipeline(s.core, project.id, 'a:\n  script: [x]\nb:\n  script: [x]\nc:\n  script: [x]\n');
+      await makePipeline(s.core, project.id, 'a:\n  script: [x]\nb:\n  script: [x]\nc:\n  script: [x]\n');
       const { runner } = s.core.runners.create({ description: 'r', protocol: 'v4' });
       const claimed = [1, 2, 3].map(() => s.core.jobs.claim(s.core.runners.get(runner.id)));
       const jobs = claimed.map((c) => (c.outcome === 'job' ? c.context : null)!);
@@ -199,7 +199,7 @@ describe('restore refuses what it cannot trust, in one line, leaving nothing', (
   const setup = async () => {
     if (good) return good;
     const s = await startTestServer();
-    makePipeline(s.core, makeProject(s.core).id, 'a:\n  script: [x]\n');
+    await makePipeline(s.core, makeProject(s.core).id, 'a:\n  script: [x]\n');
     good = join(temp('bk-good'), 'good.tar');
     backup(s.dataDir, good, { version: 'test' });
     await s.stop();

@@ -37,7 +37,7 @@ describe('R1 concurrency', () => {
   test('32 runners drain 1 000 jobs from one process: none twice, none lost', async () => {
     const dataDir = tempDataDir('r1a');
     dirs.push(dataDir);
-    const seeded = seed(dataDir, { projects: 4, pipelines: 5, jobsPerPipeline: 50 });
+    const seeded = await seed(dataDir, { projects: 4, pipelines: 5, jobsPerPipeline: 50 });
     expect(seeded.jobs).toBe(1000);
     const baton = await spawnBaton(dataDir);
     procs.push(baton);
@@ -50,7 +50,7 @@ describe('R1 concurrency', () => {
   test('two processes on one data dir drain 500 jobs: none twice, none lost', async () => {
     const dataDir = tempDataDir('r1b');
     dirs.push(dataDir);
-    const seeded = seed(dataDir, { projects: 2, pipelines: 5, jobsPerPipeline: 50 });
+    const seeded = await seed(dataDir, { projects: 2, pipelines: 5, jobsPerPipeline: 50 });
     const a = await spawnBaton(dataDir);
     const b = await spawnBaton(dataDir);
     procs.push(a, b);
@@ -64,7 +64,7 @@ describe('R1 concurrency', () => {
   test('a process starting on the data dir leaves the upload another process is receiving alone', async () => {
     const dataDir = tempDataDir('r1c');
     dirs.push(dataDir);
-    seed(dataDir, { projects: 1, pipelines: 1, jobsPerPipeline: 1 });
+    await seed(dataDir, { projects: 1, pipelines: 1, jobsPerPipeline: 1 });
     const a = await spawnBaton(dataDir);
     procs.push(a);
     const v1 = new V1Client(() => a.url);

@@ -110,7 +110,7 @@ beforeAll(async () => {
     users[role] = await makeUser(s);
   }
   project = await freshProject();
-  const pl = makePipeline(s.core, project.id, 'walk:\n  script: [echo walk]\n');
+  const pl = await makePipeline(s.core, project.id, 'walk:\n  script: [echo walk]\n');
   real.pipeline = pl.id;
   real.job = s.core.pipelines.latestJobs(pl.id)[0].id;
   // a project runner of the walk's project: its Maintainers may read and edit it

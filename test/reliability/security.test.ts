@@ -81,6 +81,7 @@ export const TABLE: Row[] = [
   rest('POST', '/api/v4/projects/:id/pipeline'), rest('GET', '/api/v4/projects/:id/pipelines'), rest('GET', '/api/v4/projects/:id/pipelines/:pipeline_id'),
   rest('GET', '/api/v4/projects/:id/pipelines/:pipeline_id/jobs'), rest('POST', '/api/v4/projects/:id/pipelines/:pipeline_id/cancel'),
   rest('POST', '/api/v4/projects/:id/pipelines/:pipeline_id/retry'), rest('DELETE', '/api/v4/projects/:id/pipelines/:pipeline_id'),
+  rest('POST', '/api/v4/projects/:id/ci/lint'), rest('GET', '/api/v4/projects/:id/ci/lint'),
   rest('GET', '/api/v4/projects/:id/jobs'), rest('GET', '/api/v4/projects/:id/jobs/:job_id'), rest('GET', '/api/v4/projects/:id/jobs/:job_id/trace'),
   rest('POST', '/api/v4/projects/:id/jobs/:job_id/cancel'), rest('POST', '/api/v4/projects/:id/jobs/:job_id/retry'), rest('POST', '/api/v4/projects/:id/jobs/:job_id/play'),
   rest('GET', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('DELETE', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('POST', '/api/v4/projects/:id/jobs/:job_id/artifacts/keep'),

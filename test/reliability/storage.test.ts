@@ -55,7 +55,7 @@ describe.skipIf(!mounted)('R5 on a real file system (tmpfs)', () => {
   test('disk full → 507, read-only → 503, nothing damaged, service resumes without a restart', async () => {
     const dataDir = join(mnt, 'data');
     mkdirSync(dataDir);
-    seed(dataDir, { projects: 1, pipelines: 1, jobsPerPipeline: 8 });
+    await seed(dataDir, { projects: 1, pipelines: 1, jobsPerPipeline: 8 });
     baton = await spawnBaton(dataDir);
     const v1 = new V1Client(() => baton!.url);
     const runner = (await v1.register(REGISTRATION_TOKEN)).token!;
@@ -138,10 +138,8 @@ test('R5 injected: a failing blob store answers 507 / 503 and serves again once 
     srv.core.deps.store = store;
     const v1 = new V1Client(() => srv.url);
     const project = srv.core.projects.create({ name: 'r5', repoUrl: '/nonexistent/r5.git' });
-    const { parseCiConfig } = await import('../../src/core/ci-config');
-    const plan = parseCiConfig('a:\n  script: [x]\n', { name: 'main', tag: false });
-    if (!plan.ok) throw new Error('plan');
-    srv.core.pipelines.create(project.id, { ref: 'main', tag: false, sha: 'c'.repeat(40) }, plan.plan);
+    const { planFor } = await import('../support/compile');
+    srv.core.pipelines.create(project.id, { ref: 'main', tag: false, sha: 'c'.repeat(40) }, await planFor('a:\n  script: [x]\n'));
     const runner = (await v1.register(srv.config.registrationToken!)).token!;
     const job = (await v1.requestJob(runner)).job!;
     for (const [fault, status] of [['ENOSPC', 507], ['EROFS', 503]] as const) {

@@ -136,7 +136,7 @@ async function drive(srv: TestServer, s: Scenario, protocol: Protocol): Promise<
     // Project runners (the project's runners token): scenarios sharing the server stay apart.
     runners.push({ name: r.name, fake: await protocol.register(srv.url, project.runnersToken, { description: r.name, tags: r.tags ?? [], runUntagged: r.run_untagged }) });
   }
-  const pipeline = makePipeline(srv.core, project.id, s['gitlab-ci']);
+  const pipeline = await makePipeline(srv.core, project.id, s['gitlab-ci']);
   const attempts = new Map<string, number>();
   const out: Outcome = { jobs: [], pipelineStatus: '', ranOn: new Map(), downloads: new Map(), uploaded: new Map() };
   const toPlay = [...(s.play ?? [])];
@@ -240,7 +240,7 @@ test('a v1 runner and a v4 runner serve one instance at the same time', async ()
   const project = makeProject(srv.core);
   const one = await v1.register(srv.url, project.runnersToken, { description: 'old', tags: ['v1'], runUntagged: false });
   const four = await v4.register(srv.url, project.runnersToken, { description: 'new', tags: ['v4'], runUntagged: false });
-  const pipeline = makePipeline(srv.core, project.id, `
+  const pipeline = await makePipeline(srv.core, project.id, `
 stages: [build, test]
 from-v1:
   stage: build

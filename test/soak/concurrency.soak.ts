@@ -23,7 +23,7 @@ for (const [name, processes, runners, projects, pipelines, perPipeline] of [
   test(`R1 soak: ${name}`, async () => {
     const dataDir = tempDataDir('soak-r1');
     dirs.push(dataDir);
-    const seeded = seed(dataDir, { projects, pipelines, jobsPerPipeline: perPipeline });
+    const seeded = await seed(dataDir, { projects, pipelines, jobsPerPipeline: perPipeline });
     const servers = [];
     for (let i = 0; i < processes; i++) servers.push(await spawnBaton(dataDir));
     procs.push(...servers);

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../src/clock';
 import { loadConfig, type Config } from '../../src/config';
-import { parseCiConfig } from '../../src/core/ci-config';
 import type { Core } from '../../src/core';
 import type { OutboxOptions } from '../../src/core/outbox';
 import type { Logger } from '../../src/log';
+import type { PipelineSource } from '../../src/core/ci-config/types';
+import { CiSourceError } from '../../src/core/git';
 import { startServer } from '../../src/server';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -73,10 +74,16 @@ export function makeProject(core: Core, overrides: Partial<Parameters<Core['proj
   return core.projects.create({ name: `demo-${Math.random().toString(36).slice(2, 8)}`, repoUrl: 'https://git.example.com/group/demo.git', ...overrides });
 }
 
-/** A pipeline from YAML text through the core; throws on a configuration error. */
-export function makePipeline(core: Core, projectId: number, yaml: string, opts: { ref?: string; tag?: boolean; sha?: string; variables?: { key: string; value: string }[] } = {}) {
-  const ref = opts.ref ?? 'main';
-  const parsed = parseCiConfig(yaml, { name: ref, tag: opts.tag ?? false });
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  return core.pipelines.create(projectId, { ref, tag: opts.tag ?? false, sha: opts.sha ?? 'a9738e26eea81eb998fab5ed3f808875eaec5196', variables: opts.variables }, parsed.plan);
+/** A pipeline from YAML text through the core's one creation path; throws on a configuration error. */
+export async function makePipeline(core: Core, projectId: number, yaml: string, opts: { ref?: string; tag?: boolean; sha?: string; variables?: { key: string; value: string }[]; source?: PipelineSource } = {}) {
+  const project = core.projects.get(projectId);
+  try {
+    return await core.creator.create(project, {
+      ref: opts.ref ?? 'main', tag: opts.tag ?? false, sha: opts.sha ?? 'a9738e26eea81eb998fab5ed3f808875eaec5196',
+      content: yaml, source: opts.source ?? 'api', variables: opts.variables,
+    });
+  } catch (e) {
+    if (e instanceof CiSourceError) throw new Error(e.base.join('; '));
+    throw e;
+  }
 }

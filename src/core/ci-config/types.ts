@@ -40,6 +40,12 @@ export interface CompileContext {
    * (trigger/API/schedule) variables — GitLab's lists in spec ci-yaml.md §2.3, §4.3, §5.1.
    */
   variables: Record<string, string>;
+  /**
+   * names among `variables` that are predefined (CI_*, GITLAB_*): YAML `variables` take
+   * precedence over these, while project and pipeline variables take precedence over YAML
+   * (GitLab's order, spec ci-yaml.md §5.2). Absent = none are predefined.
+   */
+  predefinedVariableNames?: string[];
   /** names among `variables` whose values are masked (they never appear in messages) */
   maskedVariables?: string[];
   /** the pipeline's repository at `sha` (null: content given inline with no repository to read) */

@@ -6,9 +6,8 @@
  * pipeline and job hooks are GitLab's `2016-08-12 15:23:28 UTC`, not ISO 8601.
  */
 import type { Job, Pipeline, Project, Runner } from '../../db/schema';
+import { projectFullPath, projectWebUrl } from '../projects';
 import type { PushEvent } from '../triggers/push-event';
-
-const NAMESPACE = 'baton';
 
 export function hookTime(ms: number | null | undefined): string | null {
   if (ms === null || ms === undefined) return null;
@@ -18,7 +17,7 @@ export function hookTime(ms: number | null | undefined): string | null {
 const seconds = (from: number | null, to: number | null) => (from !== null && to !== null ? Math.max(0, to - from) / 1000 : null);
 
 export function projectUrl(serverUrl: string, p: Project) {
-  return `${serverUrl.replace(/\/+$/, '')}/${NAMESPACE}/${p.path}`;
+  return projectWebUrl(serverUrl, p);
 }
 
 /** The project block every hook carries. */
@@ -26,8 +25,8 @@ export function projectBlock(serverUrl: string, p: Project) {
   const web = projectUrl(serverUrl, p);
   return {
     id: p.id, name: p.name, description: null, web_url: web, avatar_url: null,
-    git_ssh_url: p.repoUrl, git_http_url: p.repoUrl, namespace: NAMESPACE, visibility_level: 0,
-    path_with_namespace: `${NAMESPACE}/${p.path}`, default_branch: p.defaultBranch, ci_config_path: '',
+    git_ssh_url: p.repoUrl, git_http_url: p.repoUrl, namespace: p.namespace, visibility_level: 0,
+    path_with_namespace: projectFullPath(p), default_branch: p.defaultBranch, ci_config_path: '',
     homepage: web, url: p.repoUrl, ssh_url: p.repoUrl, http_url: p.repoUrl,
   };
 }
@@ -82,7 +81,7 @@ export function jobHook(serverUrl: string, project: Project, p: Pipeline, j: Job
     build_allow_failure: j.allowFailure, build_failure_reason: j.status === 'failed' ? (j.failureReason ?? 'unknown_failure') : 'unknown_failure',
     pipeline_id: p.id,
     runner: runnerBlock(runner),
-    project_id: project.id, project_name: `${NAMESPACE} / ${project.name}`,
+    project_id: project.id, project_name: `${project.namespace} / ${project.name}`,
     user: null,
     // GitLab's quirk, kept: commit.id is the PIPELINE id; the sha is commit.sha
     commit: {

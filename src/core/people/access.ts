@@ -38,6 +38,8 @@ export const ROLE_NAME: Record<number, string> = { 10: 'Guest', 20: 'Reporter', 
 /** The least access level each project permission needs. */
 export const PROJECT_PERMISSIONS = {
   read_project: ACCESS_LEVEL.guest,
+  // GitLab: reading a private project's repository (include:project, rules:exists:project).
+  download_code: ACCESS_LEVEL.reporter,
   read_pipeline: ACCESS_LEVEL.reporter,
   read_job: ACCESS_LEVEL.reporter,
   read_trace: ACCESS_LEVEL.reporter,

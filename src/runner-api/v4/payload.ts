@@ -6,7 +6,7 @@
  * job request. So entrypoint/command are arrays of strings, ids are integers, and a key
  * without a value is left out rather than sent as null.
  */
-import type { ArtifactsSpec, CacheSpec, ImageSpec, ServiceSpec } from '../../core/ci-config';
+import type { ArtifactsSpec, CacheSpec, ImageSpec, ServiceSpec } from '../../db/job-spec';
 import type { Dependency, JobContext } from '../../core/jobs';
 
 /** Full history of branches and tags: Baton does not know which refs a job needs. */

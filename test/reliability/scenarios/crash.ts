@@ -82,7 +82,7 @@ const between = ([a, b]: [number, number]) => a + Math.random() * (b - a);
 
 export async function crashRun(o: CrashOptions): Promise<CrashReport> {
   const started = performance.now();
-  const seeded = seed(o.dataDir, { projects: 2, pipelines: Math.ceil(o.pipelines / 2), jobsPerPipeline: o.jobsPerPipeline });
+  const seeded = await seed(o.dataDir, { projects: 2, pipelines: Math.ceil(o.pipelines / 2), jobsPerPipeline: o.jobsPerPipeline });
   const flags = { 'stuck-timeout': '2s', 'reaper-interval': '1s' };
   const report: CrashReport = {
     kills: 0, killsDuringRun: 0, integrity: [], jobs: seeded.jobs, statuses: {}, pipelineStatuses: {}, failureReasons: {},

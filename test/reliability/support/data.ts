@@ -6,7 +6,7 @@
 import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config';
-import { parseCiConfig } from '../../../src/core/ci-config';
+import { planFor } from '../../support/compile';
 import { openCore } from '../../../src/server';
 
 export interface Seeded { projects: number[]; pipelines: number[]; jobs: number; runnersTokens: string[] }
@@ -25,19 +25,18 @@ export function twoStageYaml(n: number, extraJob = ''): string {
  * Creates `projects` projects with `pipelines` pipelines each of `jobsPerPipeline` jobs,
  * through a core opened on the data dir (closed again before returning).
  */
-export function seed(dataDir: string, opts: { projects: number; pipelines: number; jobsPerPipeline: number; variables?: { key: string; value: string; masked: boolean }[] }): Seeded {
+export async function seed(dataDir: string, opts: { projects: number; pipelines: number; jobsPerPipeline: number; variables?: { key: string; value: string; masked: boolean }[] }): Promise<Seeded> {
   const core = openCore({ ...loadConfig({}, {}), dataDir, logLevel: 'silent' });
   try {
     const out: Seeded = { projects: [], pipelines: [], jobs: 0, runnersTokens: [] };
-    const plan = parseCiConfig(twoStageYaml(opts.jobsPerPipeline), { name: 'main', tag: false });
-    if (!plan.ok) throw new Error(plan.errors.join('; '));
+    const plan = await planFor(twoStageYaml(opts.jobsPerPipeline));
     for (let p = 0; p < opts.projects; p++) {
       const project = core.projects.create({ name: `load-${p}-${Math.random().toString(36).slice(2, 8)}`, repoUrl: '/nonexistent/baton-reliability.git' });
       for (const v of opts.variables ?? []) core.projects.createVariable(project.id, v);
       out.projects.push(project.id);
       out.runnersTokens.push(project.runnersToken);
       for (let i = 0; i < opts.pipelines; i++) {
-        const pl = core.pipelines.create(project.id, { ref: 'main', tag: false, sha: 'a9738e26eea81eb998fab5ed3f808875eaec5196' }, plan.plan);
+        const pl = core.pipelines.create(project.id, { ref: 'main', tag: false, sha: 'a9738e26eea81eb998fab5ed3f808875eaec5196' }, plan);
         out.pipelines.push(pl.id);
         out.jobs += opts.jobsPerPipeline;
       }

@@ -20,7 +20,7 @@ async function must(res: Response, status: number, what: string): Promise<Respon
 
 export async function startFixture(flags: Record<string, string> = {}, opts: { projects?: number } = {}): Promise<Fixture> {
   const dataDir = tempDataDir('fx');
-  const seeded = seed(dataDir, { projects: opts.projects ?? 1, pipelines: 1, jobsPerPipeline: 4, variables: [{ key: 'SECRET', value: SECRET_VALUE, masked: true }] });
+  const seeded = await seed(dataDir, { projects: opts.projects ?? 1, pipelines: 1, jobsPerPipeline: 4, variables: [{ key: 'SECRET', value: SECRET_VALUE, masked: true }] });
   const baton = await spawnBaton(dataDir, flags);
   const v1 = new V1Client(() => baton.url);
   const r1 = await v1.register(REGISTRATION_TOKEN, { description: 'fixture-v1' });

@@ -1,0 +1,22 @@
+/**
+ * Keywords GitLab accepts that Baton cannot honour. They are refused by name — never
+ * ignored — so a pipeline never behaves differently from what its file says.
+ */
+import type { Entry } from './common';
+
+export const UNSUPPORTED: Record<string, string> = {
+  id_tokens: 'Baton cannot sign OIDC ID tokens (there is no GitLab OIDC issuer behind it)',
+  secrets: 'Baton has no external secrets integration (Vault, Azure Key Vault, GCP Secret Manager); use CI/CD variables',
+  release: 'Baton does not create releases (the release step needs GitLab\'s Releases API)',
+  pages: 'Baton does not host GitLab Pages',
+  publish: 'Baton does not host GitLab Pages',
+  run: 'CI/CD Steps (`run:`) are an experiment Baton does not run; use `script:`',
+  inputs: 'job inputs are not supported by Baton',
+  identity: 'Baton has no cloud identity federation',
+};
+
+export function unsupported(e: Entry, key: string): undefined {
+  const why = UNSUPPORTED[key] ?? 'not supported';
+  e.errors.raw(`${e.location === '' ? 'root' : e.location} config uses \`${key}\`, which Baton does not support: ${why}`);
+  return undefined;
+}

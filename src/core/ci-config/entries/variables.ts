@@ -1,0 +1,63 @@
+/**
+ * `variables:` at the top level, in jobs, rules, services and triggers. A value is a string or
+ * an integer (GitLab stores `to_s`), or a hash `{value, description, expand, options}` (which
+ * data keys are allowed depends on where). Anything else — `true`, `1.5`, a list, nothing —
+ * is GitLab's "variable definition must be either a string or a hash".
+ */
+import { child, configError, type Entry } from './common';
+import { isInteger, isMap, isString, isStringArray, rubyToS } from '../values';
+
+export interface VariableDef {
+  key: string;
+  value: string;
+  /** `expand: false` */
+  raw: boolean;
+  description?: string;
+  options?: string[];
+}
+
+function alphanumeric(v: unknown): v is string | number {
+  return isString(v) || isInteger(v);
+}
+
+/** Parses a variables hash; undefined when any entry is invalid. */
+export function variables(e: Entry, v: unknown, allowedData: readonly string[]): VariableDef[] | undefined {
+  if (!isMap(v)) return configError(e, 'should be a hash of key value pairs');
+  const out: VariableDef[] = [];
+  let ok = true;
+  for (const [key, raw] of Object.entries(v)) {
+    const ve = child(e, key);
+    if (alphanumeric(raw)) {
+      out.push({ key, value: rubyToS(raw), raw: false });
+      continue;
+    }
+    if (!isMap(raw)) {
+      e.errors.raw('variable definition must be either a string or a hash');
+      ok = false;
+      continue;
+    }
+    const before = e.errors.count;
+    const { value, description, expand, options } = raw as Record<string, unknown>;
+    if (value !== undefined && value !== null && !alphanumeric(value)) ve.errors.add(ve.location, 'config value must be an alphanumeric string');
+    if (description !== undefined && description !== null && !alphanumeric(description)) ve.errors.add(ve.location, 'config description must be an alphanumeric string');
+    if (expand !== undefined && expand !== null && typeof expand !== 'boolean') ve.errors.add(ve.location, 'config expand should be a boolean value');
+    if (options !== undefined && options !== null && !isStringArray(options)) ve.errors.add(ve.location, 'config options should be an array of strings');
+    const extra = Object.keys(raw).filter((k) => !allowedData.includes(k));
+    if (allowedData.length === 0) ve.errors.add(ve.location, 'config must be a string');
+    else if (extra.length > 0) ve.errors.add(ve.location, `config uses invalid data keys: ${extra.join(', ')}`);
+    const text = value === undefined || value === null ? '' : rubyToS(value);
+    if (isStringArray(options) && options.length > 0 && !options.includes(text)) ve.errors.add(ve.location, 'config value must be present in options');
+    if (e.errors.count > before) { ok = false; continue; }
+    const def: VariableDef = { key, value: text, raw: expand === false };
+    if (description !== undefined && description !== null) def.description = rubyToS(description);
+    if (isStringArray(options)) def.options = [...options];
+    out.push(def);
+  }
+  return ok ? out : undefined;
+}
+
+export function toRecord(defs: readonly VariableDef[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of defs) Object.defineProperty(out, d.key, { value: d.value, enumerable: true, writable: true, configurable: true });
+  return out;
+}

@@ -1,0 +1,243 @@
+/**
+ * Step 1: text → data, as GitLab's loader (Ruby Psych `safe_load`, YAML 1.1) would give it.
+ *
+ * The `yaml` package parses; this module turns its node tree into values itself, because
+ * Psych's rules differ from every JavaScript schema in ways real files hit:
+ * - plain scalars are typed with Psych's scanner (`on`/`yes` are true, `010` is 8, `1e3` and
+ *   `1.0.0` stay strings, `3.10` is the float 3.1, `~` is null), and an unquoted date or time
+ *   aborts the load (`Tried to load unspecified class: Date`), as safe_load does;
+ * - `<<` merge keys merge where they stand (later keys win, as Psych's `merge!`);
+ * - duplicate keys: the last one wins; unknown tags are ignored; `!reference [...]` is kept
+ *   as a Reference for reference.ts;
+ * - aliases share their value (no copy), and a walk of the result with aliases expanded is
+ *   bounded in size and depth (GitLab's "billion laughs" guard).
+ * A file is at most two documents: a header (`spec:`) and the body.
+ */
+import { Alias, isAlias, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar } from 'yaml';
+import { ConfigError } from './errors';
+import { isMap, put, Reference, RubyFloat, type YamlMap } from './values';
+
+export interface LoadLimits {
+  /** bytes of text (GitLab `max_yaml_size_bytes`, 2 MB) */
+  maxBytes: number;
+  /** nesting depth of the parsed value (GitLab `max_yaml_depth`, 100) */
+  maxDepth: number;
+}
+
+export const DEFAULT_LOAD_LIMITS: LoadLimits = { maxBytes: 2 * 1024 * 1024, maxDepth: 100 };
+
+export interface LoadedFile {
+  /** the first document when the file has two (`spec:` …), else null */
+  header: YamlMap | null;
+  body: YamlMap;
+}
+
+/** Parses one configuration file. Throws ConfigError with GitLab's message. */
+export function loadConfigFile(text: string, limits: LoadLimits = DEFAULT_LOAD_LIMITS): LoadedFile {
+  const docs = loadDocuments(text, limits);
+  if (docs.length > 2) throw new ConfigError('The parsed YAML has too many documents');
+  if (docs.length === 2) {
+    const [header, body] = docs;
+    if (!isMap(header) || !isMap(body)) throw new ConfigError('Invalid configuration format');
+    return { header, body };
+  }
+  const body = docs[0];
+  if (!isMap(body)) throw new ConfigError('Invalid configuration format');
+  return { header: null, body };
+}
+
+/** Every document of a text as values (an empty text is one null document). */
+export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LIMITS): unknown[] {
+  if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) throw new ConfigError('The provided YAML is too big');
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let parsed: Document.Parsed[];
+  try {
+    parsed = parseAllDocuments(source, { version: '1.1', schema: 'failsafe', uniqueKeys: false, keepSourceTokens: false, prettyErrors: false, strict: false });
+  } catch (e) {
+    throw new ConfigError(`(<unknown>): ${(e as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) parsed = [parsed];
+  const values: unknown[] = [];
+  for (const doc of parsed) {
+    const err = doc.errors[0];
+    if (err) {
+      const offset = err.pos[0];
+      const before = source.slice(0, offset);
+      const line = before.split('\n').length;
+      const where = ` at line ${line} column ${offset - before.lastIndexOf('\n')}`;
+      throw new ConfigError(`(<unknown>): ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}${where}`);
+    }
+    const value = new Converter(doc).node(doc.contents);
+    checkSize(value, limits);
+    values.push(value);
+  }
+  // A file of comments only, or `---` alone, is one empty document.
+  if (values.length === 0) values.push(null);
+  return values;
+}
+
+class Converter {
+  private done = new Map<YamlNode, unknown>();
+  constructor(private doc: Document.Parsed) {}
+
+  node(n: unknown): unknown {
+    if (n === null || n === undefined) return null;
+    if (isAlias(n)) {
+      const target = (n as Alias).resolve(this.doc);
+      if (!target) throw new ConfigError(`(<unknown>): unknown alias ${(n as Alias).source}`);
+      return this.node(target);
+    }
+    const node = n as YamlNode;
+    const seen = this.done.get(node);
+    if (seen !== undefined) return seen;
+    const tag = node.tag;
+    if (isScalar(node)) {
+      const v = scalar(node as Scalar);
+      this.done.set(node, v);
+      return v;
+    }
+    if (isSeq(node)) {
+      const out: unknown[] = [];
+      const result = tag === '!reference' ? new Reference(out) : out;
+      this.done.set(node, result);
+      for (const item of node.items) out.push(this.node(item));
+      return result;
+    }
+    if (isYamlMap(node)) {
+      const out: YamlMap = {};
+      this.done.set(node, out);
+      for (const pair of node.items) {
+        const keyNode = pair.key as YamlNode | null;
+        const key = this.node(keyNode);
+        const isMergeKey = key === '<<' && !(isScalar(keyNode) && keyNode.tag === 'tag:yaml.org,2002:str');
+        if (isMergeKey && this.merge(out, pair.value)) continue;
+        put(out, keyText(key), this.node(pair.value));
+      }
+      if (tag === '!reference') return new Reference(out);
+      return out;
+    }
+    return null;
+  }
+
+  /** Psych's `<<`: a hash is merged in place; a list of hashes is merged with earlier ones winning. */
+  private merge(out: YamlMap, valueNode: unknown): boolean {
+    const value = this.node(valueNode);
+    if (isMap(value)) {
+      for (const [k, v] of Object.entries(value)) put(out, k, v);
+      return true;
+    }
+    if (Array.isArray(value) && value.every(isMap)) {
+      const combined: YamlMap = {};
+      for (const h of [...value].reverse()) for (const [k, v] of Object.entries(h)) put(combined, k, v);
+      for (const [k, v] of Object.entries(combined)) put(out, k, v);
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Keys become strings (Ruby symbolizes them; `1:` or `on:` keys keep their text form). */
+function keyText(key: unknown): string {
+  if (typeof key === 'string') return key;
+  if (key === null || key === undefined) return '';
+  if (key instanceof RubyFloat) return key.toString();
+  return String(key);
+}
+
+const STR = 'tag:yaml.org,2002:str';
+
+function scalar(node: Scalar): unknown {
+  const raw = node.value === null || node.value === undefined ? '' : String(node.value);
+  const tag = node.tag;
+  const quoted = node.type !== undefined && node.type !== 'PLAIN';
+  if (tag === STR || tag === '!str' || tag === '!') return raw;
+  if (tag === 'tag:yaml.org,2002:binary' || tag === '!binary') return Buffer.from(raw.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (tag === 'tag:yaml.org,2002:int') return psychInteger(raw) ?? tokenize(raw);
+  if (tag === 'tag:yaml.org,2002:float') {
+    const f = Number(raw.replace(/[,_]/g, ''));
+    return Number.isNaN(f) ? tokenize(raw) : new RubyFloat(f);
+  }
+  if (tag === 'tag:yaml.org,2002:null') return null;
+  if (tag === 'tag:yaml.org,2002:bool') return tokenize(raw);
+  if (quoted) return raw;
+  return tokenize(raw);
+}
+
+const TIME = /^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?(?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$/;
+const DATE = /^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$/;
+const FLOAT = /^(?:[-+]?([0-9][0-9_,]*)?\.[0-9]*([eE][-+][0-9]+)?)$/;
+const INTEGER = /^(?:[-+]?0b[_,]*[0-1][0-1_,]*|[-+]?0[_,]*[0-7][0-7_,]*|[-+]?(?:0|[1-9](?:[0-9]|,[0-9]|_[0-9])*)|[-+]?0x[_,]*[0-9a-fA-F][0-9a-fA-F_,]*)$/;
+const STRINGISH = /^[^\d.:-]?[\p{L}_\s!@#$%^&*(){}<>|/\\~;=]+/u;
+
+/** Psych's ScalarScanner#tokenize for a plain scalar. */
+export function tokenize(s: string): unknown {
+  if (s === '') return null;
+  if (STRINGISH.test(s) || s.includes('\n')) {
+    if (s.length > 5) return s;
+    if (/^[^ytonf~]/i.test(s)) return s;
+    if (s === '~' || /^null$/i.test(s)) return null;
+    if (/^(yes|true|on)$/i.test(s)) return true;
+    if (/^(no|false|off)$/i.test(s)) return false;
+    return s;
+  }
+  if (TIME.test(s)) throw new ConfigError('Tried to load unspecified class: Time');
+  if (DATE.test(s)) {
+    const [y, m, d] = s.split('-').map(Number);
+    const date = new Date(Date.UTC(y, m - 1, d));
+    if (date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d) {
+      throw new ConfigError('Tried to load unspecified class: Date');
+    }
+    return s;
+  }
+  if (/^\+?\.inf$/i.test(s)) return new RubyFloat(Infinity);
+  if (/^-\.inf$/i.test(s)) return new RubyFloat(-Infinity);
+  if (/^\.nan$/i.test(s)) return new RubyFloat(NaN);
+  if (/^:./.test(s)) return s; // a Ruby Symbol: kept as its text
+  if (/^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}$/.test(s)) {
+    // Psych weighs the parts as if there were three (so `1:20` is 4800, as GitLab sees it).
+    const parts = s.split(':');
+    let total = 0;
+    parts.forEach((p, e) => { total += parseInt(p.replace(/_/g, ''), 10) * 60 ** Math.abs(e - 2); });
+    return total;
+  }
+  if (/^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}\.[0-9_]*$/.test(s)) {
+    const parts = s.split(':');
+    let total = 0;
+    parts.forEach((p, e) => { total += parseFloat(p.replace(/_/g, '')) * 60 ** Math.abs(e - 2); });
+    return new RubyFloat(total);
+  }
+  if (FLOAT.test(s)) {
+    if (/^[-+]?\.$/.test(s)) return s;
+    return new RubyFloat(Number(s.replace(/[,_]/g, '').replace(/\.([Ee]|$)/, '$1')));
+  }
+  const int = psychInteger(s);
+  return int ?? s;
+}
+
+/** Ruby's Integer() of a Psych integer literal (octal `010`, `0x1F`, `0b101`, `1_000`, `1,000`). */
+function psychInteger(s: string): number | null {
+  if (!INTEGER.test(s)) return null;
+  const clean = s.replace(/[,_]/g, '');
+  const neg = clean.startsWith('-');
+  const body = clean.replace(/^[-+]/, '');
+  let n: number;
+  if (/^0b/i.test(body)) n = parseInt(body.slice(2), 2);
+  else if (/^0x/i.test(body)) n = parseInt(body.slice(2), 16);
+  else if (/^0[0-7]+$/.test(body)) n = parseInt(body.slice(1), 8);
+  else n = parseInt(body, 10);
+  return neg ? -n : n;
+}
+
+/** GitLab's DeepSize guard: aliases expanded, ~40 bytes a node plus string lengths. */
+function checkSize(value: unknown, limits: LoadLimits): void {
+  let budget = limits.maxBytes;
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > limits.maxDepth) throw new ConfigError('The parsed YAML is too big');
+    budget -= 40 + (typeof v === 'string' ? v.length : 0);
+    if (budget < 0) throw new ConfigError('The parsed YAML is too big');
+    if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    else if (v instanceof Reference) walk(v.path, depth + 1);
+    else if (isMap(v)) for (const [k, x] of Object.entries(v)) { budget -= k.length; walk(x, depth + 1); }
+  };
+  walk(value, 0);
+}

@@ -1,0 +1,242 @@
+/**
+ * Step 7: the pipeline for one commit — `workflow:rules` (is there a pipeline, with which
+ * variables and name), each job's `rules` or `only`/`except`, needs re-checked against the
+ * jobs that remain, GitLab-side expansion (environment, resource_group, tags, trigger
+ * project), `cache:key:files`, and the PipelinePlan with stage indexes.
+ */
+import { createHash } from 'node:crypto';
+import type { CacheSpec, JobSpec, NeedSpec } from '../../db/job-spec';
+import type { CompileContext, PipelinePlan, WorkflowPlan } from './types';
+import type { RootEntry } from './entries/root';
+import type { JobEntry } from './entries/job';
+import type { VariableDef } from './entries/variables';
+import { expand, expandCollection, expandExisting, type CollectionItem } from './expand';
+import { firstMatchingRule, RuleError, type RuleEnv } from './rules/evaluate';
+import { jobPolicy } from './rules/policy';
+import { needTargets, type StageTable } from './validate';
+import type { Instance } from './matrix';
+import type { RuleEntry } from './entries/rules';
+
+/** Why no pipeline is created (the creator answers 400 with it). */
+export class PlanError extends Error {
+  constructor(readonly messages: string[], readonly filteredOut = false) { super(messages.join(', ')); }
+}
+
+export const FILTERED_OUT = 'Pipeline filtered out by workflow rules.';
+const NO_JOBS_RULES = 'Pipeline will not run for the selected trigger. The rules configuration prevented any jobs from being added to the pipeline.';
+const NO_JOBS = 'No stages / jobs for this pipeline.';
+
+/** Variables in GitLab's precedence: predefined < YAML (global, then job) < project and pipeline variables. */
+export class Scope {
+  private predefined = new Map<string, string>();
+  private high = new Map<string, string>();
+  constructor(ctx: CompileContext) {
+    const pre = new Set(ctx.predefinedVariableNames ?? []);
+    for (const [k, v] of Object.entries(ctx.variables)) (pre.has(k) ? this.predefined : this.high).set(k, v);
+  }
+  /** raw values, for `if:` */
+  lookup(yaml: readonly VariableDef[], extra: Record<string, string> = {}): (name: string) => string | undefined {
+    const y = new Map<string, string>();
+    for (const d of yaml) y.set(d.key, d.value);
+    return (name) => this.high.get(name) ?? y.get(name) ?? extra[name] ?? this.predefined.get(name);
+  }
+  /** the collection, expanded, for GitLab-side expansion */
+  expanded(yaml: readonly VariableDef[], extra: Record<string, string> = {}): { lookup: (name: string) => string | undefined; cycle: string[] | null } {
+    const items: CollectionItem[] = [];
+    for (const [key, value] of this.predefined) items.push({ key, value });
+    for (const [key, value] of Object.entries(extra)) items.push({ key, value });
+    for (const d of yaml) items.push({ key: d.key, value: d.value, raw: d.raw });
+    for (const [key, value] of this.high) items.push({ key, value });
+    const { values, cycle } = expandCollection(items);
+    return { lookup: (name) => values.get(name), cycle };
+  }
+}
+
+/** `inherit:variables` applied to the global YAML variables. */
+export function inheritedGlobals(globals: readonly VariableDef[], entry: JobEntry): VariableDef[] {
+  const inh = entry.inherit.variables;
+  if (inh === true) return [...globals];
+  if (inh === false) return [];
+  return globals.filter((g) => inh.includes(g.key));
+}
+
+function merge(...lists: VariableDef[][]): VariableDef[] {
+  const map = new Map<string, VariableDef>();
+  for (const list of lists) for (const d of list) { map.delete(d.key); map.set(d.key, d); }
+  return [...map.values()];
+}
+
+export interface PlanInput {
+  root: RootEntry;
+  instances: Instance[];
+  stages: StageTable;
+  ctx: CompileContext;
+  warnings: string[];
+}
+
+export async function planPipeline({ root, instances, stages, ctx }: PlanInput): Promise<PipelinePlan> {
+  const scope = new Scope(ctx);
+  const env = (lookup: (n: string) => string | undefined, expandLookup: (n: string) => string | undefined): RuleEnv => ({
+    lookup, expandLookup, changedPaths: ctx.changedPaths, changedSince: ctx.changedSince?.bind(ctx), files: ctx.files,
+    project: async (path, ref) => { const r = await ctx.includes.project(path, ref); return 'error' in r ? { error: r.error } : { files: r.files }; },
+  });
+
+  // workflow:rules — whether there is a pipeline, and the variables its rule adds.
+  let globals = root.variables;
+  const workflow: WorkflowPlan = {
+    autoCancel: { onNewCommit: root.workflow.autoCancel?.onNewCommit ?? 'conservative', onJobFailure: root.workflow.autoCancel?.onJobFailure ?? 'none' },
+  };
+  if (root.workflow.rules) {
+    const ex = scope.expanded(globals);
+    let rule: RuleEntry | null;
+    try {
+      rule = await firstMatchingRule(root.workflow.rules, env(scope.lookup(globals), ex.lookup));
+    } catch (e) {
+      if (e instanceof RuleError) throw new PlanError([`Failed to parse rule for workflow: ${e.message}`]);
+      throw e;
+    }
+    if (rule === null || rule.when === 'never') throw new PlanError([FILTERED_OUT], true);
+    if (rule.variables) globals = merge(globals, rule.variables);
+    if (rule.autoCancel?.onNewCommit) workflow.autoCancel.onNewCommit = rule.autoCancel.onNewCommit;
+    if (rule.autoCancel?.onJobFailure) workflow.autoCancel.onJobFailure = rule.autoCancel.onJobFailure;
+  }
+  if (root.workflow.name !== undefined) {
+    const name = expand(root.workflow.name, scope.expanded(globals).lookup).trim();
+    if (name !== '') workflow.name = name;
+  }
+
+  // Each job's rules or only/except.
+  const projectPath = ctx.variables.CI_PROJECT_PATH ?? '';
+  const pipelineInfo = { ref: ctx.ref.name, tag: ctx.ref.tag, source: ctx.source, projectPath };
+  const kept: Array<{ inst: Instance; spec: JobSpec; needs?: RuleEntry['needs'] | JobEntry['needs']; vars: VariableDef[] }> = [];
+  for (const inst of instances) {
+    const e = inst.entry;
+    const jobGlobals = inheritedGlobals(globals, e);
+    const jobPredefined: Record<string, string> = {
+      CI_JOB_NAME: inst.name, CI_JOB_NAME_SLUG: slug(inst.name), CI_JOB_STAGE: e.spec.stage,
+      CI_NODE_TOTAL: String(inst.parallel?.total ?? 1),
+    };
+    const yaml = merge(jobGlobals, e.jobVariables);
+    const lookup = scope.lookup(yaml, jobPredefined);
+    const ex = scope.expanded(yaml, jobPredefined);
+    const spec: JobSpec = structuredClone(e.spec);
+    spec.name = inst.name;
+    let needs = e.needs;
+    let jobVars = e.jobVariables;
+    if (e.rules) {
+      let rule: RuleEntry | null;
+      try {
+        rule = await firstMatchingRule(e.rules, env(lookup, ex.lookup));
+      } catch (err) {
+        if (err instanceof RuleError) throw new PlanError([`Failed to parse rule for ${inst.name}: ${err.message}`]);
+        throw err;
+      }
+      if (rule === null || rule.when === 'never') continue;
+      if (rule.when) spec.when = rule.when as JobSpec['when'];
+      if (rule.startIn !== undefined) spec.startIn = rule.startIn;
+      if (rule.allowFailure !== undefined) { spec.allowFailure = rule.allowFailure; delete spec.allowFailureExitCodes; }
+      if (rule.interruptible !== undefined) spec.interruptible = rule.interruptible;
+      if (rule.variables) jobVars = merge(jobVars, rule.variables);
+      if (rule.needs && rule.needs.length > 0) needs = rule.needs;
+    } else {
+      const onlyDefault = e.only ?? (root.workflow.rules ? undefined : { refs: ['branches', 'tags'] });
+      if (!(await jobPolicy(onlyDefault, e.except, pipelineInfo, env(lookup, ex.lookup)))) continue;
+    }
+    kept.push({ inst, spec, needs, vars: jobVars });
+  }
+  const hasRules = instances.some((i) => i.entry.rules !== undefined);
+  if (kept.length === 0 || kept.every((k) => k.spec.stage === '.pre' || k.spec.stage === '.post')) {
+    throw new PlanError([hasRules || root.workflow.rules ? NO_JOBS_RULES : NO_JOBS]);
+  }
+
+  // Needs against what remains; expansion with each job's own variables.
+  const present = new Map(kept.map((k) => [k.inst.name, k]));
+  const allByName = new Map(instances.map((i) => [i.name, i]));
+  const byGroup = new Map<string, Instance[]>();
+  for (const i of instances) { if (!byGroup.has(i.entry.name)) byGroup.set(i.entry.name, []); byGroup.get(i.entry.name)!.push(i); }
+  const problems: string[] = [];
+  const used = new Set(kept.map((k) => k.spec.stage));
+  const planStages = stages.all.filter((s) => (s !== '.pre' && s !== '.post') || used.has(s));
+  const jobs: JobSpec[] = [];
+  for (const { inst, spec, needs, vars } of kept) {
+    if (needs !== undefined) {
+      const resolved: NeedSpec[] = [];
+      for (const n of needs) {
+        const targets = needTargets(n, byGroup, allByName);
+        if (targets === null) continue; // optional need of a job that is not in the configuration
+        for (const t of targets) {
+          if (!present.has(t)) {
+            if (n.optional) continue;
+            problems.push(`'${inst.name}' job needs '${t}' job, but '${t}' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.`);
+            continue;
+          }
+          resolved.push({ job: t, artifacts: n.artifacts, optional: n.optional });
+        }
+      }
+      spec.needs = resolved;
+    }
+    if (spec.dependencies) {
+      spec.dependencies = spec.dependencies.flatMap((d) => needTargets({ job: d, artifacts: true, optional: false }, byGroup, allByName) ?? []).filter((d) => present.has(d));
+    }
+    const yaml = merge(inheritedGlobals(globals, inst.entry), vars);
+    const matrix = inst.parallel?.matrix ?? {};
+    const ex = scope.expanded(yaml, { CI_JOB_NAME: inst.name, CI_JOB_STAGE: spec.stage, ...matrix });
+    if (ex.cycle) { problems.push(`${inst.name}: circular variable reference detected: [${ex.cycle.map((c) => JSON.stringify(c)).join(', ')}]`); continue; }
+    const x = (s: string) => expandExisting(s, ex.lookup);
+    if (spec.environment) {
+      spec.environment.name = x(spec.environment.name);
+      if (spec.environment.url !== undefined) spec.environment.url = x(spec.environment.url);
+      if (spec.environment.auto_stop_in !== undefined) spec.environment.auto_stop_in = x(spec.environment.auto_stop_in);
+    }
+    if (spec.resourceGroup !== undefined) spec.resourceGroup = x(spec.resourceGroup);
+    spec.tags = spec.tags.map(x);
+    if (spec.trigger?.project !== undefined) spec.trigger.project = x(spec.trigger.project);
+    if (spec.trigger?.branch !== undefined) spec.trigger.branch = x(spec.trigger.branch);
+    const variables: Record<string, string> = {};
+    const raw: string[] = [];
+    for (const d of vars) { Object.defineProperty(variables, d.key, { value: d.value, enumerable: true, writable: true, configurable: true }); if (d.raw) raw.push(d.key); }
+    for (const [k, v] of Object.entries(matrix)) Object.defineProperty(variables, k, { value: v, enumerable: true, writable: true, configurable: true });
+    spec.variables = variables;
+    if (raw.length) spec.rawVariables = raw;
+    if (inst.entry.inherit.variables !== true) spec.globalVariables = inheritedGlobals(globals, inst.entry).map((g) => g.key);
+    if (inst.parallel) spec.parallel = inst.parallel;
+    if (inst.entry.cacheEntries) spec.cache = await resolveCaches(inst.entry.cacheEntries, ctx);
+    spec.stageIdx = planStages.indexOf(spec.stage);
+    jobs.push(spec);
+  }
+  if (problems.length) throw new PlanError(problems);
+  const order = new Map(instances.map((i, n) => [i.name, n]));
+  jobs.sort((a, b) => a.stageIdx - b.stageIdx || order.get(a.name)! - order.get(b.name)!);
+  const variables: Record<string, string> = {};
+  const rawVariables: string[] = [];
+  for (const g of globals) { Object.defineProperty(variables, g.key, { value: g.value, enumerable: true, writable: true, configurable: true }); if (g.raw) rawVariables.push(g.key); }
+  const plan: PipelinePlan = { stages: planStages, variables, jobs, workflow };
+  if (rawVariables.length) plan.rawVariables = rawVariables;
+  return plan;
+}
+
+/** `cache:key:files`: the key is `<prefix>-<digest of the files' contents>` (`default` when none exists). */
+async function resolveCaches(entries: NonNullable<JobEntry['cacheEntries']>, ctx: CompileContext): Promise<CacheSpec[]> {
+  const out: CacheSpec[] = [];
+  for (const entry of entries) {
+    const { keyFiles, ...spec } = entry;
+    if (keyFiles) {
+      const contents: string[] = [];
+      for (const f of keyFiles.files) {
+        const text = ctx.files ? await ctx.files.read(f.replace(/^\/+/, '')) : null;
+        if (text !== null) contents.push(`${f}\0${text}`);
+      }
+      const digest = contents.length ? createHash('sha1').update(contents.join('\0')).digest('hex') : 'default';
+      spec.key = keyFiles.prefix ? `${keyFiles.prefix}-${digest}` : digest;
+    }
+    out.push(spec);
+  }
+  return out;
+}
+
+/** GitLab's slugify: lower-case, each non-[a-z0-9] → `-`, first 63 characters, `-` trimmed. */
+export function slug(text: string): string {
+  let out = '';
+  for (const ch of text.toLowerCase()) out += /^[a-z0-9]$/.test(ch) ? ch : '-';
+  return out.slice(0, 63).replace(/^-+|-+$/g, '');
+}

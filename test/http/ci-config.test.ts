@@ -1,0 +1,196 @@
+/**
+ * The compiler through the real server: pipeline creation and CI Lint read includes from real
+ * git repositories (local files at the pipeline's sha, another project's repository), remote
+ * includes from a loopback HTTP server (refused unless --allow-local-requests), workflow
+ * rules (400 "Pipeline filtered out by workflow rules."), changes from a push, child
+ * pipelines created by the core with local includes of the parent's commit.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { makeProject, startTestServer, type TestServer } from '../support/harness';
+import { body, makeRepo, type LocalRepo } from './rest-fixtures';
+
+let s: TestServer;
+let open: TestServer;
+let remote: ReturnType<typeof Bun.serve>;
+const repos: LocalRepo[] = [];
+const repo = (files: Record<string, string>) => { const r = makeRepo(files); repos.push(r); return r; };
+
+beforeAll(async () => {
+  s = await startTestServer();
+  open = await startTestServer({ allowLocalRequests: true });
+  remote = Bun.serve({
+    port: 0, hostname: '127.0.0.1',
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (path === '/ci/remote.yml') return new Response('remote-job:\n  script: [echo remote]\n');
+      if (path === '/ci/broken.yml') return new Response('x: [\n');
+      if (path === '/redirect.yml') return Response.redirect('file:///etc/passwd.yml', 302);
+      return new Response('no', { status: 404 });
+    },
+  });
+});
+afterAll(async () => {
+  await s.stop();
+  await open.stop();
+  remote.stop(true);
+  for (const r of repos) r.remove();
+});
+
+const lint = (srv: TestServer, projectId: number, json: Record<string, unknown>) => srv.api(`/api/v4/projects/${projectId}/ci/lint`, { method: 'POST', json });
+const create = (srv: TestServer, projectId: number, json: Record<string, unknown>) => srv.api(`/api/v4/projects/${projectId}/pipeline`, { method: 'POST', json });
+const jobNames = (srv: TestServer, pipelineId: number) => srv.core.pipelines.latestJobs(pipelineId).map((j) => j.name);
+
+describe('includes from real repositories', () => {
+  test('local includes (plain, wildcard) are read from the repository at the pipeline\'s sha', async () => {
+    const r = repo({
+      '.gitlab-ci.yml': 'include:\n  - ci/build.yml\n  - local: "ci/jobs/*.yml"\ntest:\n  script: [make test]\n',
+      'ci/build.yml': 'build:\n  stage: build\n  script: [make]\n',
+      'ci/jobs/a.yml': 'job-a:\n  script: [a]\n',
+      'ci/jobs/b.yml': 'job-b:\n  script: [b]\n',
+    });
+    const first = r.git('rev-parse', 'HEAD');
+    r.commit({ 'ci/jobs/c.yml': 'job-c:\n  script: [c]\n' });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const now = await body<{ id: number }>(await create(s, p.id, { ref: 'main' }), 201);
+    expect(jobNames(s, now.id)).toEqual(['build', 'job-a', 'job-b', 'job-c', 'test']);
+    const then = await body<{ id: number }>(await create(s, p.id, { ref: 'main', sha: first }), 201);
+    expect(jobNames(s, then.id)).toEqual(['build', 'job-a', 'job-b', 'test']);
+  });
+
+  test('inline content with a full sha still reads local includes from the repository; without one they fail as GitLab says', async () => {
+    const r = repo({ 'ci/x.yml': 'x:\n  script: [x]\n' });
+    const sha = r.git('rev-parse', 'HEAD');
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const ok = await body<{ id: number }>(await create(s, p.id, { ref: 'main', sha, content: 'include: ci/x.yml\n' }), 201);
+    expect(jobNames(s, ok.id)).toEqual(['x']);
+    const none = makeProject(s.core, { repoUrl: '/nonexistent/repo.git' });
+    const res = await create(s, none.id, { ref: 'main', sha, content: 'include: ci/x.yml\n' });
+    expect(await body(res, 400)).toEqual({ message: { base: ['Local file `ci/x.yml` does not have project!'] } });
+  });
+
+  test('include:project reads another Baton project\'s repository (<namespace>/<path>), at a ref', async () => {
+    const shared = repo({ 'templates/ci.yml': 'shared-job:\n  script: [shared v1]\n' });
+    shared.git('tag', 'v1');
+    shared.commit({ 'templates/ci.yml': 'shared-job:\n  script: [shared v2]\n' });
+    const lib = makeProject(s.core, { repoUrl: shared.dir, path: 'shared-lib' });
+    const app = makeProject(s.core, { repoUrl: repo({}).dir });
+    const yaml = (ref: string) => `include:\n  - project: root/${lib.path}\n    ref: ${ref}\n    file: templates/ci.yml\n`;
+    const res = await body<{ valid: boolean; errors: string[]; includes: unknown[] }>(await lint(s, app.id, { content: yaml('v1'), include_jobs: true }), 200);
+    expect(res).toMatchObject({ valid: true, errors: [], includes: [{ type: 'file', location: 'templates/ci.yml', extra: { project: 'root/shared-lib', ref: 'v1' } }] });
+    const p = await body<{ id: number }>(await create(s, app.id, { ref: 'main', content: yaml('main') }), 201);
+    expect(s.core.pipelines.latestJobs(p.id)[0].spec.script).toEqual(['shared v2']);
+    expect(await body(await lint(s, app.id, { content: yaml('nope') }), 200)).toMatchObject({ valid: false, errors: ['Project `root/shared-lib` reference `nope` does not exist!'] });
+    expect(await body(await lint(s, app.id, { content: 'include:\n  - project: root/missing\n    file: a.yml\n' }), 200)).toMatchObject({
+      valid: false, errors: ['Project `root/missing` not found or access denied! Make sure any includes in the pipeline configuration are correctly defined.'],
+    });
+  });
+});
+
+describe('remote includes over HTTP', () => {
+  test('loopback is refused by default and fetched with --allow-local-requests', async () => {
+    const url = `http://127.0.0.1:${remote.port}/ci/remote.yml`;
+    const refused = await body<{ valid: boolean; errors: string[] }>(await lint(s, makeProject(s.core).id, { content: `include: ${url}\n` }), 200);
+    expect(refused.valid).toBe(false);
+    expect(refused.errors[0]).toBe(`Remote file \`${url}\` could not be fetched because of a connection error: requests to the local network are not allowed (start Baton with --allow-local-requests to allow them)`);
+    const p = makeProject(open.core);
+    const ok = await body<{ valid: boolean; includes: unknown[]; merged_yaml: string }>(await lint(open, p.id, { content: `include:\n  - remote: ${url}\n` }), 200);
+    expect(ok).toMatchObject({ valid: true, includes: [{ type: 'remote', location: url, blob: null, raw: url }] });
+    expect(ok.merged_yaml).toContain('remote-job:');
+    const missing = `http://127.0.0.1:${remote.port}/ci/missing.yml`;
+    expect(await body(await lint(open, p.id, { content: `include: ${missing}\n` }), 200)).toMatchObject({ errors: [`Remote file \`${missing}\` could not be fetched because of HTTP code \`404\` error!`] });
+    const broken = `http://127.0.0.1:${remote.port}/ci/broken.yml`;
+    expect(((await body<{ errors: string[] }>(await lint(open, p.id, { content: `include: ${broken}\n` }), 200)).errors[0])).toMatch(/^`http:\/\/127\.0\.0\.1:\d+\/ci\/broken\.yml`: \(<unknown>\): /);
+    const redirect = `http://127.0.0.1:${remote.port}/redirect.yml`;
+    expect(await body(await lint(open, p.id, { content: `include: ${redirect}\n` }), 200)).toMatchObject({
+      errors: [`Remote file \`${redirect}\` could not be fetched because of a connection error: only http and https URLs are allowed`],
+    });
+  });
+});
+
+describe('pipeline creation decisions', () => {
+  test('workflow:rules filtering the pipeline out → 400 with GitLab\'s message, nothing created', async () => {
+    const p = makeProject(s.core);
+    const content = 'workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\nj:\n  script: x\n';
+    expect(await body(await create(s, p.id, { ref: 'main', sha: 'a'.repeat(40), content }), 400)).toEqual({ message: { base: ['Pipeline filtered out by workflow rules.'] } });
+    expect(s.core.pipelines.list(p.id, { offset: 0, limit: 5 }).total).toBe(0);
+  });
+
+  test('rules:changes compare a push with its before sha; API pipelines do not know the changes', async () => {
+    const r = repo({ '.gitlab-ci.yml': 'docs:\n  script: x\n  rules: [{changes: ["docs/**/*"]}]\ncode:\n  script: x\n  rules: [{changes: ["src/**/*"]}]\n', 'src/a.ts': '1' });
+    const before = r.git('rev-parse', 'HEAD');
+    const sha = r.commit({ 'docs/guide.md': 'hello' });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const push = await s.core.creator.create(p, { ref: 'main', sha, beforeSha: before, source: 'push' });
+    expect(jobNames(s, push.id)).toEqual(['docs']);
+    const api = await s.core.creator.create(p, { ref: 'main', sha, source: 'api' });
+    expect(jobNames(s, api.id)).toEqual(['docs', 'code']);
+  });
+
+  test('predefined variables reach the rules: commit title from git, CI_PROJECT_PATH, CI_PIPELINE_SOURCE', async () => {
+    const r = repo({ '.gitlab-ci.yml': 'skip:\n  script: x\n  rules: [{if: $CI_COMMIT_TITLE =~ /wip/}]\nnamed:\n  script: x\n  rules: [{if: $CI_PROJECT_PATH == "root/named-project" && $CI_PIPELINE_SOURCE == "web"}]\n' });
+    r.commit({ 'a.txt': 'x' }, 'wip: not yet\n\nmore');
+    const p = makeProject(s.core, { repoUrl: r.dir, path: 'named-project' });
+    const pl = await s.core.creator.create(p, { ref: 'main', source: 'web' });
+    expect(jobNames(s, pl.id)).toEqual(['skip', 'named']);
+  });
+
+  test('a child pipeline (source parent_pipeline) includes files of the parent\'s commit', async () => {
+    const r = repo({ '.gitlab-ci.yml': 'trigger-child:\n  trigger:\n    include: child/ci.yml\n', 'child/ci.yml': 'child-job:\n  script: [child]\n' });
+    const sha = r.git('rev-parse', 'HEAD');
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const parent = await s.core.creator.create(p, { ref: 'main', source: 'push' });
+    const bridge = s.core.pipelines.latestJobs(parent.id)[0];
+    expect(bridge.spec.trigger).toEqual({ kind: 'child', include: [{ local: 'child/ci.yml' }], forward: { yaml_variables: true, pipeline_variables: false } });
+    const child = await s.core.creator.create(p, { ref: 'main', sha, source: 'parent_pipeline', content: 'include:\n  - local: child/ci.yml\n' });
+    expect(jobNames(s, child.id)).toEqual(['child-job']);
+  });
+});
+
+describe('CI Lint', () => {
+  test('static: every job (rules not evaluated), merged YAML, warnings; invalid is still 200', async () => {
+    const p = makeProject(s.core);
+    const content = 'build:\n  stage: build\n  script: make\ntag-only:\n  script: x\n  rules:\n    - if: $CI_COMMIT_TAG\n    - when: always\n';
+    const res = await body<Record<string, unknown>>(await lint(s, p.id, { content, include_jobs: true }), 200);
+    expect(res).toEqual({
+      valid: true, errors: [],
+      warnings: ['jobs:tag-only may allow multiple pipelines to run for a single action due to `rules:when` clause with no `workflow:rules` - read more: https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning'],
+      merged_yaml: expect.stringContaining('---\nbuild:\n  stage: build\n  script: make\n'), includes: [],
+      jobs: [
+        { name: 'build', stage: 'build', before_script: [], script: ['make'], after_script: [], tag_list: [], only: { refs: ['branches', 'tags'] }, environment: null, when: 'on_success', allow_failure: false },
+        { name: 'tag-only', stage: 'test', before_script: [], script: ['x'], after_script: [], tag_list: [], environment: null, when: 'on_success', allow_failure: false },
+      ],
+    });
+    expect(await body(await lint(s, p.id, { content: 'j:\n  scriptt: x\n' }), 200)).toEqual({
+      valid: false, errors: ['jobs j config should implement the script:, run:, or trigger: keyword', 'jobs config should contain at least one visible job'],
+      warnings: [], merged_yaml: '---\nj:\n  scriptt: x\n', includes: [],
+    });
+    expect(await body(await lint(s, p.id, { content: 'a: [' }), 200)).toMatchObject({ valid: false, merged_yaml: null });
+  });
+
+  test('dry run: the jobs a push to ref would get, with creation errors', async () => {
+    const r = repo({ 'README.md': 'x' });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const content = 'workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH == "main"\nmain-only:\n  script: x\n';
+    expect(await body(await lint(s, p.id, { content, dry_run: true, ref: 'main', include_jobs: true }), 200)).toMatchObject({
+      valid: true, jobs: [{ name: 'main-only', stage: 'test', when: 'on_success' }],
+    });
+    r.git('branch', 'dev');
+    expect(await body(await lint(s, p.id, { content, dry_run: true, ref: 'dev' }), 200)).toMatchObject({ valid: false, errors: ['Pipeline filtered out by workflow rules.'] });
+  });
+
+  test('GET lints the project\'s own .gitlab-ci.yml (at sha)', async () => {
+    const r = repo({ '.gitlab-ci.yml': 'j:\n  script: x\n' });
+    const good = r.git('rev-parse', 'HEAD');
+    r.commit({ '.gitlab-ci.yml': 'j:\n  script: x\n  when: sometimes\n' });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    expect(await body(await s.api(`/api/v4/projects/${p.id}/ci/lint`), 200)).toMatchObject({ valid: false, errors: ['jobs:j when should be one of: on_success, on_failure, always, manual, delayed'] });
+    expect(await body(await s.api(`/api/v4/projects/${p.id}/ci/lint?sha=${good}&include_jobs=true`), 200)).toMatchObject({ valid: true, jobs: [{ name: 'j' }] });
+  });
+
+  test('permission: no token 401, unknown project 404, missing content 400', async () => {
+    const p = makeProject(s.core);
+    expect((await s.api(`/api/v4/projects/${p.id}/ci/lint`, { method: 'POST', json: { content: 'x' }, auth: false })).status).toBe(401);
+    expect((await s.api('/api/v4/projects/999999/ci/lint', { method: 'POST', json: { content: 'x' } })).status).toBe(404);
+    expect((await s.api(`/api/v4/projects/${p.id}/ci/lint`, { method: 'POST', json: {} })).status).toBe(400);
+  });
+});

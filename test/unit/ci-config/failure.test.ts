@@ -1,0 +1,45 @@
+/** `when`, `start_in`, `allow_failure`, `retry`, `timeout`, `interruptible`, `resource_group`, `coverage`, `tags`. */
+import { describe, test } from 'bun:test';
+import { expectErrors, expectJob } from './helpers';
+
+describe('when, allow_failure, retry, timeout and the small keys', () => {
+  test('values', async () => {
+    await expectJob([
+      ['j:\n  script: x\n  when: manual\n', { when: 'manual', allowFailure: true }],
+      ['j:\n  script: x\n  when: manual\n  allow_failure: false\n', { when: 'manual', allowFailure: false }],
+      ['j:\n  script: x\n  when: delayed\n  start_in: 30 minutes\n', { when: 'delayed', startIn: 1800 }],
+      ['j:\n  script: x\n  allow_failure: {exit_codes: [137, 255]}\n', { allowFailure: false, allowFailureExitCodes: [137, 255] }],
+      ['j:\n  script: x\n  allow_failure: {exit_codes: 1}\n', { allowFailureExitCodes: [1] }],
+      ['j:\n  script: x\n  retry: {max: 2, when: [runner_system_failure, stuck_or_timeout_failure], exit_codes: 137}\n', { retry: { max: 2, when: ['runner_system_failure', 'stuck_or_timeout_failure'], exit_codes: [137] } }],
+      ['j:\n  script: x\n  retry: {when: script_failure}\n', { retry: { max: 0, when: ['script_failure'], exit_codes: [] } }],
+      ['j:\n  script: x\n  timeout: 1h 30m\n', { timeout: 5400 }],
+      ['j:\n  script: x\n  timeout: 3600\n', { timeout: 3600 }],
+      ['j:\n  script: x\n  interruptible: true\n  resource_group: production\n  coverage: /Total.*?(\\d+\\.\\d+)%/\n  tags: [docker, linux]\n',
+        { interruptible: true, resourceGroup: 'production', coverage: '/Total.*?(\\d+\\.\\d+)%/', tags: ['docker', 'linux'] }],
+      ['j:\n  script: x\n  resource_group: deploy-$CI_COMMIT_REF_SLUG\n  tags: ["$CI_COMMIT_BRANCH-runner"]\n', { resourceGroup: 'deploy-main', tags: ['main-runner'] }],
+      ['j:\n  script: x\n  manual_confirmation: Are you sure?\n  when: manual\n', { manualConfirmation: 'Are you sure?' }],
+    ]);
+  });
+  test('errors', async () => {
+    await expectErrors([
+      ['j:\n  script: x\n  when: later\n', ['jobs:j when should be one of: on_success, on_failure, always, manual, delayed']],
+      ['j:\n  script: x\n  when: delayed\n', ['jobs:j start in should be a duration']],
+      ['j:\n  script: x\n  when: delayed\n  start_in: 2 weeks\n', ['jobs:j start in should not exceed the limit']],
+      ['j:\n  script: x\n  start_in: 1 minute\n', ['jobs:j start in must be blank']],
+      ['j:\n  script: x\n  allow_failure: sometimes\n', ['jobs:j allow failure should be a hash or a boolean value']],
+      ['j:\n  script: x\n  allow_failure: {exit_codes: [a]}\n', ['jobs:j:allow_failure exit codes should be an array of integers or an integer']],
+      ['j:\n  script: x\n  retry: 3\n', ['retry config must be less than or equal to 2']],
+      ['j:\n  script: x\n  retry: always\n', ['retry config has to be either an integer or a hash']],
+      ['j:\n  script: x\n  retry: {max: 1, when: [oops]}\n', ['retry when contains unknown values: oops']],
+      ['j:\n  script: x\n  retry: {tries: 1}\n', ['retry config contains unknown keys: tries']],
+      ['j:\n  script: x\n  timeout: forever\n', ['jobs:j:timeout config should be a duration']],
+      ['j:\n  script: x\n  timeout: 2 months\n', ['jobs:j:timeout config should not exceed the limit']],
+      ['j:\n  script: x\n  interruptible: maybe\n', ['jobs:j:interruptible config should be a boolean value']],
+      ['j:\n  script: x\n  coverage: "Total: (\\\\d+)"\n', ['jobs:j:coverage config must be a regular expression with re2 syntax']],
+      ['j:\n  script: x\n  coverage: /(?<=Total )\\d+/\n', ['jobs:j:coverage config must be a regular expression with re2 syntax']],
+      ['j:\n  script: x\n  tags: docker\n', ['jobs:j:tags config should be an array of strings']],
+      [`j:\n  script: x\n  tags: [${Array.from({ length: 50 }, (_, i) => `t${i}`).join(', ')}]\n`, ['jobs:j:tags config must be less than the limit of 50 tags']],
+      ['j:\n  script: x\n  resource_group: /prod\n', ["jobs:j resource group can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, but it cannot start or end with '/'"]],
+    ]);
+  });
+});

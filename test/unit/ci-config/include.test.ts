@@ -1,0 +1,139 @@
+/** `include` (spec ci-yaml.md §2): forms, rules, wildcards, nesting, limits, merge order, inputs; `extends`; `!reference`. */
+import { describe, expect, test } from 'bun:test';
+import { compile, errors, expectErrors, job, names, plan } from './helpers';
+
+describe('include', () => {
+  const files = {
+    'ci/build.yml': 'build:\n  stage: build\n  script: [make]\n  variables: {A: from-include, B: b}\n',
+    'ci/test.yml': 'include: ci/lint.yml\ntest:\n  script: [make test]\n',
+    'ci/lint.yml': 'lint:\n  script: [lint]\n',
+    'ci/jobs/a.yml': 'a:\n  script: [a]\n',
+    'ci/jobs/b.yaml': 'b:\n  script: [b]\n',
+    'ci/jobs/deep/c.yml': 'c:\n  script: [c]\n',
+    'templates/deploy.yml': 'spec:\n  inputs:\n    env:\n    replicas: {type: number, default: 1}\n---\n"deploy-$[[ inputs.env ]]":\n  script: ["deploy $[[ inputs.env ]] x$[[ inputs.replicas ]]"]\n  parallel: $[[ inputs.replicas ]]\n',
+  };
+
+  test('local (string, hash, leading /), nested, merged with the including file winning', async () => {
+    const p = await plan('include:\n  - ci/build.yml\n  - local: /ci/test.yml\nbuild:\n  variables: {A: main-file}\n', { files });
+    expect(names(p)).toEqual(['build', 'lint', 'test']);
+    expect(job(p, 'build').variables).toEqual({ A: 'main-file', B: 'b' });
+    const r = await compile('include: [ci/build.yml, {local: ci/test.yml}]\n', { files });
+    expect(r.includes.map((i) => [i.type, i.location, i.context_project])).toEqual([['local', 'ci/build.yml', 'baton/demo'], ['local', 'ci/test.yml', 'baton/demo'], ['local', 'ci/lint.yml', 'baton/demo']]);
+  });
+
+  test('wildcards: * within a directory, ** across directories', async () => {
+    expect(names(await plan('include: "ci/jobs/*.yml"\n', { files }))).toEqual(['a']);
+    expect(names(await plan('include: "ci/jobs/**.y*ml"\n', { files }))).toEqual(['a', 'b', 'c']);
+  });
+
+  test('variables in locations (undefined → empty); include:rules', async () => {
+    const yaml = 'include:\n  - local: ci/$KIND.yml\n  - local: ci/lint.yml\n    rules:\n      - if: $CI_COMMIT_TAG\n  - local: ci/jobs/a.yml\n    rules:\n      - exists: [ci/build.yml]\n';
+    expect(names(await plan(yaml, { files, variables: { KIND: 'build' } }))).toEqual(['build', 'a']);
+  });
+
+  test('project and remote files', async () => {
+    const p = await plan('include:\n  - project: group/shared\n    ref: v2\n    file: [/a.yml, b.yml]\n  - remote: https://example.com/ci/r.yml\n', {
+      projects: { 'group/shared': { 'a.yml': 'include: nested.yml\npa:\n  script: x\n', 'nested.yml': 'pn:\n  script: x\n', 'b.yml': 'pb:\n  script: x\n' } },
+      remote: { 'https://example.com/ci/r.yml': 'r:\n  script: x\n' },
+    });
+    expect(names(p)).toEqual(['pn', 'pa', 'pb', 'r']);
+  });
+
+  test('inputs interpolated into an included file', async () => {
+    const p = await plan('include:\n  - local: templates/deploy.yml\n    inputs: {env: prod, replicas: 2}\n', { files });
+    expect(names(p)).toEqual(['deploy-prod 1/2', 'deploy-prod 2/2']);
+    expect(job(p, 'deploy-prod 1/2').script).toEqual(['deploy prod x2']);
+  });
+
+  test('errors', async () => {
+    await expectErrors([
+      ['include: ci/nope.yml\n', ['Local file `ci/nope.yml` does not exist!']],
+      ['include: ci/build.txt\n', ['Included file `ci/build.txt` does not have YAML extension!']],
+      ['include: [{yolo: x.yml}]\n', ['`{"yolo":"x.yml"}` does not have a valid subkey for include. Valid subkeys are: `local`, `project`, `remote`, `template`, `artifact`, `component`']],
+      ['include: [{local: a.yml, remote: "https://x/a.yml"}]\n', ['Each include must use only one of: `local`, `project`, `remote`, `template`, `artifact`, `component`']],
+      ['include: [{template: Auto-DevOps.gitlab-ci.yml}]\n', ["Template file `Auto-DevOps.gitlab-ci.yml` cannot be included: Baton does not have GitLab's CI/CD template library"]],
+      ['include: [{template: Foo.yml}]\n', ['Template file `Foo.yml` is not a valid location!']],
+      ['include: [{component: gitlab.com/comp/sast@1.0}]\n', ["Component `gitlab.com/comp/sast@1.0` cannot be included: Baton does not have GitLab's CI/CD catalog of components"]],
+      ['include: [{project: other/p, file: a.yml}]\n', ['Project `other/p` not found or access denied! Make sure any includes in the pipeline configuration are correctly defined.']],
+      ['include: https://example.com/missing.yml\n', ['Remote file `https://example.com/missing.yml` could not be fetched because of HTTP code `404` error!']],
+      ['include: [{local: templates/deploy.yml}]\n', ['`templates/deploy.yml`: `env` input: required value has not been provided']],
+      ['include: [{local: templates/deploy.yml, inputs: {env: a, replicas: many}}]\n', ['`templates/deploy.yml`: `replicas` input: provided value is not a number']],
+      ['include: [{local: ci/lint.yml, inputs: {x: 1}}]\n', ['`ci/lint.yml`: unknown input arguments: x']],
+      ['include: [{local: ci/lint.yml, rules: [{if: "$A =="}]}]\n', ['include:rules:rule if invalid expression syntax']],
+      ['include: [{local: ci/lint.yml, foo: bar}]\n', ['include config contains unknown keys: foo']],
+    ], { files });
+    expect(await errors('include: a.yml\nj:\n  script: x\n')).toEqual(['Local file `a.yml` does not have project!']);
+  });
+
+  test('masked variables never show in messages', async () => {
+    const { contextOf } = await import('../../support/compile');
+    const { compileCiConfig } = await import('../../../src/core/ci-config');
+    const ctx = contextOf({ variables: { TOKEN: 's3cr3t-value' } });
+    ctx.maskedVariables = ['TOKEN'];
+    expect((await compileCiConfig('include: https://example.com/$TOKEN/ci.yml\n', ctx)).errors).toEqual(['Remote file `https://example.com/[MASKED]/ci.yml` could not be fetched because of HTTP code `404` error!']);
+  });
+
+  test('at most 150 files, counting repeats (an include loop ends there)', async () => {
+    expect(await errors('include: loop.yml\n', { files: { 'loop.yml': 'include: loop.yml\nj:\n  script: x\n' } })).toEqual(['Maximum of 150 nested includes are allowed!']);
+  });
+});
+
+describe('header spec:inputs in the main file', () => {
+  test('inputs given to the pipeline; a file without header keeps $[[ ]] literally', async () => {
+    const yaml = 'spec:\n  inputs:\n    stage: {default: test}\n    tags: {type: array, default: [a]}\n    mode: {options: [fast, slow], default: fast}\n---\nj:\n  stage: $[[ inputs.stage ]]\n  tags: $[[ inputs.tags ]]\n  script: ["run $[[ inputs.mode | truncate(0,2) ]]"]\n';
+    expect(job(await plan(yaml, { inputs: { tags: ['x', 'y'] } }), 'j')).toMatchObject({ stage: 'test', tags: ['x', 'y'], script: ['run fa'] });
+    expect(await errors(yaml, { inputs: { mode: 'medium' } })).toEqual(['`mode` input: `medium` cannot be used because it is not in the list of allowed options']);
+    expect(job(await plan('j:\n  script: ["echo $[[ inputs.x ]]"]\n'), 'j').script).toEqual(['echo $[[ inputs.x ]]']);
+    expect(await errors('spec:\n  inputs:\n    a: {default: x}\n---\nj:\n  script: ["$[[ inputs.b ]]"]\n')).toEqual(['unknown interpolation key: `b`']);
+  });
+});
+
+describe('extends and !reference', () => {
+  test('extends: parents merged left to right, hashes deep, arrays replaced; across included files', async () => {
+    const p = await plan(`
+include: base.yml
+.two:
+  variables: {B: two, C: two}
+  script: [two]
+j:
+  extends: [.base, .two]
+  variables: {C: job}
+`, { files: { 'base.yml': '.base:\n  image: ruby\n  variables: {A: base, B: base}\n  script: [base]\n  tags: [t]\n' } });
+    expect(job(p, 'j')).toMatchObject({ image: { name: 'ruby' }, variables: { A: 'base', B: 'two', C: 'job' }, script: ['two'], tags: ['t'] });
+  });
+
+  test('!reference: lists spliced into scripts, rules reused, values from extended jobs', async () => {
+    const p = await plan(`
+.setup:
+  script: [a, b]
+  rules:
+    - if: $CI_COMMIT_BRANCH
+.vars:
+  variables: {X: "1"}
+.child:
+  extends: .setup
+  after_script: [after]
+j:
+  script:
+    - !reference [.setup, script]
+    - c
+  after_script: !reference [.child, after_script]
+  rules:
+    - !reference [.setup, rules]
+  variables: !reference [.vars, variables]
+`);
+    expect(job(p, 'j')).toMatchObject({ script: ['a', 'b', 'c'], afterScript: ['after'], variables: { X: '1' } });
+  });
+
+  test('errors', async () => {
+    await expectErrors([
+      ['j:\n  extends: .nope\n  script: x\n', ['j: unknown keys in `extends` (.nope)']],
+      ['.a: [1]\nj:\n  extends: .a\n  script: x\n', ['j: invalid base hashes in `extends` (.a)']],
+      ['.a:\n  extends: .b\n.b:\n  extends: .a\nj:\n  extends: .a\n  script: x\n', ['.a: circular dependency detected in `extends`']],
+      [Array.from({ length: 12 }, (_, i) => `.l${i}:\n  extends: .l${i + 1}\n`).join('') + '.l12:\n  script: x\nj:\n  extends: .l0\n', ['.l11: nesting too deep in `extends`']],
+      ['j:\n  script: !reference [.nope, script]\n', ['!reference ["\.nope", "script"] could not be found'.replace('\\', '')]],
+      ['j:\n  script: !reference [1, script]\n', ['!reference [1, "script"] is not valid']],
+      ['.a:\n  script: !reference [.b, script]\n.b:\n  script: !reference [.a, script]\nj:\n  script: !reference [.a, script]\n', ['!reference [".b", "script"] is part of a circular chain']],
+    ]);
+  });
+});

@@ -1,0 +1,87 @@
+/** Loading (spec ci-yaml.md §1.1): YAML 1.1 as Psych reads it, documents, limits, tags, anchors. */
+import { describe, expect, test } from 'bun:test';
+import { expectErrors, job, plan } from './helpers';
+import { loadDocuments, tokenize } from '../../../src/core/ci-config/load';
+import { RubyFloat, rubyFloatToS } from '../../../src/core/ci-config/values';
+
+describe('YAML 1.1 scalars, as Psych types them', () => {
+  const cases: [string, unknown][] = [
+    ['on', true], ['yes', true], ['TRUE', true], ['off', false], ['No', false], ['y', 'y'], ['n', 'n'],
+    ['~', null], ['null', null], ['', null], ['010', 8], ['0x1F', 31], ['0b101', 5], ['1_000', 1000], ['1,000', 1000],
+    ['-010', -8], ['1e3', '1e3'], ['1.0.0', '1.0.0'], ['v1', 'v1'], [':foo', ':foo'], ['08', '08'], ['1:20:30', 4830],
+    ['main', 'main'], ['hello world', 'hello world'], ['.inf', new RubyFloat(Infinity)],
+  ];
+  test.each(cases)('%p', (text, want) => expect(tokenize(text)).toEqual(want));
+
+  test('floats keep Ruby\'s to_s: 3.10 → "3.1", 1.0 → "1.0", 1e20 → "1.0e+20"', () => {
+    expect(tokenize('3.10')).toEqual(new RubyFloat(3.1));
+    expect([3.1, 1, 0.0001, 0.00001, 1e15, 1e16, 1e20, -2.5].map(rubyFloatToS)).toEqual(['3.1', '1.0', '0.0001', '1.0e-05', '1000000000000000.0', '1.0e+16', '1.0e+20', '-2.5']);
+  });
+
+  test('quoted and block scalars stay strings; !!str and !!int tags are honoured', () => {
+    expect(loadDocuments('a: "010"\nb: \'on\'\nc: |\n  on\nd: !!str 010\ne: !!int "010"\n')[0]).toEqual({ a: '010', b: 'on', c: 'on\n', d: '010', e: 8 });
+  });
+});
+
+describe('documents and the top level', () => {
+  test('errors', async () => {
+    await expectErrors([
+      ['', ['Please provide content of .gitlab-ci.yml']],
+      ['# only a comment\n', ['Invalid configuration format']],
+      ['- a\n- b\n', ['Invalid configuration format']],
+      ['just text', ['Invalid configuration format']],
+      ['a: b\n---\nc: d\n---\ne: f\n', ['The parsed YAML has too many documents']],
+      ['when: 2024-01-01\nj:\n  script: x\n', ['Tried to load unspecified class: Date']],
+      ['j:\n  script: x\n  start: 2024-01-01 10:00:00\n', ['Tried to load unspecified class: Time']],
+      ['lol: &a [x, x, x, x, x, x, x, x, x, x]\n' + Array.from({ length: 8 }, (_, i) => `l${i + 1}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${i === 0 ? 'a' : String.fromCharCode(97 + i)}`).join(', ')}]`).join('\n') + '\nj:\n  script: x\n', ['The parsed YAML is too big']],
+    ]);
+  });
+
+  test('a syntax error carries the parser\'s message with its position', async () => {
+    const { errors } = await import('./helpers');
+    const e = await errors('j:\n  script: [\n');
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatch(/^\(<unknown>\): .+ at line \d+ column \d+$/);
+  });
+
+  test('a leading --- does not count as a document; a UTF-8 BOM is stripped', async () => {
+    expect((await plan('---\nj:\n  script: x\n')).jobs).toHaveLength(1);
+    expect((await plan('\uFEFFj:\n  script: x\n')).jobs).toHaveLength(1);
+  });
+
+  test('too big before parsing', async () => {
+    const { errors } = await import('./helpers');
+    expect(await errors(`j:\n  script: x\n# ${'x'.repeat(2 * 1024 * 1024)}\n`)).toEqual(['The provided YAML is too big']);
+  });
+});
+
+describe('anchors, merge keys, duplicate keys, tags', () => {
+  test('<<: merges where it stands (later keys win), lists merge with earlier winning', async () => {
+    const p = await plan(`
+.a: &a { script: [a], stage: build, tags: [x] }
+.b: &b { script: [b], tags: [y] }
+before:
+  stage: deploy
+  <<: *a
+after:
+  <<: *a
+  stage: deploy
+both:
+  <<: [*a, *b]
+`);
+    expect(job(p, 'before').stage).toBe('build');
+    expect(job(p, 'after').stage).toBe('deploy');
+    expect(job(p, 'both')).toMatchObject({ script: ['a'], tags: ['x'], stage: 'build' });
+  });
+
+  test('the last of duplicate keys wins; unknown tags are ignored', async () => {
+    const p = await plan('j:\n  script: one\n  script: two\n  stage: !custom build\n');
+    expect(job(p, 'j')).toMatchObject({ script: ['two'], stage: 'build' });
+  });
+
+  test('keys like __proto__ and constructor are ordinary keys', async () => {
+    const p = await plan('j:\n  script: x\n  variables:\n    __proto__: polluted\n    constructor: c\n');
+    expect(Object.entries(job(p, 'j').variables)).toEqual([['__proto__', 'polluted'], ['constructor', 'c']]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

@@ -1,0 +1,95 @@
+/** `needs` (DAG checks, optional needs, needs after rules), `dependencies`, `parallel: N` and `parallel: matrix`. */
+import { describe, expect, test } from 'bun:test';
+import { errors, expectErrors, job, names, plan } from './helpers';
+
+const STAGES = 'stages: [build, test, deploy]\n';
+
+describe('needs', () => {
+  test('forms; [] starts at once; absent = stage-scheduled', async () => {
+    const p = await plan(`${STAGES}a:\n  stage: build\n  script: x\nb:\n  stage: build\n  script: x\nt:\n  stage: test\n  script: x\n  needs: [a, {job: b, artifacts: false}]\nu:\n  stage: test\n  script: x\n  needs: []\nv:\n  stage: deploy\n  script: x\n`);
+    expect(job(p, 't').needs).toEqual([{ job: 'a', artifacts: true, optional: false }, { job: 'b', artifacts: false, optional: false }]);
+    expect(job(p, 'u').needs).toEqual([]);
+    expect(job(p, 'v').needs).toBeUndefined();
+  });
+
+  test('a need in the same stage is allowed; on a parallel job it means every instance', async () => {
+    const p = await plan(`${STAGES}a:\n  stage: test\n  script: x\n  parallel: 2\nb:\n  stage: test\n  script: x\n  needs: [a]\n`);
+    expect(job(p, 'b').needs?.map((n) => n.job)).toEqual(['a 1/2', 'a 2/2']);
+  });
+
+  test('needs:parallel:matrix selects instances', async () => {
+    const p = await plan(`${STAGES}build:\n  stage: build\n  script: x\n  parallel:\n    matrix:\n      - OS: [linux, mac]\n        ARCH: [amd64, arm64]\ntest:\n  script: x\n  needs:\n    - job: build\n      parallel:\n        matrix:\n          - OS: linux\n            ARCH: [arm64]\n`);
+    expect(job(p, 'test').needs?.map((n) => n.job)).toEqual(['build: [linux, arm64]']);
+  });
+
+  test('optional needs: ignored when the job is not in the configuration, or not in this pipeline', async () => {
+    const p = await plan(`${STAGES}a:\n  stage: build\n  script: x\n  rules:\n    - if: $NOPE\nb:\n  script: x\n  needs: [{job: a, optional: true}, {job: ghost, optional: true}]\n`);
+    expect(names(p)).toEqual(['b']);
+    expect(job(p, 'b').needs).toEqual([]);
+  });
+
+  test('a need on a job that rules left out → GitLab\'s creation error', async () => {
+    expect(await errors(`${STAGES}a:\n  stage: build\n  script: x\n  rules:\n    - if: $NOPE\nb:\n  script: x\n  needs: [a]\n`)).toEqual([
+      "'b' job needs 'a' job, but 'a' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.",
+    ]);
+  });
+
+  test('rules:needs replaces the needs of the job', async () => {
+    const p = await plan(`${STAGES}a:\n  stage: build\n  script: x\nb:\n  stage: build\n  script: x\nc:\n  script: x\n  needs: [a]\n  rules:\n    - needs: [b]\n`);
+    expect(job(p, 'c').needs?.map((n) => n.job)).toEqual(['b']);
+  });
+
+  test('configuration errors', async () => {
+    await expectErrors([
+      [`${STAGES}b:\n  script: x\n  needs: [nope]\n`, ['b job: undefined need: nope']],
+      [`${STAGES}a:\n  stage: deploy\n  script: x\nb:\n  stage: test\n  script: x\n  needs: [a]\n`, ['b job: need a is not defined in current or prior stages']],
+      [`${STAGES}a:\n  stage: build\n  script: x\nb:\n  script: x\n  needs: [a, a]\n`, ['b has the following needs duplicated: a.']],
+      [`${STAGES}a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n`, ['The pipeline has circular dependencies']],
+      [`${STAGES}a:\n  stage: build\n  script: x\n  parallel: 51\nb:\n  script: x\n  needs: [a]\n`, ['b: one job can only need 50 others, but you have listed 51. See needs keyword documentation for more details']],
+      [`${STAGES}b:\n  script: x\n  needs: [{job: a, project: other/p, ref: main, artifacts: true}]\n`, ['jobs:b:needs uses needs:project (another project), which Baton does not support: a job can only need jobs of its own pipeline']],
+      [`${STAGES}b:\n  script: x\n  needs: [{pipeline: "$PARENT_PIPELINE_ID", job: a}]\n`, ['jobs:b:needs uses needs:pipeline (another pipeline), which Baton does not support: a job can only need jobs of its own pipeline']],
+      [`${STAGES}b:\n  script: x\n  needs: [{job: a, artefacts: true}]\n`, ['jobs:b:needs:need config contains unknown keys: artefacts']],
+      [`${STAGES}a:\n  stage: build\n  script: x\nb:\n  script: x\n  needs: [a]\n  dependencies: [c]\nc:\n  stage: build\n  script: x\n`, ['jobs:b dependencies the c should be part of needs']],
+    ]);
+  });
+});
+
+describe('dependencies', () => {
+  test('earlier stages only; [] = none; names of jobs rules left out are dropped', async () => {
+    const p = await plan(`${STAGES}a:\n  stage: build\n  script: x\nz:\n  stage: build\n  script: x\n  rules: [{if: $NOPE}]\nb:\n  script: x\n  dependencies: [a, z]\nc:\n  script: x\n  dependencies: []\n`);
+    expect([job(p, 'b').dependencies, job(p, 'c').dependencies]).toEqual([['a'], []]);
+  });
+  test('errors', async () => {
+    await expectErrors([
+      [`${STAGES}b:\n  script: x\n  dependencies: [nope]\n`, ['b job: undefined dependency: nope']],
+      [`${STAGES}a:\n  script: x\nb:\n  script: x\n  dependencies: [a]\n`, ['b job: dependency a is not defined in current or prior stages']],
+      [`${STAGES}b:\n  script: x\n  dependencies: a\n`, ['jobs:b dependencies should be an array of strings']],
+    ]);
+  });
+});
+
+describe('parallel', () => {
+  test('parallel: N names and numbers the copies', async () => {
+    const p = await plan('t:\n  script: x\n  parallel: 3\n');
+    expect(p.jobs.map((j) => [j.name, j.parallel])).toEqual([
+      ['t 1/3', { index: 1, total: 3, group: 't' }], ['t 2/3', { index: 2, total: 3, group: 't' }], ['t 3/3', { index: 3, total: 3, group: 't' }],
+    ]);
+  });
+
+  test('matrix: first key varies slowest, values stringified as GitLab does, equal names overwrite', async () => {
+    const p = await plan('t:\n  script: x\n  parallel:\n    matrix:\n      - RUBY: [3.10, "3.2"]\n        DB: [pg, mysql]\n      - RUBY: jruby\n      - RUBY: "3.2"\n        DB: pg\n');
+    expect(names(p)).toEqual(['t: [3.1, pg]', 't: [3.1, mysql]', 't: [3.2, pg]', 't: [3.2, mysql]', 't: [jruby]']);
+    expect(job(p, 't: [3.2, pg]').parallel?.index).toBe(6);
+    expect(job(p, 't: [3.1, mysql]')).toMatchObject({ variables: { RUBY: '3.1', DB: 'mysql' }, parallel: { index: 2, total: 6, group: 't', matrix: { RUBY: '3.1', DB: 'mysql' } } });
+  });
+
+  test('errors', async () => {
+    await expectErrors([
+      ['t:\n  script: x\n  parallel: 201\n', ['jobs:t:parallel config must be less than or equal to 200']],
+      ['t:\n  script: x\n  parallel: 0\n', ['jobs:t:parallel config must be greater than or equal to 1']],
+      ['t:\n  script: x\n  parallel: many\n', ['jobs:t:parallel config should be an integer or a hash']],
+      ['t:\n  script: x\n  parallel: {matrix: {A: [1]}}\n', ['jobs:t:parallel:matrix config should be an array of hashes']],
+      [`t:\n  script: x\n  parallel:\n    matrix:\n      - A: [${Array.from({ length: 15 }, (_, i) => i).join(', ')}]\n        B: [${Array.from({ length: 14 }, (_, i) => i).join(', ')}]\n`, ['jobs:t:parallel:matrix config generates too many jobs (maximum is 200)']],
+    ]);
+  });
+});
