@@ -1,6 +1,8 @@
 /** Builds every core service from its dependencies; the one place that wires them. */
 import { join } from 'node:path';
 import { ArtifactService } from './artifacts';
+import { EnvironmentService } from './environments';
+import { ResourceGroupService } from './resource-groups';
 import type { CoreDeps } from './context';
 import { GitReader } from './git';
 import { InstanceService } from './instance';
@@ -17,14 +19,16 @@ export function createCore(deps: CoreDeps) {
   const runners = new RunnerService(deps, instance);
   const projects = new ProjectService(deps, instance);
   const access = new AccessService(deps, instance, projects);
-  const pipelines = new PipelineService(deps, instance);
+  const resourceGroups = new ResourceGroupService(deps);
+  const environments = new EnvironmentService(deps);
+  const pipelines = new PipelineService(deps, instance, resourceGroups, environments);
   // The repository caches live in the data dir, next to traces and artifacts.
   const git = new GitReader(join(deps.store.root, 'git-cache'));
   const creator = new PipelineCreator(pipelines, git);
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
-  const reaper = new Reaper(deps, jobs, artifacts);
-  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper };
+  const reaper = new Reaper(deps, jobs, artifacts, pipelines);
+  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, resourceGroups, environments };
 }
 
 export type Core = ReturnType<typeof createCore>;
