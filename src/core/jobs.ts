@@ -529,8 +529,10 @@ export class JobService {
   }
 
   list(projectId: number, opts: { scope?: string[]; pipelineId?: number; offset: number; limit: number }): { rows: Job[]; total: number } {
+    // Bridges are listed apart (`…/pipelines/:id/bridges`), as GitLab does.
     const where = and(
       eq(jobs.projectId, projectId),
+      eq(jobs.kind, 'build'),
       opts.pipelineId !== undefined ? eq(jobs.pipelineId, opts.pipelineId) : undefined,
       opts.scope?.length ? inArray(jobs.status, opts.scope) : undefined,
     );

@@ -5,6 +5,7 @@
  */
 import { Elysia } from 'elysia';
 import type { Core } from '../core';
+import { executionRoutes } from './execution';
 import { jobRoutes } from './jobs';
 import { pipelineRoutes } from './pipelines';
 import { projectRoutes } from './projects';
@@ -17,5 +18,6 @@ export function restApi(core: Core) {
     .use(variableRoutes(core))
     .use(pipelineRoutes(core))
     .use(jobRoutes(core))
+    .use(executionRoutes(core))
     .use(runnerRoutes(core));
 }
