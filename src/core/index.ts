@@ -1,6 +1,7 @@
 /** Builds every core service from its dependencies; the one place that wires them. */
 import { join } from 'node:path';
 import { ArtifactService } from './artifacts';
+import { DownstreamService } from './downstream';
 import { EnvironmentService } from './environments';
 import { ResourceGroupService } from './resource-groups';
 import type { CoreDeps } from './context';
@@ -26,9 +27,11 @@ export function createCore(deps: CoreDeps) {
   const git = new GitReader(join(deps.store.root, 'git-cache'));
   const creator = new PipelineCreator(pipelines, git);
   const jobs = new JobService(deps, pipelines);
+  const downstream = new DownstreamService(deps, pipelines, creator, projects);
+  pipelines.bridges = downstream;
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts, pipelines);
-  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, resourceGroups, environments };
+  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, resourceGroups, environments, downstream };
 }
 
 export type Core = ReturnType<typeof createCore>;

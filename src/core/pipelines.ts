@@ -225,16 +225,17 @@ export class PipelineService {
       this.cloneJob(job, job.resourceGroupId !== null ? 'waiting_for_resource' : 'pending', { retriesLeft: job.retriesLeft - 1 });
       retried = true;
     }
+    let granted = false;
     if (job.resourceGroupId !== null) {
       this.resources.release(job.id, job.resourceGroupId);
-      this.assignResources([job.resourceGroupId]);
+      granted = this.assignResources([job.resourceGroupId]);
     }
     this.environments.jobEnded(job);
     if (job.status === 'failed' && !job.allowFailure && !retried) {
       const p = this.get(job.pipelineId);
       if (p.autoCancelOnJobFailure === 'all') this.cancelJobs(p.id, { cascade: true });
     }
-    if (this.process(job.pipelineId) || job.status === 'failed' || retried) this.announceWork();
+    if (this.process(job.pipelineId) || job.status === 'failed' || retried || granted) this.announceWork();
   }
 
   /** A new attempt of `job`; the old one is marked retried (hidden from progression). */
@@ -322,6 +323,8 @@ export class PipelineService {
       this.get(pipelineId);
       this.cancelJobs(pipelineId, { cascade: true });
     });
+    // freed resources may have let other pipelines' jobs go
+    this.announceWork();
     return this.get(pipelineId);
   }
 
