@@ -1,6 +1,7 @@
 /** Builds every core service from its dependencies; the one place that wires them. */
 import { join } from 'node:path';
 import { ArtifactService } from './artifacts';
+import { CoverageService } from './coverage';
 import { DownstreamService } from './downstream';
 import { EnvironmentService } from './environments';
 import { ResourceGroupService } from './resource-groups';
@@ -28,10 +29,12 @@ export function createCore(deps: CoreDeps) {
   const creator = new PipelineCreator(pipelines, git);
   const jobs = new JobService(deps, pipelines);
   const downstream = new DownstreamService(deps, pipelines, creator, projects);
+  const coverage = new CoverageService(deps);
+  jobs.afterEnd = (id) => coverage.schedule(id);
   pipelines.bridges = downstream;
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts, pipelines);
-  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, resourceGroups, environments, downstream };
+  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, resourceGroups, environments, downstream, coverage };
 }
 
 export type Core = ReturnType<typeof createCore>;

@@ -370,3 +370,45 @@ describe('trigger: a downstream pipeline', () => {
     void nextSha;
   });
 });
+
+describe('coverage', () => {
+  test('read from a real trace at job end, the last matching line wins; on the job and (mean) the pipeline', async () => {
+    const project = makeProject(core);
+    const p = createPipeline(core, project.id, plan([
+      job('unit', { stage: 'test', coverage: '/Coverage: \\d+\\.\\d+%/' }),
+      job('grouped', { stage: 'test', coverage: '/lines\\.+: (\\d+)%/' }),
+      job('none', { stage: 'test', coverage: '/Coverage: \\d+%/' }),
+      job('bad_regex', { stage: 'test', coverage: '/(?<=x)\\d+/' }),
+    ]));
+    await drain({
+      unit: { output: ['Coverage: 10.00%', 'tests passed', 'Coverage: 87.50%', 'done'] },
+      grouped: { output: ['lines......: 64% (1 of 2)'] },
+      none: { output: ['no numbers here'] },
+      bad_regex: { output: ['x12'] },
+    });
+    await core.coverage.idle();
+    expect(Object.fromEntries(core.pipelines.latestJobs(p.id).map((j) => [j.name, j.coverage]))).toEqual({ unit: 87.5, grouped: 64, none: null, bad_regex: null });
+    const entity = await api(`/api/v4/projects/${project.id}/pipelines/${p.id}`);
+    expect(entity.body.coverage).toBe('75.75');
+    expect((await api(`/api/v4/projects/${project.id}/jobs/${byName(p.id, 'unit').id}`)).body.coverage).toBe(87.5);
+  });
+
+  test('a pattern that backtracks catastrophically in other engines scans a big log in linear time', async () => {
+    const project = makeProject(core);
+    const p = createPipeline(core, project.id, plan([job('big', { stage: 'test', coverage: '/(a+)+$/' })]));
+    const j = (await runner.poll())!;
+    const line = `${'a'.repeat(4000)}!`;
+    const bytes = new TextEncoder().encode(`${line}\n`.repeat(1250)); // 5 MB of lines that never match
+    for (let off = 0; off < bytes.length; off += 1024 * 1024) {
+      const chunk = bytes.subarray(off, off + 1024 * 1024);
+      const res = await fetch(`${server.url}/api/v4/jobs/${j.id}/trace`, { method: 'PATCH', headers: { 'JOB-TOKEN': j.token, 'Content-Range': `${off}-${off + chunk.length - 1}` }, body: chunk });
+      expect(res.status).toBe(202);
+    }
+    const started = performance.now();
+    const done = await fetch(`${server.url}/api/v4/jobs/${j.id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: j.token, state: 'success' }) });
+    expect(done.status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(2000); // the scan does not hold the request
+    await core.coverage.idle();
+    expect(byName(p.id, 'big').coverage).toBeNull();
+  }, 60_000);
+});
