@@ -8,6 +8,7 @@ import type { Logger } from './log';
 import { docs } from './http/docs';
 import { errorHandler } from './http/errors';
 import { health } from './http/health';
+import { metricsRoute, routeRecorder } from './http/metrics';
 import { runnerApiV1 } from './runner-api/v1/routes';
 import { runnerApiV4 } from './runner-api/v4/routes';
 import { restApi } from './rest-api';
@@ -15,13 +16,17 @@ import { VERSION } from './version';
 
 export interface AppOptions {
   pollTimeoutMs: number;
+  /** GET /metrics wants this Bearer token when set */
+  metricsToken?: string;
 }
 
 export function createApp(core: Core, log: Logger, opts: AppOptions) {
   return new Elysia({ name: 'baton' })
+    .use(routeRecorder())
     .use(errorHandler(log))
     .use(docs(VERSION))
     .use(health(core))
+    .use(metricsRoute(core, opts))
     .use(runnerApiV1(core, opts))
     .use(runnerApiV4(core, opts))
     .use(restApi(core));

@@ -33,6 +33,10 @@ export const ConfigSchema = t.Object({
   maxTraceSize: t.Integer({ minimum: 1 }),
   /** outbound requests (remote includes, forge statuses, hooks) may reach loopback/private addresses */
   allowLocalRequests: t.Boolean(),
+  /** when set, GET /metrics wants `Authorization: Bearer <this>` */
+  metricsToken: t.Optional(t.String({ minLength: 8 })),
+  /** bytes that must stay free under the data dir (artifacts are evicted, uploads refused) */
+  minFreeDisk: t.Integer({ minimum: 0 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -54,6 +58,14 @@ const mib = (v: string, flag: string) => {
   const n = Number(v);
   if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n)) throw new ConfigError(`--${flag}: expected a size in MiB, got "${v}"`);
   return Math.round(n * 1024 * 1024);
+};
+const SIZE_UNITS: Record<string, number> = { '': 2 ** 20, b: 1, k: 2 ** 10, kb: 2 ** 10, kib: 2 ** 10, m: 2 ** 20, mb: 2 ** 20, mib: 2 ** 20, g: 2 ** 30, gb: 2 ** 30, gib: 2 ** 30, t: 2 ** 40, tb: 2 ** 40, tib: 2 ** 40 };
+/** `1GiB`, `512 MiB`, `0`; a bare number is MiB like the other size flags (units are powers of 1024). */
+const size = (v: string, flag: string) => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new ConfigError(`--${flag}: expected a size such as "1GiB", "500MiB" or "0", got "${v}"`);
+  return Math.round(Number(m[1]) * unit);
 };
 const seconds = (v: string, flag: string) => {
   const s = parseDuration(v);
@@ -129,6 +141,11 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
     arg: '', boolean: true,
     env: 'BATON_ALLOW_LOCAL_REQUESTS', default: 'false', help: 'let remote includes, forge statuses and hooks reach loopback and private addresses',
     read: (v, f) => ({ allowLocalRequests: bool(v, f) }),
+  },
+  'metrics-token': { arg: 'TOKEN', env: 'BATON_METRICS_TOKEN', help: 'GET /metrics then needs "Authorization: Bearer TOKEN" (default: open)', read: (v) => ({ metricsToken: v }) },
+  'min-free-disk': {
+    arg: 'SIZE', env: 'BATON_MIN_FREE_DISK', default: '1GiB', help: 'free space kept under the data dir: old artifacts are evicted, uploads refused (0 = off)',
+    read: (v, f) => ({ minFreeDisk: size(v, f) }),
   },
 };
 

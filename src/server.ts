@@ -10,10 +10,15 @@ import { createApp } from './app';
 import { systemClock, type Clock } from './clock';
 import { externalUrl, type Config } from './config';
 import { createCore, type Core } from './core';
+import { GIT_MISSING_WARNING, gitVersion } from './core/git';
+import { diskCheck } from './core/health';
+import { coreMetrics } from './core/metrics';
+import { DiskSpace, type FreeSpaceProbe } from './core/disk';
 import { LocalBlobStore } from './core/storage';
 import { Notifier } from './core/notifier';
 import { openDb } from './db/client';
 import { migrate } from './db/migrate';
+import { httpMetrics } from './http/metrics';
 import { withRequestLog } from './http/request-log';
 import { createLogger, flushLog, type Logger } from './log';
 import { REVISION, VERSION } from './version';
@@ -24,6 +29,8 @@ export interface RunningServer {
   core: Core;
   /** tokens generated at this start (to be printed once) */
   generated: { admin?: string; registration?: string };
+  /** problems that do not stop the server but that its operator should read (printed by main) */
+  warnings: string[];
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -32,9 +39,11 @@ export interface StartOptions {
   log?: Logger;
   /** reaper period; 0 = do not start the reaper (tests sweep by hand) */
   reaperEveryMs?: number;
+  /** free space under the data dir (tests); statfs by default */
+  freeSpaceProbe?: FreeSpaceProbe;
 }
 
-export function openCore(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Core {
+export function openCore(config: Config, opts: { clock?: Clock; log?: Logger; freeSpaceProbe?: FreeSpaceProbe } = {}): Core {
   mkdirSync(config.dataDir, { recursive: true });
   // SQLite would only say "unable to open database file"; name the real cause.
   try { accessSync(config.dataDir, constants.W_OK); } catch (e) {
@@ -51,6 +60,8 @@ export function openCore(config: Config, opts: { clock?: Clock; log?: Logger } =
     log: opts.log ?? createLogger(config.logLevel),
     server: { url: config.externalUrl ?? '', version: VERSION, revision: REVISION },
     outbound: { allowLocal: config.allowLocalRequests },
+    metrics: coreMetrics(),
+    disk: new DiskSpace(config.dataDir, config.minFreeDisk, opts.freeSpaceProbe),
     limits: {
       maxArtifactSize: config.maxArtifactSize,
       artifactsExpireIn: config.artifactsExpireIn,
@@ -64,10 +75,10 @@ export function openCore(config: Config, opts: { clock?: Clock; log?: Logger } =
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const core = openCore(config, { clock: opts.clock, log });
+  const core = openCore(config, { clock: opts.clock, log, freeSpaceProbe: opts.freeSpaceProbe });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
-  const app = createApp(core, log, { pollTimeoutMs: config.pollTimeout * 1000 });
-  const handle = withRequestLog(log, (req) => app.fetch(req));
+  const app = createApp(core, log, { pollTimeoutMs: config.pollTimeout * 1000, metricsToken: config.metricsToken });
+  const handle = withRequestLog(log, (req) => app.fetch(req), httpMetrics(core.deps.metrics.registry).observe);
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -85,6 +96,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   core.deps.server.url = externalUrl(config, port);
   if (opts.reaperEveryMs !== 0) core.reaper.start(opts.reaperEveryMs ?? (config.reaperInterval ?? 30) * 1000);
   log.info({ url: core.deps.server.url, listen: `${config.host}:${port}`, dataDir: config.dataDir }, 'baton listening');
+  const warnings: string[] = [];
+  if (gitVersion() === null) warnings.push(GIT_MISSING_WARNING);
+  const disk = diskCheck(core.deps);
+  if (disk.status === 'failed') warnings.push(`${disk.message}: artifact uploads are refused until space is freed`);
+  for (const w of warnings) log.warn(w);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -92,6 +108,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     port,
     core,
     generated,
+    warnings,
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         core.reaper.stop();

@@ -99,7 +99,7 @@ export function startBaton(dataDir: string, extra: string[] = []): Promise<Serve
 }
 
 export function batonArgs(dataDir: string, listen = '127.0.0.1:0'): string[] {
-  return ['--listen', listen, '--data-dir', dataDir, '--log-level', 'warn', '--admin-token', ADMIN_TOKEN, '--registration-token', REGISTRATION_TOKEN];
+  return ['--listen', listen, '--data-dir', dataDir, '--log-level', 'warn', '--admin-token', ADMIN_TOKEN, '--registration-token', REGISTRATION_TOKEN, '--min-free-disk', '0'];
 }
 
 /** The bare baseline server (bench/baseline/bare.ts). */

@@ -3,13 +3,22 @@
  * nothing kept), renamed into place only when complete, expired by the reaper. A job has one
  * archive (a second upload replaces it, as GitLab 8.x–9.x did) and at most one file of each
  * report type (`artifacts:reports`, reports.ts): dotenv and junit are read on upload.
+ *
+ * Disk pressure (--min-free-disk): an upload that would leave less than the floor free is
+ * refused with 507 — checked against its Content-Length before the first byte is written
+ * and every MiB while it streams — after evicting what may go. Evictable are archives that
+ * can expire (kept ones, `artifacts/keep` or `expire_in: never`, have no expiry and stay),
+ * of jobs that are not running in pipelines that have ended (an active pipeline's later
+ * stages may still download them): expired ones first, then those closest to expiry, which
+ * with one default expiry is oldest first. The reaper relieves pressure on every sweep.
  */
-import { and, eq, isNotNull, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, ne, notExists, sql } from 'drizzle-orm';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { jobArtifacts, jobs, jobVariables, testReports, type Job } from '../db/schema';
+import { jobArtifacts, jobs, jobVariables, pipelines, testReports, type Job } from '../db/schema';
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
+import { formatBytes } from './disk';
 import { parseExpireIn } from './duration';
 import { DOTENV_MAX_BYTES, parseDotenv, parseJunitFile, REPORT_TYPES, type TestCase } from './reports';
 import { storageError } from './storage';
@@ -24,6 +33,13 @@ export function sanitizeFilename(name: string): string {
   return base === '' || base === '.' || base === '..' ? 'artifacts.zip' : base.slice(0, 255);
 }
 
+/** How often (in bytes written) an upload looks at the free space again. */
+const DISK_CHECK_EVERY = 1024 * 1024;
+/** Pipeline statuses whose jobs may still download earlier artifacts. */
+const ACTIVE_PIPELINE = ['created', 'pending', 'running', 'manual'];
+
+export interface Eviction { count: number; bytes: number }
+
 export class ArtifactService {
   constructor(private deps: CoreDeps) {}
 
@@ -33,11 +49,12 @@ export class ArtifactService {
    * Stores the archive of a running job from a byte stream. `expireIn` is GitLab's human
    * duration; absent → the instance default; "0" or unparsable → never.
    */
-  async store(job: Job, filename: string, body: AsyncIterable<Uint8Array>, expireIn: string | undefined): Promise<Job> {
+  async store(job: Job, filename: string, body: AsyncIterable<Uint8Array>, expireIn: string | undefined, declaredSize?: number): Promise<Job> {
     this.checkUpload(job, filename);
-    const { temp, size } = await this.receive(body);
+    const { temp, size } = await this.receive(job, body, declaredSize);
     this.stillWelcome(job, temp);
     this.deps.store.commitArtifact(job.id, temp);
+    this.deps.metrics.artifactBytes.inc(size);
     const now = this.deps.clock.now();
     this.db.update(jobs).set({
       artifactsFile: sanitizeFilename(filename),
@@ -61,7 +78,7 @@ export class ArtifactService {
     if (this.db.select({ t: jobArtifacts.fileType }).from(jobArtifacts).where(and(eq(jobArtifacts.jobId, job.id), eq(jobArtifacts.fileType, type))).get()) {
       throw badRequest('another artifact of the same type already exists');
     }
-    const { temp, size } = await this.receive(body);
+    const { temp, size } = await this.receive(job, body);
     let dotenv: { key: string; value: string }[] | null = null;
     try {
       if (type === 'dotenv') {
@@ -148,11 +165,18 @@ export class ArtifactService {
     }
   }
 
-  /** Streams a body to a temp file, refusing it at --max-artifact-size. */
-  private async receive(body: AsyncIterable<Uint8Array>): Promise<{ temp: string; size: number }> {
+  /**
+   * Streams a body to a temp file, refusing it at --max-artifact-size. The request's
+   * Content-Length bounds it: refused before writing when it cannot fit above the disk floor;
+   * without one, every check asks for room for the next DISK_CHECK_EVERY bytes, so the floor
+   * is never crossed by more than one chunk.
+   */
+  private async receive(job: Job, body: AsyncIterable<Uint8Array>, declaredSize?: number): Promise<{ temp: string; size: number }> {
     const limit = this.deps.limits.maxArtifactSize;
+    if (declaredSize === undefined || declaredSize < limit) this.makeRoom(job, declaredSize ?? DISK_CHECK_EVERY);
     const temp = this.deps.store.tempPath();
     let size = 0;
+    let checkedAt = 0;
     let fd: number | undefined;
     try {
       fd = openSync(temp, 'w');
@@ -163,6 +187,10 @@ export class ArtifactService {
       for await (const chunk of body) {
         size += chunk.length;
         if (size >= limit) throw new DomainError('too_large', '413 Request Entity Too Large');
+        if (size - checkedAt >= DISK_CHECK_EVERY) {
+          checkedAt = size;
+          this.makeRoom(job, declaredSize !== undefined ? Math.max(0, declaredSize - size) : DISK_CHECK_EVERY);
+        }
         // Written synchronously (page cache): while an async write was awaited, Bun kept
         // reading the socket into memory — a 1 GiB upload peaked near 200 MB RSS (bench P5).
         writeAll(fd, chunk);
@@ -212,6 +240,56 @@ export class ArtifactService {
     if (!job.artifactsFile) throw notFound('Artifacts');
     this.db.update(jobs).set({ artifactsExpireAt: null }).where(eq(jobs.id, job.id)).run();
     return this.db.select().from(jobs).where(eq(jobs.id, job.id)).get()!;
+  }
+
+  /**
+   * Makes sure `bytes` more can be written above the floor, evicting if needed; otherwise
+   * the upload is refused (507) with a log line and a count.
+   */
+  private makeRoom(job: Pick<Job, 'id'>, bytes: number) {
+    const disk = this.deps.disk;
+    if (disk.fits(bytes)) return;
+    this.relieveDiskPressure(bytes);
+    if (disk.fits(bytes)) return;
+    this.deps.metrics.uploadsRefused.inc();
+    const free = disk.free();
+    this.deps.log.warn({ jobId: job.id, bytes, free, minFree: disk.minFree }, 'artifact upload refused: it would leave less than --min-free-disk free');
+    throw new DomainError('storage_full',
+      `507 Insufficient Storage - storing this upload would leave less than ${disk.floorText()} free under the data dir (--min-free-disk); ${formatBytes(Math.max(0, free))} are free`);
+  }
+
+  /**
+   * Deletes evictable archives (see the file comment), in order, until `bytes` more fit above
+   * the floor or nothing evictable is left. One log line per round.
+   */
+  relieveDiskPressure(bytes = 0): Eviction {
+    const disk = this.deps.disk;
+    const done: Eviction = { count: 0, bytes: 0 };
+    if (disk.fits(bytes)) return done;
+    const freeBefore = disk.free();
+    const jobIds: number[] = [];
+    for (let more = true; more && !disk.fits(bytes);) {
+      const batch = this.db.select().from(jobs).where(and(
+        isNotNull(jobs.artifactsExpireAt), isNotNull(jobs.artifactsFile), ne(jobs.status, 'running'),
+        notExists(this.db.select({ one: sql`1` }).from(pipelines).where(and(eq(pipelines.id, jobs.pipelineId), inArray(pipelines.status, ACTIVE_PIPELINE)))),
+      )).orderBy(asc(jobs.artifactsExpireAt), asc(jobs.id)).limit(32).all();
+      more = batch.length > 0;
+      for (const j of batch) {
+        const size = this.deps.store.artifactSize(j.id) ?? 0;
+        this.remove(j);
+        done.count++;
+        done.bytes += size;
+        if (jobIds.length < 100) jobIds.push(j.id);
+        if (disk.fits(bytes)) break;
+      }
+    }
+    if (done.count > 0) {
+      this.deps.metrics.artifactsEvicted.inc(done.count);
+      this.deps.metrics.artifactBytesEvicted.inc(done.bytes);
+      this.deps.log.warn({ evicted: done.count, bytes: done.bytes, jobIds, freeBefore, freeAfter: disk.free(), minFree: disk.minFree },
+        'free disk space below --min-free-disk: artifacts evicted');
+    }
+    return done;
   }
 
   /** Deletes every expired archive and report file; returns how many archives. */

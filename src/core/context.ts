@@ -4,6 +4,8 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { LocalBlobStore } from './storage';
 import type { Notifier } from './notifier';
+import type { CoreMetrics } from './metrics';
+import type { DiskSpace } from './disk';
 
 export interface Limits {
   /** bytes; an artifact of this size or more is refused */
@@ -42,4 +44,8 @@ export interface CoreDeps {
   notifier: Notifier;
   log: Logger;
   limits: Limits;
+  /** counters and histograms the core increments; its registry is what GET /metrics renders */
+  metrics: CoreMetrics;
+  /** free space under the data dir and the --min-free-disk floor */
+  disk: DiskSpace;
 }

@@ -162,6 +162,22 @@ export class GitReader {
   }
 }
 
+/**
+ * The version line of the system git (`git version 2.39.5`), or null when there is none in
+ * PATH: checked once at start-up so a server without git says so before a pipeline needs it.
+ */
+export function gitVersion(): string | null {
+  try {
+    const r = Bun.spawnSync(['git', '--version'], { stdin: 'ignore', stdout: 'pipe', stderr: 'ignore', env: gitEnv() });
+    return r.exitCode === 0 ? r.stdout.toString().trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What start-up prints when gitVersion() is null. */
+export const GIT_MISSING_WARNING = 'git is not installed (no git binary in PATH): pipelines can only be created with the configuration given as `content`; install git to read .gitlab-ci.yml from repositories';
+
 /** Only the transports `git clone` users expect; command transports (ext::, fd::) stay off. */
 const ALLOWED_TRANSPORTS = ['-c', 'protocol.allow=never', ...['file', 'git', 'http', 'https', 'ssh'].flatMap((p) => ['-c', `protocol.${p}.allow=always`])];
 

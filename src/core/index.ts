@@ -14,7 +14,8 @@ import { AccessService } from './people/access';
 import { PipelineService } from './pipelines';
 import { ProjectService } from './projects';
 import { Reaper } from './reaper';
-import { RunnerService } from './runners';
+import { ONLINE_WINDOW_MS, RunnerService } from './runners';
+import { registerInstanceGauges } from './metrics';
 
 export function createCore(deps: CoreDeps) {
   const instance = new InstanceService(deps.db);
@@ -34,7 +35,8 @@ export function createCore(deps: CoreDeps) {
   pipelines.bridges = downstream;
   const artifacts = new ArtifactService(deps);
   const reaper = new Reaper(deps, jobs, artifacts, pipelines);
-  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, resourceGroups, environments, downstream, coverage };
+  const dataDirSize = registerInstanceGauges(deps.metrics, { ...deps, dataDir: deps.store.root, onlineWindowMs: ONLINE_WINDOW_MS });
+  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, resourceGroups, environments, downstream, coverage, dataDirSize };
 }
 
 export type Core = ReturnType<typeof createCore>;

@@ -161,9 +161,10 @@ export class JobService {
 
   /** Picks and claims the next job this runner may take. */
   claim(runner: Runner): ClaimResult {
+    let lost = 0;
     const won = atomically(this.db, () => {
+      lost = 0;
       const candidates = eligibleJobs(this.db, runner);
-      let lost = false;
       for (const c of candidates) {
         const token = randomToken(TOKEN_PREFIX.job);
         const now = this.deps.clock.now();
@@ -176,12 +177,16 @@ export class JobService {
           else if (job.spec.environment) this.pipelines.environments.sync(job.pipelineId);
           return { job, token };
         }
-        lost = true;
+        lost++;
       }
       return lost ? 'conflict' : null;
     });
+    // counted once the transaction is committed
+    if (lost) this.deps.metrics.claimConflicts.inc(lost);
     if (won === null) return { outcome: 'none' };
     if (won === 'conflict') return { outcome: 'conflict' };
+    this.deps.metrics.claims.inc();
+    if (won.job.queuedAt !== null) this.deps.metrics.jobQueued.observe((won.job.startedAt! - won.job.queuedAt) / 1000);
     return { outcome: 'job', context: this.context(won.job, won.token, runner) };
   }
 
@@ -379,7 +384,9 @@ export class JobService {
       const now = this.deps.clock.now();
       // A whole log (v1) is kept up to --max-trace-size, like the appends that built it.
       const max = this.deps.limits.maxTraceSize;
-      if (input.trace !== undefined) this.deps.store.replaceTrace(job.id, this.mask(job, input.trace.length > max ? input.trace.subarray(0, max) : input.trace, input.presentedToken));
+      if (input.trace !== undefined) {
+        this.deps.metrics.traceBytes.inc(this.deps.store.replaceTrace(job.id, this.mask(job, input.trace.length > max ? input.trace.subarray(0, max) : input.trace, input.presentedToken)));
+      }
       if (input.state === 'success' || input.state === 'failed') {
         this.finish(job.id, input.state, {
           failureReason: input.state === 'failed' ? sanitizeReason(input.failureReason) ?? 'script_failure' : null,
@@ -407,6 +414,7 @@ export class JobService {
     // The store compares the offset with the length on disk right before it writes.
     const res = this.deps.store.appendTrace(job.id, start, this.mask(job, bytes, presentedToken));
     if (res.mismatch) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: res.length });
+    this.deps.metrics.traceBytes.inc(bytes.length);
     // A sign of life for the reaper, written at most every 1 s (a tenth of --stuck-timeout if
     // that is shorter): runners PATCH many times a second, and each write is a commit (bench P4).
     const now = this.deps.clock.now();
@@ -465,7 +473,9 @@ export class JobService {
         .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running'))).run();
       if (changes(res) !== 1) return false;
       this.deps.store.closeTrace(jobId);
-      this.pipelines.jobEnded(this.get(jobId));
+      const job = this.get(jobId);
+      if (job.startedAt !== null) this.deps.metrics.jobDuration.observe((now - job.startedAt) / 1000);
+      this.pipelines.jobEnded(job);
       return true;
     });
     if (ended) this.afterEnd?.(jobId);

@@ -5,6 +5,7 @@
  * Times are unix milliseconds (integer) so comparisons in SQL stay cheap; the API layers
  * render ISO 8601. Lists (tags) and structured YAML parts (job spec) are JSON text.
  */
+import { sql } from 'drizzle-orm';
 import { sqliteTable, integer, real, text, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { JobSpec } from './job-spec';
 
@@ -166,6 +167,12 @@ export const jobs = sqliteTable('jobs', {
   index('jobs_project').on(t.projectId, t.id),
   index('jobs_runner').on(t.runnerId, t.status),
   uniqueIndex('jobs_token_hash').on(t.tokenHash),
+  // Only pending jobs are in it: the oldest wait (GET /metrics) is one index seek, and
+  // finished history costs this index nothing.
+  index('jobs_pending_queued').on(t.status, t.queuedAt).where(sql`status = 'pending'`),
+  // Archives that may expire, soonest first: the expiry sweep and the eviction under disk
+  // pressure (--min-free-disk) read this instead of every job.
+  index('jobs_artifacts_expiry').on(t.artifactsExpireAt).where(sql`artifacts_expire_at IS NOT NULL`),
 ]);
 
 /**
@@ -278,6 +285,17 @@ export const deployments = sqliteTable('deployments', {
   index('deployments_environment').on(t.environmentId, t.id),
   index('deployments_job').on(t.jobId),
 ]);
+
+/**
+ * How many jobs are in each status, kept by SQLite triggers on `jobs` (migration
+ * 0002_job_counts_triggers.sql) in the same transaction as every insert, delete and status
+ * change — so it is exact whichever process (or a cascade delete) changed the job, and
+ * GET /metrics reads a handful of rows instead of counting a million.
+ */
+export const jobCounts = sqliteTable('job_counts', {
+  status: text('status').primaryKey(),
+  n: integer('n').notNull(),
+});
 
 export type Project = typeof projects.$inferSelect;
 export type Runner = typeof runners.$inferSelect;

@@ -26,7 +26,11 @@ function routable(request: Request): Request {
   return new Request(`http://baton.invalid${url.slice(pathStart)}`, request);
 }
 
-export function withRequestLog(log: Logger, handle: (req: Request) => Response | Promise<Response>) {
+/**
+ * `observe` (the HTTP metrics) hears of every response with its status and duration; it
+ * reads the route template Elysia matched, so it gets the request Elysia saw.
+ */
+export function withRequestLog(log: Logger, handle: (req: Request) => Response | Promise<Response>, observe?: (request: Request, status: number, ms: number) => void) {
   return async (incoming: Request): Promise<Response> => {
     const started = performance.now();
     const request = routable(incoming);
@@ -46,13 +50,15 @@ export function withRequestLog(log: Logger, handle: (req: Request) => Response |
       response = new Response(response.body, response);
       response.headers.set('X-Request-Id', id);
     }
+    const ms = performance.now() - started;
+    observe?.(request, response.status, ms);
     if (log.isLevelEnabled('info')) {
       const url = request.url;
       const q = url.indexOf('?', 8);
       const pathStart = url.indexOf('/', 8);
       // the path only: query strings can carry tokens
       const path = url.slice(pathStart, q === -1 ? undefined : q);
-      log.info({ reqId: id, method: request.method, path, status: response.status, ms: Math.round((performance.now() - started) * 100) / 100 }, 'request');
+      log.info({ reqId: id, method: request.method, path, status: response.status, ms: Math.round(ms * 100) / 100 }, 'request');
     }
     return response;
   };

@@ -13,6 +13,8 @@ export async function receiveArtifacts(core: Core, job: Job, request: Request, e
   const boundary = boundaryOf(request.headers.get('content-type'));
   if (!boundary || !request.body) throw badRequest('400 (Bad request) "Missing artifacts file!" not given');
   const reader = new MultipartReader(request.body, boundary);
+  const length = Number(request.headers.get('content-length') ?? NaN);
+  const declared = Number.isSafeInteger(length) && length >= 0 ? length : undefined;
   try {
     let stored: Job | null = null;
     for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
@@ -21,7 +23,7 @@ export async function receiveArtifacts(core: Core, job: Job, request: Request, e
           await core.artifacts.storeReport(job, report.type, report.format, part.filename, reader.partData(), expireIn);
           stored = core.jobs.get(job.id);
         } else {
-          stored = await core.artifacts.store(job, part.filename, reader.partData(), expireIn);
+          stored = await core.artifacts.store(job, part.filename, reader.partData(), expireIn, declared);
         }
       } else if (part.name === 'expire_in' && !stored) {
         expireIn = (await reader.partText()).trim();

@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { DomainError } from '../../src/core/errors';
 import { createLogger } from '../../src/log';
 import { startServer, type RunningServer } from '../../src/server';
+import { requireGit } from '../support/git';
 import { REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
 
 const pkg = JSON.parse(readFileSync(join(import.meta.dir, '../../package.json'), 'utf8')) as { version: string };
@@ -68,6 +69,7 @@ describe('instance endpoints', () => {
     const body = (await res.json()) as { version: string; revision: string };
     expect(body.version).toBe(pkg.version);
     // built from a git checkout: the commit, fixed at bundle time
+    requireGit();
     const head = Bun.spawnSync(['git', 'rev-parse', '--short=8', 'HEAD']).stdout.toString().trim();
     expect(body.revision).toBe(head);
   });

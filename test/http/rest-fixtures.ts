@@ -9,11 +9,13 @@ import { dirname, join } from 'node:path';
 import type { Core } from '../../src/core';
 import type { Project, Runner } from '../../src/db/schema';
 import { REGISTRATION_TOKEN } from '../support/harness';
+import { requireGit } from '../support/git';
 
 export const SHA = 'a9738e26eea81eb998fab5ed3f808875eaec5196';
 
 /** Runs git in `cwd`; throws with git's stderr on failure; returns stdout trimmed. */
 export function git(cwd: string, ...args: string[]): string {
+  requireGit();
   const r = Bun.spawnSync(['git', '-c', 'user.name=Baton Test', '-c', 'user.email=test@baton.invalid', '-c', 'init.defaultBranch=main', ...args], {
     cwd, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' },
   });

@@ -1,39 +1,25 @@
 /**
- * The Swagger page in a real headless Chromium with every request outside 127.0.0.1 blocked:
- * proves the page needs no CDN and renders the operations of both runner APIs. Needs
- * /usr/bin/chromium (installed by .ci/run); set BATON_SCREENSHOT_DIR to keep the screenshot.
+ * The Swagger page in a real headless Chromium (test/support/browser.ts finds one: Debian's
+ * /usr/bin/chromium, else the one inside @sparticuz/chromium) with every request outside
+ * loopback blocked: proves the page needs no CDN and renders the operations of both runner
+ * APIs. Set BATON_SCREENSHOT_DIR to keep the screenshot.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { openBrowser, type Browser } from '../support/browser';
 import { startTestServer, type TestServer } from '../support/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
-
 let s: TestServer;
-let context: BrowserContext;
-let profile: string;
+let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   s = await startTestServer();
-  profile = mkdtempSync(join(tmpdir(), 'baton-chromium-'));
-  // A fresh profile (playwright passes it to Chromium as --user-data-dir).
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 2000 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
-}, 60_000);
+  browser = await openBrowser();
+}, 120_000);
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await s?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 test('the Swagger UI renders every operation, incl. both runner APIs, with no network beyond Baton', async () => {
@@ -43,17 +29,13 @@ test('the Swagger UI renders every operation, incl. both runner APIs, with no ne
   // Both runner protocols must be documented, or the page below proves less than it claims.
   expect({ v1: byTag('runner-v1') > 0, v4: byTag('runner-v4') > 0 }).toEqual({ v1: true, v4: true });
 
-  const page = await context.newPage();
-  const blocked: string[] = [];
+  const page = await browser.newPage();
   const served: string[] = [];
+  // recorded here, then handed on to the browser's loopback-only rule
   await page.route('**/*', (route) => {
     const url = new URL(route.request().url());
-    if (url.hostname !== '127.0.0.1') {
-      blocked.push(url.href);
-      return route.abort('blockedbyclient');
-    }
-    served.push(url.pathname);
-    return route.continue();
+    if (url.hostname === '127.0.0.1') served.push(url.pathname);
+    return route.fallback();
   });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -81,7 +63,7 @@ test('the Swagger UI renders every operation, incl. both runner APIs, with no ne
   expect(v4?.paths).toContain('/api/v4/jobs/request');
 
   expect(served).toEqual(expect.arrayContaining(['/swagger', '/swagger/assets/swagger-ui-bundle.js', '/swagger/assets/swagger-ui.css', '/swagger/json']));
-  expect(blocked).toEqual([]);
+  expect(browser.blocked).toEqual([]);
   expect(pageErrors).toEqual([]);
 
   const dir = process.env.BATON_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'baton-swagger-'));
@@ -92,3 +74,14 @@ test('the Swagger UI renders every operation, incl. both runner APIs, with no ne
   if (!process.env.BATON_SCREENSHOT_DIR) rmSync(dir, { recursive: true, force: true });
   await page.close();
 }, 60_000);
+
+test('the browser of the tests refuses every request beyond loopback (so the test above can fail)', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${s.url}/api/v4/version`);
+  const before = browser.blocked.length;
+  // .invalid never resolves; the route aborts it before any lookup
+  const outcome = await page.evaluate<string>(`fetch('http://cdn.example.invalid/ui.js').then(() => 'loaded', () => 'refused')`);
+  expect(outcome).toBe('refused');
+  expect(browser.blocked.slice(before)).toEqual(['http://cdn.example.invalid/ui.js']);
+  await page.close();
+}, 30_000);

@@ -231,6 +231,37 @@ describe('graceful shutdown', () => {
   });
 });
 
+describe('without git', () => {
+  test('start-up warns in one line, and a pipeline that needs git is a 400 saying so', async () => {
+    // PATH without git; bun itself is started by its absolute path
+    const b = await startBaton(SOURCE, [...LISTEN, '--data-dir', join(tempDir(), 'data'), '--admin-token', 'nogit-admin-token'], { env: { PATH: tempDir() } });
+    try {
+      // the JSON log line on stdout; the person's line on stderr is checked once it exited
+      await b.waitFor(/"level":40,.*"msg":"git is not installed/);
+      const api = (path: string, body: unknown) => fetch(b.url + path, {
+        method: 'POST', headers: { 'PRIVATE-TOKEN': 'nogit-admin-token', 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      const project = (await (await api('/api/v4/projects', { name: 'nogit', repo_url: 'https://git.example.invalid/a.git' })).json()) as { id: number };
+      const res = await api(`/api/v4/projects/${project.id}/pipeline`, { ref: 'main' });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toContain('git is not installed on the Baton server');
+      // with the configuration given as content (and a full sha) git is not needed
+      const ok = await api(`/api/v4/projects/${project.id}/pipeline`, { ref: 'main', sha: 'a'.repeat(40), content: 'a:\n  script: [x]\n' });
+      expect(ok.status).toBe(201);
+    } finally {
+      expect(await b.stop()).toBe(0);
+    }
+    expect(b.stderr()).toContain('baton: warning: git is not installed (no git binary in PATH)');
+  });
+
+  test('with git in PATH there is no warning', async () => {
+    const b = await startBaton(SOURCE, [...LISTEN, '--data-dir', join(tempDir(), 'data')]);
+    expect(await b.stop()).toBe(0);
+    expect(b.stderr()).not.toContain('warning');
+    expect(b.stdout()).not.toContain('git is not installed');
+  });
+});
+
 describe('help and version', () => {
   test.each(['--help', '-h', 'help', 'serve --help', 'tokens --help'])('%s lists every server flag with its env alias', async (command) => {
     const r = await runBaton(SOURCE, command.split(' '));

@@ -49,6 +49,9 @@ const rest = (method: string, path: string, tryRight = method === 'GET'): Row =>
 
 export const TABLE: Row[] = [
   R('GET', '/-/health', 'none', 200, 200), R('GET', '/api/v4/version', 'none', 200, 200), R('GET', '/swagger', 'none', 200, 200),
+  R('GET', '/-/liveness', 'none', 200, 200), R('GET', '/-/readiness', 'none', 200, 200),
+  // open unless --metrics-token is set (test/http/metrics.test.ts tries the token)
+  R('GET', '/metrics', 'none', 200, 200),
   R('GET', '/swagger/json', 'none', 200, 200), R('GET', '/swagger/assets/swagger-ui.css', 'none', 200, 200), R('GET', '/swagger/assets/swagger-ui-bundle.js', 'none', 200, 200),
   // GitLab CI API v1
   R('POST', '/ci/api/v1/runners/register', 'registration', 403, 400),

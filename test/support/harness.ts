@@ -9,6 +9,7 @@ import type { Clock } from '../../src/clock';
 import { loadConfig, type Config } from '../../src/config';
 import { parseCiConfig } from '../../src/core/ci-config';
 import type { Core } from '../../src/core';
+import type { Logger } from '../../src/log';
 import { startServer } from '../../src/server';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -24,7 +25,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}, opts: { clock?: Clock; reaperEveryMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Config> = {}, opts: { clock?: Clock; reaperEveryMs?: number; log?: Logger } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-test-'));
   const config: Config = {
     ...loadConfig({}, {}),
@@ -35,9 +36,11 @@ export async function startTestServer(overrides: Partial<Config> = {}, opts: { c
     adminToken: ADMIN_TOKEN,
     registrationToken: REGISTRATION_TOKEN,
     pollTimeout: 0,
+    // no floor unless a test sets one: a nearly full CI disk must not turn uploads into 507s
+    minFreeDisk: 0,
     ...overrides,
   };
-  const server = await startServer(config, { clock: opts.clock, reaperEveryMs: opts.reaperEveryMs ?? 0 });
+  const server = await startServer(config, { clock: opts.clock, reaperEveryMs: opts.reaperEveryMs ?? 0, log: opts.log });
   return {
     url: server.url,
     core: server.core,

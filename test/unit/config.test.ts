@@ -24,6 +24,7 @@ describe('defaults', () => {
       reaperInterval: 30,
       defaultJobTimeout: 3600,
       maxTraceSize: 100 * MiB,
+      minFreeDisk: 1024 * MiB,
     } satisfies Partial<Config>);
   });
 
@@ -62,6 +63,12 @@ describe('each flag reads its value; its env alias does the same', () => {
     ['max-trace-size', '4', { maxTraceSize: 4 * MiB }],
     ['allow-local-requests', 'true', { allowLocalRequests: true }],
     ['allow-local-requests', '0', { allowLocalRequests: false }],
+    ['metrics-token', 'scrape-token-1', { metricsToken: 'scrape-token-1' }],
+    ['min-free-disk', '2GiB', { minFreeDisk: 2048 * MiB }],
+    ['min-free-disk', '512 MiB', { minFreeDisk: 512 * MiB }],
+    ['min-free-disk', '1.5g', { minFreeDisk: 1536 * MiB }],
+    ['min-free-disk', '300', { minFreeDisk: 300 * MiB }],
+    ['min-free-disk', '0', { minFreeDisk: 0 }],
   ];
 
   test.each(cases)('--%s %p', (flag, value, expected) => {
@@ -127,6 +134,10 @@ describe('an invalid value is one line naming the flag', () => {
     ['max-trace-size', 'big'],
     ['poll-timeout', '10m'],
     ['data-dir', ''],
+    ['metrics-token', 'short'],
+    ['min-free-disk', 'lots'],
+    ['min-free-disk', '-1GiB'],
+    ['min-free-disk', '5 parsecs'],
   ];
 
   test.each(cases)('--%s %p', (flag, value) => {

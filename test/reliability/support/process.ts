@@ -33,7 +33,7 @@ export function tempDataDir(tag = 'rel'): string {
 export async function spawnBaton(dataDir: string, flags: Record<string, string> = {}, opts: { startTimeoutMs?: number } = {}): Promise<BatonProcess> {
   const args = {
     listen: '127.0.0.1:0', 'data-dir': dataDir, 'admin-token': ADMIN_TOKEN, 'registration-token': REGISTRATION_TOKEN,
-    'poll-timeout': '0', 'log-level': 'warn', ...flags,
+    'poll-timeout': '0', 'log-level': 'warn', 'min-free-disk': '0', ...flags,
   };
   const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, v]);
   const proc = Bun.spawn([process.execPath, 'run', join(ROOT, 'src/main.ts'), 'serve', ...argv], {
