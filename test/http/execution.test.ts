@@ -412,3 +412,32 @@ describe('coverage', () => {
     expect(byName(p.id, 'big').coverage).toBeNull();
   }, 60_000);
 });
+
+describe('predefined variables of a job', () => {
+  test('commit, pipeline name, parallel, job slug, started-at and raw variables reach the runner as GitLab names them', async () => {
+    const project = makeProject(core);
+    const p = createPipeline(core, project.id, {
+      ...plan([job('rspec 2/3', {
+        stage: 'test', parallel: { index: 2, total: 3, group: 'rspec' },
+        variables: { RAW_ONE: '$NOT_EXPANDED', PLAIN: 'x' }, rawVariables: ['RAW_ONE'],
+      })], { variables: { GLOBAL_RAW: '$KEEP' }, workflow: { name: 'Nightly for main' } }),
+      rawVariables: ['GLOBAL_RAW'],
+    }, { commit: { message: 'Fix the thing\n\nLonger body\n', authorName: 'Ada', authorEmail: 'ada@example.com', timestamp: '2026-02-28T10:00:00+01:00' } });
+    const j = (await runner.poll())!;
+    const raw = runner.payloads.at(-1) as { variables: { key: string; value: string; raw?: boolean }[] };
+    const v = variablesOf(raw);
+    expect(Object.fromEntries(['CI_COMMIT_MESSAGE', 'CI_COMMIT_TITLE', 'CI_COMMIT_DESCRIPTION', 'CI_COMMIT_AUTHOR', 'CI_COMMIT_TIMESTAMP',
+      'CI_PIPELINE_NAME', 'CI_NODE_INDEX', 'CI_NODE_TOTAL', 'CI_JOB_NAME_SLUG', 'CI_JOB_GROUP_NAME', 'CI_API_V4_URL', 'CI_COMMIT_REF_PROTECTED',
+      'CI_JOB_STARTED_AT', 'CI_PIPELINE_CREATED_AT'].map((k) => [k, v.get(k)]))).toEqual({
+      CI_COMMIT_MESSAGE: 'Fix the thing\n\nLonger body\n', CI_COMMIT_TITLE: 'Fix the thing', CI_COMMIT_DESCRIPTION: '\nLonger body',
+      CI_COMMIT_AUTHOR: 'Ada <ada@example.com>', CI_COMMIT_TIMESTAMP: '2026-02-28T10:00:00+01:00', CI_PIPELINE_NAME: 'Nightly for main',
+      CI_NODE_INDEX: '2', CI_NODE_TOTAL: '3', CI_JOB_NAME_SLUG: 'rspec-2-3', CI_JOB_GROUP_NAME: 'rspec', CI_API_V4_URL: `${core.deps.server.url}/api/v4`,
+      CI_COMMIT_REF_PROTECTED: 'false', CI_JOB_STARTED_AT: new Date(clock.now()).toISOString().replace('.000', ''),
+      CI_PIPELINE_CREATED_AT: new Date(p.createdAt).toISOString().replace('.000', ''),
+    });
+    expect(raw.variables.filter((x) => x.raw).map((x) => x.key).sort()).toEqual(['GLOBAL_RAW', 'RAW_ONE']);
+    expect(v.has('CI_REGISTRY')).toBe(false);
+    expect((await api(`/api/v4/projects/${project.id}/pipelines/${p.id}`)).body.name).toBe('Nightly for main');
+    await runner.run(j, {});
+  });
+});
