@@ -105,10 +105,11 @@ export class DownstreamService {
     return [...vars].map(([key, value]) => ({ key, value }));
   }
 
-  /** `trigger:project`: a Baton project by id, `path`, or `baton/path`. */
+  /** `trigger:project`: a Baton project by id or full path (`namespace/path`). */
   private findProject(ref: string): Project | null {
     if (/^\d+$/.test(ref)) return this.projects.find(Number(ref));
-    const path = ref.replace(/^baton\//, '');
-    return this.db.select().from(projects).where(eq(projects.path, path)).get() ?? null;
+    const cut = ref.lastIndexOf('/');
+    if (cut <= 0) return null;
+    return this.db.select().from(projects).where(and(eq(projects.namespace, ref.slice(0, cut)), eq(projects.path, ref.slice(cut + 1)))).get() ?? null;
   }
 }

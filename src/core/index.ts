@@ -11,6 +11,10 @@ import { InstanceService } from './instance';
 import { JobService } from './jobs';
 import { PipelineCreator } from './pipeline-creation';
 import { AccessService } from './people/access';
+import { MemberService } from './people/members';
+import { SessionService } from './people/sessions';
+import { PersonalAccessTokenService } from './people/tokens';
+import { UserService } from './people/users';
 import { PipelineService } from './pipelines';
 import { ProjectService } from './projects';
 import { Reaper } from './reaper';
@@ -18,10 +22,16 @@ import { ONLINE_WINDOW_MS, RunnerService } from './runners';
 import { registerInstanceGauges } from './metrics';
 
 export function createCore(deps: CoreDeps) {
-  const instance = new InstanceService(deps.db);
+  // The instance keeps the admin token through the token service, which is built further down
+  // (tokens → users → projects → instance): it is reached through a closure, called only later.
+  const instance = new InstanceService(deps.db, { ensureBootstrap: (p) => tokens.ensureBootstrap(p), rotateBootstrap: () => tokens.rotateBootstrap() });
   const runners = new RunnerService(deps, instance);
   const projects = new ProjectService(deps, instance);
-  const access = new AccessService(deps, instance, projects);
+  const users = new UserService(deps, projects);
+  const tokens = new PersonalAccessTokenService(deps, users);
+  const sessions = new SessionService(deps, users);
+  const access = new AccessService(deps, projects, users, tokens, sessions, runners);
+  const members = new MemberService(deps, users, access);
   const resourceGroups = new ResourceGroupService(deps);
   const environments = new EnvironmentService(deps);
   const pipelines = new PipelineService(deps, instance, resourceGroups, environments);
@@ -34,9 +44,12 @@ export function createCore(deps: CoreDeps) {
   jobs.afterEnd = (id) => coverage.schedule(id);
   pipelines.bridges = downstream;
   const artifacts = new ArtifactService(deps);
-  const reaper = new Reaper(deps, jobs, artifacts, pipelines);
+  const reaper = new Reaper(deps, jobs, artifacts, sessions, pipelines);
   const dataDirSize = registerInstanceGauges(deps.metrics, { ...deps, dataDir: deps.store.root, onlineWindowMs: ONLINE_WINDOW_MS });
-  return { deps, instance, access, runners, projects, git, pipelines, creator, jobs, artifacts, reaper, resourceGroups, environments, downstream, coverage, dataDirSize };
+  return {
+    deps, instance, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper,
+    resourceGroups, environments, downstream, coverage, dataDirSize,
+  };
 }
 
 export type Core = ReturnType<typeof createCore>;

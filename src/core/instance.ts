@@ -2,7 +2,8 @@
  * Instance-wide secrets and the queue epoch.
  *
  * The registration token is kept as-is (`baton tokens` shows it again); the admin token is
- * kept only as a hash (it is printed once, when generated). The queue epoch is the value
+ * the built-in root user's bootstrap personal access token (people/tokens.ts), kept only as
+ * a hash and printed once, when generated. The queue epoch is the value
  * runners get as `X-GitLab-Last-Update`: it changes whenever work may have become available
  * to some runner, so a runner echoing the current value can safely be told "nothing" (or
  * held) without a database search. It lives in the database so that two processes on one
@@ -11,10 +12,9 @@
 import { eq, sql } from 'drizzle-orm';
 import { settings } from '../db/schema';
 import type { Db } from '../db/client';
-import { hashToken, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
+import { randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
 
 const REGISTRATION = 'registration_token';
-const ADMIN_HASH = 'admin_token_hash';
 const EPOCH = 'queue_epoch';
 
 /** Prepared once per database: every runner poll reads a setting (the epoch). */
@@ -22,8 +22,14 @@ const settingQuery = (db: Db) => db.select({ value: settings.value }).from(setti
 
 const EPOCH_CACHE_MS = 500;
 
+/** The admin token's keeper (people/tokens.ts). */
+export interface BootstrapToken {
+  ensureBootstrap(pinned?: string): string | undefined;
+  rotateBootstrap(): string;
+}
+
 export class InstanceService {
-  constructor(private db: Db) {}
+  constructor(private db: Db, private admin: BootstrapToken) {}
 
   private setting?: ReturnType<typeof settingQuery>;
 
@@ -43,8 +49,8 @@ export class InstanceService {
     const generated: { admin?: string; registration?: string } = {};
     if (pinned.registration) this.set(REGISTRATION, pinned.registration);
     else if (!this.get(REGISTRATION)) this.set(REGISTRATION, (generated.registration = randomToken(TOKEN_PREFIX.registration)));
-    if (pinned.admin) this.set(ADMIN_HASH, hashToken(pinned.admin));
-    else if (!this.get(ADMIN_HASH)) this.set(ADMIN_HASH, hashToken((generated.admin = randomToken(TOKEN_PREFIX.admin))));
+    const admin = this.admin.ensureBootstrap(pinned.admin);
+    if (admin) generated.admin = admin;
     return generated;
   }
 
@@ -57,11 +63,6 @@ export class InstanceService {
     return !!stored && safeEqual(stored, token);
   }
 
-  isAdminToken(token: string): boolean {
-    const stored = this.get(ADMIN_HASH);
-    return !!stored && safeEqual(stored, hashToken(token));
-  }
-
   rotateRegistrationToken(): string {
     const t = randomToken(TOKEN_PREFIX.registration);
     this.set(REGISTRATION, t);
@@ -69,9 +70,7 @@ export class InstanceService {
   }
 
   rotateAdminToken(): string {
-    const t = randomToken(TOKEN_PREFIX.admin);
-    this.set(ADMIN_HASH, hashToken(t));
-    return t;
+    return this.admin.rotateBootstrap();
   }
 
   /**

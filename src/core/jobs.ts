@@ -65,11 +65,12 @@
  *    A runner can never move a job out of a final state.
  */
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import { jobNeeds, jobs, jobVariables, pipelines, projects, runners, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
+import { jobNeeds, jobs, jobVariables, pipelines, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
 import type { CoreDeps, ServerInfo } from './context';
 import { environmentSlug, guessTier } from './environments';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import type { PipelineService } from './pipelines';
+import { projectFullPath, projectWebUrl } from './projects';
 import { eligibleJobs, pendingReason } from './queue';
 import { ONLINE_WINDOW_MS } from './runners';
 import { hashToken, matchesHash, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
@@ -132,6 +133,7 @@ const hotQueries = (db: CoreDeps['db']) => {
     project: db.select().from(projects).where(eq(projects.id, id)).prepare(),
     pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
     runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),
+    user: db.select({ id: users.id, username: users.username, name: users.name, email: users.email }).from(users).where(eq(users.id, id)).prepare(),
     timeout: db.select({ spec: jobs.spec, projectTimeout: projects.buildTimeout }).from(jobs)
       .innerJoin(projects, eq(projects.id, jobs.projectId)).where(eq(jobs.id, id)).prepare(),
     take: db.update(jobs)
@@ -219,8 +221,8 @@ export class JobService {
   private variablesFor(job: Job, project: Project, pipeline: Pipeline, runner: Runner | null, token: string, repoUrl: string, deps: Dependency[]): JobVariable[] {
     const server = this.deps.server;
     const slug = refSlug(pipeline.ref);
-    const projectPath = `baton/${project.path}`;
-    const projectUrl = `${server.url}/${projectPath}`;
+    const projectPath = projectFullPath(project);
+    const projectUrl = projectWebUrl(server.url, project);
     const out: JobVariable[] = [];
     const pub = (key: string, value: string | number | boolean) => out.push({ key, value: String(value), public: true, masked: false });
     const secret = (key: string, value: string) => out.push({ key, value, public: false, masked: false });
@@ -255,6 +257,11 @@ export class JobService {
     pub('CI_PIPELINE_ID', pipeline.id); pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
     pub('CI_PIPELINE_CREATED_AT', isoSeconds(pipeline.createdAt));
     if (pipeline.triggerVariables.length) { pub('CI_PIPELINE_TRIGGERED', 'true'); pub('CI_BUILD_TRIGGERED', 'true'); }
+    const user = pipeline.userId === null ? undefined : this.q.user.get({ id: pipeline.userId });
+    if (user) {
+      pub('GITLAB_USER_ID', user.id); pub('GITLAB_USER_LOGIN', user.username); pub('GITLAB_USER_NAME', user.name);
+      if (user.email) pub('GITLAB_USER_EMAIL', user.email);
+    }
     secret('CI_REPOSITORY_URL', repoUrl);
     if (runner) {
       pub('CI_RUNNER_ID', runner.id); pub('CI_RUNNER_DESCRIPTION', runner.description); pub('CI_RUNNER_TAGS', runner.tagList.join(', '));
@@ -623,7 +630,7 @@ function prePipeline(server: ServerInfo, project: Project, pipeline: Pipeline): 
     protocol = u.protocol.replace(':', ''); host = u.hostname; port = u.port || (protocol === 'https' ? '443' : '80'); fqdn = u.port ? `${u.hostname}:${u.port}` : u.hostname;
   } catch { /* keep the defaults */ }
   const [major = '0', minor = '0', patch = '0'] = server.version.split(/[.-]/);
-  const path = `baton/${project.path}`;
+  const path = projectFullPath(project);
   set('CI', 'true'); set('GITLAB_CI', 'true');
   set('CI_SERVER_URL', server.url); set('CI_SERVER_HOST', host); set('CI_SERVER_PORT', port); set('CI_SERVER_PROTOCOL', protocol);
   set('CI_SERVER_FQDN', fqdn); set('CI_SERVER_NAME', 'Baton'); set('CI_SERVER_VERSION', server.version);
@@ -632,8 +639,9 @@ function prePipeline(server: ServerInfo, project: Project, pipeline: Pipeline): 
   set('CI_API_V4_URL', `${server.url}/api/v4`); set('CI_API_GRAPHQL_URL', `${server.url}/api/graphql`);
   set('CI_PROJECT_ID', project.id); set('CI_PROJECT_NAME', project.path); set('CI_PROJECT_TITLE', project.name);
   set('CI_PROJECT_PATH', path); set('CI_PROJECT_PATH_SLUG', refSlug(path));
-  set('CI_PROJECT_NAMESPACE', 'baton'); set('CI_PROJECT_NAMESPACE_SLUG', 'baton'); set('CI_PROJECT_ROOT_NAMESPACE', 'baton');
-  set('CI_PROJECT_URL', `${server.url}/${path}`); set('CI_PROJECT_VISIBILITY', 'private');
+  set('CI_PROJECT_NAMESPACE', project.namespace); set('CI_PROJECT_NAMESPACE_SLUG', refSlug(project.namespace));
+  set('CI_PROJECT_ROOT_NAMESPACE', project.namespace.split('/')[0]);
+  set('CI_PROJECT_URL', projectWebUrl(server.url, project)); set('CI_PROJECT_VISIBILITY', 'private');
   set('CI_DEFAULT_BRANCH', project.defaultBranch); set('CI_DEFAULT_BRANCH_SLUG', refSlug(project.defaultBranch));
   set('CI_CONFIG_PATH', '.gitlab-ci.yml');
   set('CI_PIPELINE_IID', pipeline.id); set('CI_PIPELINE_SOURCE', pipeline.source);

@@ -37,6 +37,8 @@ export interface CreatePipelineInput {
   /** the `.gitlab-ci.yml` text; without it the file is read from the project's repository */
   content?: string;
   commit?: CommitInfo;
+  /** the user who started it (API, dashboard): GitLab's pipeline `user`, the jobs' GITLAB_USER_* */
+  userId?: number;
 }
 
 export class PipelineCreator {
@@ -57,7 +59,7 @@ export class PipelineCreator {
     if (!parsed.ok) throw new CiSourceError(parsed.errors);
     return this.pipelines.create(project.id, {
       ref: input.ref, tag, sha: sha!.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
-      variables: input.variables?.map((v) => ({ key: v.key, value: v.value })),
+      variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId,
     }, parsed.plan);
   }
 }

@@ -35,7 +35,7 @@ export interface PipelineInput {
   source?: string;
   variables?: { key: string; value: string }[];
   commit?: PipelineCommit | null;
-  /** who created it (null: the bootstrap admin or a system source) */
+  /** who started it (GITLAB_USER_*), when a person did */
   userId?: number | null;
 }
 

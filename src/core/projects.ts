@@ -1,6 +1,10 @@
-/** Projects and their secret variables. */
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
-import { jobs, projects, variables, type Project, type Variable } from '../db/schema';
+/**
+ * Projects and their secret variables. A project lives at `<namespace>/<path>`
+ * (projectFullPath): the one place CI_PROJECT_PATH, web_url and `/projects/team%2Fapp`
+ * agree on. Who may create or see a project is decided in people/access.ts.
+ */
+import { and, asc, desc, eq, gte, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { jobs, members, projects, variables, type Project, type Variable } from '../db/schema';
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, notFound } from './errors';
 import type { InstanceService } from './instance';
@@ -9,6 +13,8 @@ import { secretsChanged } from './trace';
 
 export interface ProjectInput {
   name: string;
+  /** default DEFAULT_NAMESPACE; people/access.ts fills in the creator's username */
+  namespace?: string;
   path?: string;
   repoUrl: string;
   defaultBranch?: string;
@@ -16,12 +22,52 @@ export interface ProjectInput {
   sharedRunnersEnabled?: boolean;
   allowGitFetch?: boolean;
   cloneWithJobToken?: boolean;
+  /** becomes the project's Owner (50) member, in the same transaction */
+  ownerId?: number;
+}
+
+/** Which projects a list shows (GET /projects); the caller's rights are applied by people/access.ts. */
+export interface ProjectFilter {
+  /** only projects this user is a member of (with a live membership) … */
+  memberId?: number;
+  /** … with at least this access level */
+  minAccessLevel?: number;
+  /** name or path contains this (case-insensitive) */
+  search?: string;
+}
+
+/** Projects made without a creator (old data dirs, tests through the core) live in the built-in root's namespace. */
+export const DEFAULT_NAMESPACE = 'root';
+
+/** `<namespace>/<path>`: path_with_namespace, CI_PROJECT_PATH, the web path. */
+export function projectFullPath(p: Pick<Project, 'namespace' | 'path'>): string {
+  return `${p.namespace}/${p.path}`;
+}
+
+/** The project's page (web_url, CI_PROJECT_URL), under the external URL. */
+export function projectWebUrl(serverUrl: string, p: Pick<Project, 'namespace' | 'path'>): string {
+  return `${serverUrl.replace(/\/+$/, '')}/${projectFullPath(p)}`;
+}
+
+/**
+ * GitLab's rule for a path (and a namespace, a username): letters, digits, `_`, `-`, `.`;
+ * not starting with `-` or `.`, not ending in `.`, `.git` or `.atom`.
+ */
+export const PATH_RULE = "can contain only letters, digits, '_', '-' and '.'. Cannot start with '-' or '.', end in '.', '.git' or '.atom'";
+export function isValidPath(path: string): boolean {
+  return path.length <= 255 && /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(path) && !/(\.|\.git|\.atom)$/i.test(path);
+}
+
+/** A LIKE pattern (used with ESCAPE '\\') in which `%`, `_` and `\\` of the term match themselves. */
+export function likePattern(term: string): string {
+  return `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 const VARIABLE_KEY = /^[A-Za-z0-9_]{1,255}$/;
 
 export function slugify(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'project';
+  const slug = name.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').replace(/\.(git|atom)$/, '');
+  return isValidPath(slug) ? slug : 'project';
 }
 
 export class ProjectService {
@@ -31,29 +77,52 @@ export class ProjectService {
 
   create(input: ProjectInput): Project {
     const path = input.path ?? slugify(input.name);
-    if (!/^[A-Za-z0-9_.-]+$/.test(path)) throw badRequest('path: can contain only letters, digits, "_", "-" and "."');
-    if (this.db.select({ id: projects.id }).from(projects).where(eq(projects.path, path)).get()) {
-      throw badRequest(`path: has already been taken`);
-    }
+    const namespace = input.namespace ?? DEFAULT_NAMESPACE;
+    if (!isValidPath(path)) throw badRequest(`path: ${PATH_RULE}`);
+    if (this.findByPath(namespace, path)) throw badRequest(`path: has already been taken`);
     if (input.buildTimeout !== undefined && (input.buildTimeout < 600 || input.buildTimeout > 2_592_000)) {
       throw badRequest('build_timeout: must be between 600 and 2592000 seconds');
     }
-    return this.db.insert(projects).values({
-      name: input.name,
-      path,
-      repoUrl: input.repoUrl,
-      defaultBranch: input.defaultBranch ?? 'main',
-      runnersToken: randomToken(TOKEN_PREFIX.project),
-      buildTimeout: input.buildTimeout ?? 3600,
-      sharedRunnersEnabled: input.sharedRunnersEnabled ?? true,
-      allowGitFetch: input.allowGitFetch ?? true,
-      cloneWithJobToken: input.cloneWithJobToken ?? false,
-      createdAt: this.deps.clock.now(),
-    }).returning().get();
+    const now = this.deps.clock.now();
+    return this.db.transaction((tx) => {
+      const created = tx.insert(projects).values({
+        name: input.name,
+        namespace,
+        path,
+        repoUrl: input.repoUrl,
+        defaultBranch: input.defaultBranch ?? 'main',
+        runnersToken: randomToken(TOKEN_PREFIX.project),
+        buildTimeout: input.buildTimeout ?? 3600,
+        sharedRunnersEnabled: input.sharedRunnersEnabled ?? true,
+        allowGitFetch: input.allowGitFetch ?? true,
+        cloneWithJobToken: input.cloneWithJobToken ?? false,
+        createdAt: now,
+      }).returning().get();
+      if (input.ownerId !== undefined) {
+        tx.insert(members).values({ projectId: created.id, userId: input.ownerId, accessLevel: 50, createdAt: now, createdBy: input.ownerId }).run();
+      }
+      return created;
+    });
   }
 
   find(id: number): Project | null {
     return this.db.select().from(projects).where(eq(projects.id, id)).get() ?? null;
+  }
+
+  /** The project at `<namespace>/<path>`, case-insensitively (GitLab's rule). */
+  findByPath(namespace: string, path: string): Project | null {
+    return this.db.select().from(projects)
+      .where(and(eq(sql`lower(${projects.namespace})`, namespace.toLowerCase()), eq(sql`lower(${projects.path})`, path.toLowerCase()))).get() ?? null;
+  }
+
+  /** The namespace as its projects spell it, or null when no project lives there. */
+  namespaceSpelling(namespace: string): string | null {
+    return this.db.select({ ns: projects.namespace }).from(projects).where(eq(sql`lower(${projects.namespace})`, namespace.toLowerCase())).limit(1).get()?.ns ?? null;
+  }
+
+  /** A user was renamed: the projects of their namespace move with them. */
+  renameNamespace(from: string, to: string) {
+    this.db.update(projects).set({ namespace: to }).where(eq(sql`lower(${projects.namespace})`, from.toLowerCase())).run();
   }
 
   get(id: number): Project {
@@ -62,23 +131,42 @@ export class ProjectService {
     return p;
   }
 
-  list(offset: number, limit: number): { rows: Project[]; total: number } {
+  /** Newest first; every project, or only those the filter keeps. */
+  list(offset: number, limit: number, filter: ProjectFilter = {}): { rows: Project[]; total: number } {
+    const where: SQL[] = [];
+    if (filter.search) {
+      const like = likePattern(filter.search);
+      where.push(or(sql`lower(${projects.name}) LIKE ${like} ESCAPE '\\'`, sql`lower(${projects.path}) LIKE ${like} ESCAPE '\\'`)!);
+    }
+    if (filter.memberId !== undefined) {
+      const now = this.deps.clock.now();
+      const live = this.db.select({ id: members.projectId }).from(members).where(and(
+        eq(members.userId, filter.memberId),
+        gte(members.accessLevel, filter.minAccessLevel ?? 0),
+        or(isNull(members.expiresAt), sql`${members.expiresAt} > ${now}`),
+      ));
+      where.push(sql`${projects.id} IN ${live}`);
+    }
+    const cond = where.length ? and(...where) : undefined;
     return {
-      rows: this.db.select().from(projects).orderBy(desc(projects.id)).limit(limit).offset(offset).all(),
-      total: this.db.select({ n: sql<number>`count(*)` }).from(projects).get()!.n,
+      rows: this.db.select().from(projects).where(cond).orderBy(desc(projects.id)).limit(limit).offset(offset).all(),
+      total: this.db.select({ n: sql<number>`count(*)` }).from(projects).where(cond).get()!.n,
     };
   }
 
   update(id: number, input: Partial<ProjectInput>): Project {
-    this.get(id);
+    const current = this.get(id);
     if (input.path !== undefined) {
-      const other = this.db.select({ id: projects.id }).from(projects).where(eq(projects.path, input.path)).get();
+      if (!isValidPath(input.path)) throw badRequest(`path: ${PATH_RULE}`);
+      const other = this.findByPath(current.namespace, input.path);
       if (other && other.id !== id) throw badRequest('path: has already been taken');
     }
     if (input.buildTimeout !== undefined && (input.buildTimeout < 600 || input.buildTimeout > 2_592_000)) {
       throw badRequest('build_timeout: must be between 600 and 2592000 seconds');
     }
-    const set = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    // The namespace and the owner are set at creation only.
+    const { namespace: _namespace, ownerId: _ownerId, ...editable } = input;
+    const set = Object.fromEntries(Object.entries(editable).filter(([, v]) => v !== undefined));
     if (Object.keys(set).length) this.db.update(projects).set(set).where(eq(projects.id, id)).run();
     if (input.sharedRunnersEnabled !== undefined) {
       this.instance.tickQueue();

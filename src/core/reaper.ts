@@ -1,7 +1,7 @@
 /**
  * Time limits, applied by one periodic sweep: a running job past its timeout fails with
  * `job_execution_timeout`; a running job silent for --stuck-timeout fails as stuck; a job
- * pending longer than --pending-timeout fails; expired artifacts are deleted; below
+ * pending longer than --pending-timeout fails; expired artifacts and sign-in sessions are deleted; below
  * --min-free-disk, evictable artifacts are deleted too (ArtifactService.relieveDiskPressure);
  * delayed jobs whose time came are queued.
  */
@@ -10,19 +10,22 @@ import { jobs } from '../db/schema';
 import type { ArtifactService } from './artifacts';
 import type { CoreDeps } from './context';
 import type { JobService } from './jobs';
+import type { SessionService } from './people/sessions';
 import type { PipelineService } from './pipelines';
 
-export interface SweepResult { timedOut: number; stuck: number; pendingExpired: number; artifactsExpired: number; artifactsEvicted: number; delayedStarted: number }
+export interface SweepResult {
+  timedOut: number; stuck: number; pendingExpired: number; artifactsExpired: number; artifactsEvicted: number; sessionsExpired: number; delayedStarted: number;
+}
 
 export class Reaper {
   private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private deps: CoreDeps, private jobs: JobService, private artifacts: ArtifactService, private pipelines: PipelineService) {}
+  constructor(private deps: CoreDeps, private jobs: JobService, private artifacts: ArtifactService, private sessions: SessionService, private pipelines: PipelineService) {}
 
   sweep(): SweepResult {
     const now = this.deps.clock.now();
     const { db, limits } = this.deps;
-    const res: SweepResult = { timedOut: 0, stuck: 0, pendingExpired: 0, artifactsExpired: 0, artifactsEvicted: 0, delayedStarted: 0 };
+    const res: SweepResult = { timedOut: 0, stuck: 0, pendingExpired: 0, artifactsExpired: 0, artifactsEvicted: 0, sessionsExpired: 0, delayedStarted: 0 };
     // A small grace over the timeout: the runner enforces it itself and reports the failure.
     const overdue = db.select({ id: jobs.id }).from(jobs)
       .where(and(eq(jobs.status, 'running'), sql`${jobs.startedAt} + (coalesce(${jobs.timeout}, ${limits.defaultJobTimeout}) + 60) * 1000 < ${now}`)).all();
@@ -35,6 +38,7 @@ export class Reaper {
     for (const j of stale) if (this.jobs.failPending(j.id, 'stuck_or_timeout_failure')) res.pendingExpired++;
     res.artifactsExpired = this.artifacts.sweepExpired();
     res.artifactsEvicted = this.artifacts.relieveDiskPressure().count;
+    res.sessionsExpired = this.sessions.sweep();
     // Delayed jobs whose time came (the in-process timer does this at once; this covers a restart).
     res.delayedStarted = this.pipelines.enqueueDue();
     return res;

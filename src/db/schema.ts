@@ -6,7 +6,7 @@
  * render ISO 8601. Lists (tags) and structured YAML parts (job spec) are JSON text.
  */
 import { sql } from 'drizzle-orm';
-import { sqliteTable, integer, real, text, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, integer, real, text, primaryKey, index, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { JobSpec } from './job-spec';
 
 /** Instance-wide key/value settings: registration token, hashed admin token, … */
@@ -18,6 +18,12 @@ export const settings = sqliteTable('settings', {
 export const projects = sqliteTable('projects', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull(),
+  /**
+   * The first half of `path_with_namespace` (`<namespace>/<path>`): a user's username or a
+   * group-like name such as `team` (one level). Rows from before namespaces existed belong
+   * to the built-in root user's namespace, hence the default.
+   */
+  namespace: text('namespace').notNull().default('root'),
   path: text('path').notNull(),
   repoUrl: text('repo_url').notNull(),
   defaultBranch: text('default_branch').notNull().default('main'),
@@ -28,7 +34,11 @@ export const projects = sqliteTable('projects', {
   allowGitFetch: integer('allow_git_fetch', { mode: 'boolean' }).notNull().default(true),
   cloneWithJobToken: integer('clone_with_job_token', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
-}, (t) => [uniqueIndex('projects_runners_token').on(t.runnersToken), uniqueIndex('projects_path').on(t.path)]);
+}, (t) => [
+  uniqueIndex('projects_runners_token').on(t.runnersToken),
+  // Paths are unique per namespace, case-insensitively as in GitLab; `/projects/team%2Fapp` is looked up with it.
+  uniqueIndex('projects_full_path').on(sql`lower(${t.namespace})`, sql`lower(${t.path})`),
+]);
 
 export const variables = sqliteTable('variables', {
   projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
@@ -80,6 +90,8 @@ export const pipelines = sqliteTable('pipelines', {
   yamlRawVariables: text('yaml_raw_variables', { mode: 'json' }).$type<string[]>().notNull().default([]),
   /** Variables given when the pipeline was created (GitLab's trigger variables). */
   triggerVariables: text('trigger_variables', { mode: 'json' }).$type<{ key: string; value: string }[]>().notNull().default([]),
+  /** Who started it (API, dashboard): GitLab's pipeline `user` and the jobs' GITLAB_USER_*; null for other sources or a deleted user. */
+  userId: integer('user_id').references((): AnySQLiteColumn => users.id, { onDelete: 'set null' }),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
   startedAt: integer('started_at'),
@@ -92,8 +104,6 @@ export const pipelines = sqliteTable('pipelines', {
   commitAuthorEmail: text('commit_author_email'),
   /** committer date as ISO 8601, as git and forges give it */
   commitTimestamp: text('commit_timestamp'),
-  /** Who created the pipeline (the people service fills it); null = the bootstrap admin or a system source. */
-  userId: integer('user_id'),
   /** `workflow:auto_cancel` of this pipeline's own file: how a newer pipeline on the ref treats it. */
   autoCancelOnNewCommit: text('auto_cancel_on_new_commit').notNull().default('conservative'),
   autoCancelOnJobFailure: text('auto_cancel_on_job_failure').notNull().default('none'),
@@ -297,7 +307,89 @@ export const jobCounts = sqliteTable('job_counts', {
   n: integer('n').notNull(),
 });
 
+// ---------------------------------------------------------------- people (src/core/people/)
+
+/**
+ * Accounts. `username` is also the user's namespace (projects live at `<username>/<path>`).
+ * Username and email are unique case-insensitively (GitLab's rule). The built-in admin `root`
+ * is created at start (its id is the `root_user_id` setting); the admin token is its bootstrap
+ * personal access token.
+ */
+export const users = sqliteTable('users', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  username: text('username').notNull(),
+  name: text('name').notNull(),
+  /** optional in Baton (it sends no mail); sign-in accepts it in place of the username */
+  email: text('email'),
+  /** argon2id (Bun.password), PHC string; null = no password sign-in (tokens only) */
+  passwordHash: text('password_hash'),
+  admin: integer('admin', { mode: 'boolean' }).notNull().default(false),
+  /** 'active' or 'blocked': a blocked user's tokens and sessions stop working */
+  state: text('state').notNull().default('active'),
+  createdAt: integer('created_at').notNull(),
+  /** the previous and the latest successful sign-in (GitLab's last_sign_in_at, current_sign_in_at) */
+  lastSignInAt: integer('last_sign_in_at'),
+  currentSignInAt: integer('current_sign_in_at'),
+}, (t) => [
+  uniqueIndex('users_username').on(sql`lower(${t.username})`),
+  uniqueIndex('users_email').on(sql`lower(${t.email})`),
+]);
+
+/**
+ * Personal access tokens (`glpat-…`), shown once at creation and kept as sha256 only. The
+ * admin token is root's bootstrap token, one row here (its id is the `bootstrap_token_id`
+ * setting). Scopes are a short JSON list, read with the row and never queried.
+ */
+export const personalAccessTokens = sqliteTable('personal_access_tokens', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull(),
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+  /** midnight UTC of the `expires_at` date (the token stops working then); null = never */
+  expiresAt: integer('expires_at'),
+  revoked: integer('revoked', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+  /** written at most once a minute per token */
+  lastUsedAt: integer('last_used_at'),
+}, (t) => [uniqueIndex('personal_access_tokens_hash').on(t.tokenHash), index('personal_access_tokens_user').on(t.userId, t.id)]);
+
+/**
+ * Dashboard sign-in sessions: the cookie's token as sha256, an inactivity expiry that moves
+ * on with use (written at most once a minute), and where it was opened from (for the list a
+ * user sees of their sessions).
+ */
+export const sessions = sqliteTable('sessions', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+  lastUsedAt: integer('last_used_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  /** client address and User-Agent (at most 255 characters) at sign-in */
+  ipAddress: text('ip_address'),
+  userAgent: text('user_agent'),
+}, (t) => [uniqueIndex('sessions_token_hash').on(t.tokenHash), index('sessions_user').on(t.userId)]);
+
+/**
+ * Project members with GitLab's access levels (10 Guest, 20 Reporter, 30 Developer,
+ * 40 Maintainer, 50 Owner). The primary key is the one lookup every project request makes.
+ */
+export const members = sqliteTable('members', {
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  accessLevel: integer('access_level').notNull(),
+  createdAt: integer('created_at').notNull(),
+  createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
+  /** midnight UTC of the `expires_at` date (membership ends then); null = never */
+  expiresAt: integer('expires_at'),
+}, (t) => [primaryKey({ columns: [t.projectId, t.userId] }), index('members_user').on(t.userId)]);
+
 export type Project = typeof projects.$inferSelect;
+export type User = typeof users.$inferSelect;
+export type PersonalAccessToken = typeof personalAccessTokens.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
+export type Member = typeof members.$inferSelect;
 export type Runner = typeof runners.$inferSelect;
 export type Pipeline = typeof pipelines.$inferSelect;
 export type Job = typeof jobs.$inferSelect;

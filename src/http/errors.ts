@@ -17,6 +17,7 @@ export const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  rate_limited: 429,
   range_mismatch: 416,
   storage_full: 507,
   unavailable: 503,
@@ -39,7 +40,8 @@ export function errorHandler(log: Logger) {
   return new Elysia({ name: 'baton.errors' })
     .onError({ as: 'global' }, ({ code, error, request }) => {
       if (error instanceof DomainError) {
-        return json({ message: error.message }, STATUS[error.code]);
+        const d = error.details;
+        return json(d?.body ?? { message: error.message }, STATUS[error.code], d?.headers);
       }
       if (error instanceof ParamsError) return json({ message: `400 Bad request - ${error.message}`, error: error.message }, 400);
       switch (code) {

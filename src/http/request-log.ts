@@ -6,12 +6,21 @@
 import type { Logger } from '../log';
 
 const ids = new WeakMap<Request, string>();
+const addresses = new WeakMap<Request, string>();
 let counter = 0;
 const prefix = Math.random().toString(36).slice(2, 8);
 
 export function requestIdOf(request: Request): string | undefined {
   return ids.get(request);
 }
+
+/** The client's address (the peer of the socket; proxies' X-Forwarded-For is not trusted). */
+export function clientAddressOf(request: Request): string | undefined {
+  return addresses.get(request);
+}
+
+/** What Bun.serve hands the fetch handler besides the request. */
+export interface PeerInfo { requestIP(request: Request): { address: string } | null }
 
 /**
  * Elysia finds the path by searching for "/" from the 12th character of the URL, so a
@@ -31,9 +40,11 @@ function routable(request: Request): Request {
  * reads the route template Elysia matched, so it gets the request Elysia saw.
  */
 export function withRequestLog(log: Logger, handle: (req: Request) => Response | Promise<Response>, observe?: (request: Request, status: number, ms: number) => void) {
-  return async (incoming: Request): Promise<Response> => {
+  return async (incoming: Request, server?: PeerInfo): Promise<Response> => {
     const started = performance.now();
     const request = routable(incoming);
+    const peer = server?.requestIP(incoming)?.address;
+    if (peer) addresses.set(request, peer.replace(/^::ffff:(?=\d+\.)/, ''));
     const given = request.headers.get('x-request-id');
     const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
     ids.set(request, id);

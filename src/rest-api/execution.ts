@@ -5,6 +5,7 @@
  */
 import { Elysia, t } from 'elysia';
 import type { Core } from '../core';
+import { projectWebUrl } from '../core/projects';
 import { STATUS_ORDER } from '../core/reports';
 import type { Deployment, Environment, Pipeline, Project, ResourceGroup } from '../db/schema';
 import { peopleAuth } from '../http/auth';
@@ -20,7 +21,7 @@ const iso = (ms: number | null | undefined) => (ms === null || ms === undefined 
 export function executionRoutes(core: Core) {
   const show = new Presenter(core);
   const doc = (tag: string) => restDoc(tag);
-  const projectUrl = (p: Project) => `${core.deps.server.url.replace(/\/+$/, '')}/baton/${p.path}`;
+  const projectUrl = (p: Project) => projectWebUrl(core.deps.server.url, p);
 
   const testReport = (project: Project, pipeline: Pipeline) => {
     const suites = core.artifacts.testSuites(pipeline.id, true).map(({ suite, cases }) => ({

@@ -1,15 +1,20 @@
 /**
- * The GitLab-shaped REST API for people (`/api/v4`, admin token): consumer-api.md §2.
- * One Elysia instance per route group; every route carries the `admin` macro itself, so
- * the runner-facing v4 routes that share the `/api/v4` prefix stay untouched.
+ * The GitLab-shaped REST API for people (`/api/v4`, personal access tokens or a dashboard
+ * session): consumer-api.md §2, forges-and-rest.md §C. One Elysia instance per route group;
+ * every route carries its permission macro itself (src/http/auth.ts), so the runner-facing
+ * v4 routes that share the `/api/v4` prefix stay untouched. Also the sign-in/out endpoints.
  */
 import { Elysia } from 'elysia';
 import type { Core } from '../core';
 import { executionRoutes } from './execution';
 import { jobRoutes } from './jobs';
+import { memberRoutes } from './members';
 import { pipelineRoutes } from './pipelines';
 import { projectRoutes } from './projects';
 import { runnerRoutes } from './runners';
+import { sessionRoutes } from './sessions';
+import { tokenRoutes } from './tokens';
+import { userRoutes } from './users';
 import { variableRoutes } from './variables';
 
 export function restApi(core: Core) {
@@ -19,5 +24,9 @@ export function restApi(core: Core) {
     .use(pipelineRoutes(core))
     .use(jobRoutes(core))
     .use(executionRoutes(core))
-    .use(runnerRoutes(core));
+    .use(runnerRoutes(core))
+    .use(memberRoutes(core))
+    .use(userRoutes(core))
+    .use(tokenRoutes(core))
+    .use(sessionRoutes(core));
 }

@@ -44,10 +44,11 @@ export function pipelineRoutes(core: Core) {
   const doc = restDoc('pipelines');
   return new Elysia({ name: 'rest-api.pipelines', prefix: '/api/v4/projects/:id' })
     .use(peopleAuth(core))
-    .post('/pipeline', async ({ project, body }) => {
+    .post('/pipeline', async ({ actor, project, body }) => {
       try {
         const pipeline = await core.creator.create(project, {
           ref: body.ref, sha: body.sha, beforeSha: body.before_sha, tag: body.tag, content: body.content, source: 'api', variables: body.variables,
+          userId: actor.userId,
         });
         return json(show.pipeline(pipeline, project, { withName: false }), 201);
       } catch (e) {

@@ -1,6 +1,10 @@
-/** Projects: `/api/v4/projects` CRUD (consumer-api.md §2 "Projects"). */
+/**
+ * Projects: `/api/v4/projects` CRUD (consumer-api.md §2 "Projects", forges-and-rest.md §C.5).
+ * Anyone signed in may create one (in their namespace, as its Owner); the list shows what
+ * the caller may see; `:id` is a number or the URL-encoded `namespace/path`.
+ */
 import { Elysia, t, type Static } from 'elysia';
-import { badRequest } from '../core/errors';
+import { badRequest, notFound } from '../core/errors';
 import type { Core } from '../core';
 import type { ProjectInput } from '../core/projects';
 import { peopleAuth } from '../http/auth';
@@ -8,7 +12,7 @@ import { withModel } from '../http/params';
 import { json } from '../http/respond';
 import { Errors, ProjectParams, restDoc } from './common';
 import { PageQuery, pageOf, paginated } from './pagination';
-import { Message, Presenter, ProjectModel } from './presenters';
+import { Message, Presenter, ProjectModel, SimpleProjectModel } from './presenters';
 
 const Optional = {
   path: t.Optional(t.String({ minLength: 1, description: 'URL name; default: derived from name' })),
@@ -20,7 +24,19 @@ const Optional = {
   clone_with_job_token: t.Optional(t.Boolean({ description: 'http(s) repo_url: runners clone as gitlab-ci-token:<job token>@ (default false)' })),
 };
 const RepoUrl = t.String({ minLength: 1, description: 'what runners clone: any URL or path `git clone` accepts' });
-const CreateBody = t.Object({ name: t.String({ minLength: 1 }), repo_url: RepoUrl, ...Optional });
+const CreateBody = t.Object({
+  name: t.String({ minLength: 1 }), repo_url: RepoUrl, ...Optional,
+  namespace: t.Optional(t.String({ minLength: 1, description: "namespace path such as `team` (default: the caller's username)" })),
+  namespace_id: t.Optional(t.Union([t.Integer(), t.String({ minLength: 1 })], { description: "GitLab's spelling: a user namespace's id (the user's id) or, here, a namespace path" })),
+});
+const ListQuery = t.Object({
+  ...PageQuery,
+  membership: t.Optional(t.Boolean({ description: 'only projects the caller is a member of (admins otherwise see all)' })),
+  owned: t.Optional(t.Boolean({ description: 'only projects the caller is an Owner of' })),
+  min_access_level: t.Optional(t.Integer({ description: 'only projects where the caller has at least this access level' })),
+  search: t.Optional(t.String({ description: 'name or path contains (case-insensitive)' })),
+  simple: t.Optional(t.Boolean({ description: 'only the identity fields of each project' })),
+});
 const UpdateBody = t.Object({ name: t.Optional(t.String({ minLength: 1 })), repo_url: t.Optional(RepoUrl), ...Optional });
 
 type Body = Static<typeof UpdateBody>;
@@ -36,24 +52,42 @@ function input(b: Body): Partial<ProjectInput> {
   };
 }
 
+/** `namespace` (a path) or `namespace_id` (a user's id, or a path) → the namespace path. */
+function namespaceOf(core: Core, b: Static<typeof CreateBody>): string | undefined {
+  const raw = b.namespace ?? b.namespace_id;
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'number' || /^\d+$/.test(raw)) {
+    const owner = core.users.find(Number(raw));
+    if (!owner) throw notFound('Namespace');
+    return owner.username;
+  }
+  return raw;
+}
+
 export function projectRoutes(core: Core) {
   const show = new Presenter(core);
   const doc = restDoc('projects');
   return new Elysia({ name: 'rest-api.projects', prefix: '/api/v4' })
     .use(peopleAuth(core))
-    .post('/projects', ({ body }) => json(show.project(core.projects.create(input(body) as ProjectInput)), 201),
-      { auth: true, ...withModel(CreateBody), response: { 201: ProjectModel, ...Errors }, ...doc('Create a project') })
+    .post('/projects', ({ actor, body }) => {
+      const created = core.projects.create(core.access.newProject(actor, { ...input(body) as ProjectInput, namespace: namespaceOf(core, body) }));
+      return json(show.project(created, actor), 201);
+    }, {
+      auth: true, ...withModel(CreateBody), response: { 201: ProjectModel, ...Errors },
+      ...doc('Create a project', "In the caller's namespace unless `namespace` names another (another user's: admins only; one other people's projects use: its Maintainers and admins). The caller becomes its Owner. A local path or file:// repo_url: admins only."),
+    })
 
-    .get('/projects', ({ query, request }) => {
+    .get('/projects', ({ actor, query, request }) => {
       const page = pageOf(query);
-      const { rows, total } = core.projects.list(page.offset, page.limit);
-      return paginated(request, core.deps.server.url, page, total, rows.map((p) => show.project(p)));
-    }, { auth: true, query: t.Object(PageQuery), response: { 200: t.Array(ProjectModel), ...Errors }, ...doc('List projects (newest first)') })
+      const filter = core.access.projectFilter(actor, { membership: query.membership, owned: query.owned, minAccessLevel: query.min_access_level, search: query.search });
+      const { rows, total } = core.projects.list(page.offset, page.limit, filter);
+      return paginated(request, core.deps.server.url, page, total, rows.map((p) => (query.simple ? show.simpleProject(p) : show.project(p, actor))));
+    }, { auth: true, query: ListQuery, response: { 200: t.Array(t.Union([ProjectModel, SimpleProjectModel])), ...Errors }, ...doc('List the projects the caller may see (newest first)') })
 
-    .get('/projects/:id', ({ project }) => json(show.project(project)),
-      { can: 'read_project', params: ProjectParams, response: { 200: ProjectModel, ...Errors }, ...doc('Get a project') })
+    .get('/projects/:id', ({ actor, project }) => json(show.project(project, actor, true)),
+      { can: 'read_project', params: ProjectParams, response: { 200: ProjectModel, ...Errors }, ...doc('Get a project', 'With `permissions.project_access`: the caller\'s membership.') })
 
-    .put('/projects/:id', ({ project, body }) => json(show.project(core.projects.update(project.id, input(body)))),
+    .put('/projects/:id', ({ actor, project, body }) => json(show.project(core.projects.update(project.id, core.access.projectEdit(actor, project, input(body))), actor)),
       { can: 'admin_project', params: ProjectParams, ...withModel(UpdateBody), response: { 200: ProjectModel, ...Errors }, ...doc('Edit a project') })
 
     .delete('/projects/:id', ({ project: { id } }) => {

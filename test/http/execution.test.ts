@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/clock';
 import type { Core } from '../../src/core';
+import { projectFullPath, projectWebUrl } from '../../src/core/projects';
 import { FakeRunnerV4, type JobBehaviour } from '../support/fake-runner-v4';
 import { makeProject, REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
 import { createPipeline, job, nextSha, plan, statuses } from '../support/plan';
@@ -138,7 +139,7 @@ describe('artifacts:reports:junit → test_report', () => {
     expect(suite.test_cases[1]).toEqual({
       status: 'failed', name: 'divides', classname: 'math', file: null, execution_time: 1.5,
       system_output: 'expected 2, got 3\n\nSystem Out:\n\n[[ATTACHMENT|shots/div.png]]', stack_trace: null, recent_failures: null,
-      attachment_url: `${server.url}/baton/${project.path}/-/jobs/${rspec.id}/artifacts/file/shots/div.png`,
+      attachment_url: `${projectWebUrl(server.url, project)}/-/jobs/${rspec.id}/artifacts/file/shots/div.png`,
     });
     expect(suite.test_cases[2].file).toBe('spec/math.rb');
     expect(bad).toMatchObject({ name: 'broken', total_count: 0, test_cases: [] });
@@ -340,7 +341,7 @@ describe('trigger: a downstream pipeline', () => {
       const upstream = makeProject(core);
       const target = makeProject(core, { repoUrl: `file://${repo}` });
       const p = createPipeline(core, upstream.id, plan([
-        job('trigger_it', { stage: 'deploy', trigger: { kind: 'project', project: `baton/${target.path}`, strategy: 'depend', forward: { yaml_variables: true, pipeline_variables: false } }, variables: { PASSED: 'yes' } }),
+        job('trigger_it', { stage: 'deploy', trigger: { kind: 'project', project: projectFullPath(target), strategy: 'depend', forward: { yaml_variables: true, pipeline_variables: false } }, variables: { PASSED: 'yes' } }),
       ]));
       for (let i = 0; i < 100 && !core.pipelines.downstreamOfJob(byName(p.id, 'trigger_it').id); i++) await Bun.sleep(20);
       const child = core.pipelines.downstreamOfJob(byName(p.id, 'trigger_it').id)!;
@@ -363,7 +364,7 @@ describe('trigger: a downstream pipeline', () => {
   test('trigger:project to a project that does not exist fails the bridge', async () => {
     const project = makeProject(core);
     const p = createPipeline(core, project.id, plan([
-      job('t', { stage: 'deploy', trigger: { kind: 'project', project: 'baton/nope', forward: { yaml_variables: true, pipeline_variables: false } } }),
+      job('t', { stage: 'deploy', trigger: { kind: 'project', project: 'root/nope', forward: { yaml_variables: true, pipeline_variables: false } } }),
     ]));
     for (let i = 0; i < 100 && statuses(core, p.id).t !== 'failed'; i++) await Bun.sleep(10);
     expect(byName(p.id, 't')).toMatchObject({ status: 'failed', failureReason: 'downstream_bridge_project_not_found' });

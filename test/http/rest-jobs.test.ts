@@ -33,7 +33,7 @@ describe('GET /api/v4/projects/:id/jobs/:job_id', () => {
       id: pending.id, name: 'build', stage: 'test', status: 'pending', ref: 'v1.2', tag: true, coverage: null, allow_failure: false,
       created_at: new Date(t0).toISOString(), started_at: null, finished_at: null, duration: null, queued_duration: 0,
       runner: null, pipeline: { id: pipeline.id, ref: 'v1.2', sha: SHA, status: 'pending' },
-      artifacts_file: null, artifacts: [], artifacts_expire_at: null, tag_list: [], web_url: `${s.url}/baton/${p.path}/-/jobs/${pending.id}`,
+      artifacts_file: null, artifacts: [], artifacts_expire_at: null, tag_list: [], web_url: `${s.url}/root/${p.path}/-/jobs/${pending.id}`,
       pending_reason: 'no runner is online for this project',
     });
 

@@ -39,7 +39,7 @@ describe('POST /api/v4/projects/:id/pipeline with content', () => {
     const pl = await body(res, 201);
     expect(pl).toMatchObject({
       project_id: p.id, status: 'pending', ref: 'main', tag: false, sha: SHA, before_sha: '0'.repeat(40), source: 'api',
-      started_at: null, finished_at: null, duration: null, web_url: `${s.url}/baton/${p.path}/-/pipelines/${pl.id}`,
+      started_at: null, finished_at: null, duration: null, web_url: `${s.url}/root/${p.path}/-/pipelines/${pl.id}`,
     });
     expect(pl.created_at).toMatch(/Z$/);
     expect(await jobStatuses(p.id, pl.id)).toEqual({ build: 'pending', test: 'created', deploy: 'created' });

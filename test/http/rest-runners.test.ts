@@ -32,7 +32,7 @@ describe('GET /api/v4/runners/:id', () => {
       runner_type: 'project_type', tag_list: ['docker', 'linux'], run_untagged: false, locked: true, maximum_timeout: null,
       access_level: 'not_protected', online: false, status: 'never_contacted', contacted_at: null, created_at: new Date(clock.now()).toISOString(),
       version: '1.11.5', revision: '0a75cdd', platform: 'linux', architecture: 'amd64', executor: 'shell', ip_address: null, protocol: 'v1',
-      projects: [{ id: p.id, name: p.name, path: p.path, path_with_namespace: `baton/${p.path}` }],
+      projects: [{ id: p.id, name: p.name, path: p.path, path_with_namespace: `root/${p.path}` }],
     });
 
     s.core.runners.touch(s.core.runners.get(runner.id), undefined, 'v4');

@@ -111,7 +111,6 @@ ALTER TABLE `pipelines` ADD `commit_message` text;--> statement-breakpoint
 ALTER TABLE `pipelines` ADD `commit_author_name` text;--> statement-breakpoint
 ALTER TABLE `pipelines` ADD `commit_author_email` text;--> statement-breakpoint
 ALTER TABLE `pipelines` ADD `commit_timestamp` text;--> statement-breakpoint
-ALTER TABLE `pipelines` ADD `user_id` integer;--> statement-breakpoint
 ALTER TABLE `pipelines` ADD `auto_cancel_on_new_commit` text DEFAULT 'conservative' NOT NULL;--> statement-breakpoint
 ALTER TABLE `pipelines` ADD `auto_cancel_on_job_failure` text DEFAULT 'none' NOT NULL;--> statement-breakpoint
 ALTER TABLE `pipelines` ADD `auto_canceled_by_id` integer;--> statement-breakpoint
