@@ -60,6 +60,8 @@ export class PipelineCreator {
     return this.pipelines.create(project.id, {
       ref: input.ref, tag, sha: sha!.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
       variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId,
+      // CI_COMMIT_MESSAGE/… (the compiler's branch reads it with git when the input has none)
+      commit: input.commit,
     }, parsed.plan);
   }
 }
