@@ -1,7 +1,8 @@
 /**
  * Job artifacts: streamed to a temp file while counting bytes (refused at the limit, with
- * nothing kept), renamed into place only when complete, replaced by a second upload,
- * expired by the reaper.
+ * nothing kept), renamed into place only when complete, expired by the reaper. A job has one
+ * archive (a second upload replaces it, as GitLab 8.x–9.x did) and at most one file of each
+ * report type (`artifacts:reports`, reports.ts): dotenv and junit are read on upload.
  *
  * Disk pressure (--min-free-disk): an upload that would leave less than the floor free is
  * refused with 507 — checked against its Content-Length before the first byte is written
@@ -12,12 +13,14 @@
  * with one default expiry is oldest first. The reaper relieves pressure on every sweep.
  */
 import { and, asc, eq, inArray, isNotNull, lte, ne, notExists, sql } from 'drizzle-orm';
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { jobs, pipelines, type Job } from '../db/schema';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { jobArtifacts, jobs, jobVariables, pipelines, testReports, type Job } from '../db/schema';
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import { formatBytes } from './disk';
 import { parseExpireIn } from './duration';
+import { DOTENV_MAX_BYTES, parseDotenv, parseJunitFile, REPORT_TYPES, type TestCase } from './reports';
 import { storageError } from './storage';
 
 function writeAll(fd: number, bytes: Uint8Array) {
@@ -47,14 +50,129 @@ export class ArtifactService {
    * duration; absent → the instance default; "0" or unparsable → never.
    */
   async store(job: Job, filename: string, body: AsyncIterable<Uint8Array>, expireIn: string | undefined, declaredSize?: number): Promise<Job> {
+    this.checkUpload(job, filename);
+    const { temp, size } = await this.receive(job, body, declaredSize);
+    this.stillWelcome(job, temp);
+    this.deps.store.commitArtifact(job.id, temp);
+    this.deps.metrics.artifactBytes.inc(size);
+    const now = this.deps.clock.now();
+    this.db.update(jobs).set({
+      artifactsFile: sanitizeFilename(filename),
+      artifactsSize: size,
+      artifactsExpireAt: this.expireAt(expireIn),
+      updatedAt: now,
+    }).where(eq(jobs.id, job.id)).run();
+    return this.db.select().from(jobs).where(eq(jobs.id, job.id)).get()!;
+  }
+
+  /**
+   * Stores a report file (`artifact_type` other than archive) in the format GitLab expects for
+   * its type. A dotenv report is parsed first: a bad one is refused with GitLab's message and
+   * kept nowhere. A junit report is parsed into the job's test report.
+   */
+  async storeReport(job: Job, type: string, format: string | null, filename: string, body: AsyncIterable<Uint8Array>, expireIn: string | undefined) {
+    const known = REPORT_TYPES[type];
+    if (!known) throw badRequest(`artifact_type: "${type}" is not a report type GitLab knows`);
+    if ((format ?? known.format) !== known.format) throw badRequest(`artifact_format: "${format}" is not valid for a ${type} report (${known.format})`);
+    this.checkUpload(job, filename);
+    if (this.db.select({ t: jobArtifacts.fileType }).from(jobArtifacts).where(and(eq(jobArtifacts.jobId, job.id), eq(jobArtifacts.fileType, type))).get()) {
+      throw badRequest('another artifact of the same type already exists');
+    }
+    const { temp, size } = await this.receive(job, body);
+    let dotenv: { key: string; value: string }[] | null = null;
+    try {
+      if (type === 'dotenv') {
+        if (size >= DOTENV_MAX_BYTES) throw badRequest(`Dotenv Artifact Too Big. Maximum Allowable Size: ${DOTENV_MAX_BYTES}`);
+        const raw = readFileSync(temp);
+        let text: string;
+        try {
+          text = new TextDecoder('utf-8').decode(known.format === 'gzip' ? gunzipSync(raw, { maxOutputLength: 1024 * 1024 }) : raw);
+        } catch {
+          throw badRequest('Invalid Format');
+        }
+        dotenv = parseDotenv(text);
+      }
+      this.stillWelcome(job, temp);
+    } catch (e) {
+      this.deps.store.discard(temp);
+      throw e;
+    }
+    this.deps.store.commitReport(job.id, type, temp);
+    const now = this.deps.clock.now();
+    this.db.insert(jobArtifacts).values({
+      jobId: job.id, fileType: type, fileFormat: known.format, filename: sanitizeFilename(filename), size,
+      expireAt: this.expireAt(expireIn), createdAt: now,
+    }).onConflictDoNothing().run();
+    if (dotenv) {
+      this.db.delete(jobVariables).where(eq(jobVariables.jobId, job.id)).run();
+      if (dotenv.length) this.db.insert(jobVariables).values(dotenv.map((v) => ({ jobId: job.id, key: v.key, value: v.value, source: 'dotenv' }))).run();
+    }
+    if (type === 'junit') await this.readJunit(job);
+    return { type, format: known.format, filename: sanitizeFilename(filename), size };
+  }
+
+  /** The test cases of a job's junit report, counted into test_reports and kept as JSON beside it. */
+  private async readJunit(job: Job) {
+    const parsed = await parseJunitFile(this.deps.store.reportPath(job.id, 'junit'), REPORT_TYPES.junit.format);
+    const count = (s: TestCase['status']) => parsed.cases.filter((c) => c.status === s).length;
+    const totalTime = parsed.cases.reduce((t, c) => t + c.execution_time, 0);
+    this.deps.store.writeFile(this.deps.store.reportPath(job.id, 'junit.json'), JSON.stringify(parsed.cases));
+    const suiteName = job.spec.parallel && !job.spec.parallel.matrix ? job.spec.parallel.group : job.name;
+    const row = {
+      jobId: job.id, pipelineId: job.pipelineId, suiteName, totalTime, total: parsed.cases.length,
+      success: count('success'), failed: count('failed'), skipped: count('skipped'), error: count('error'), suiteError: parsed.error,
+    };
+    this.db.insert(testReports).values(row).onConflictDoUpdate({ target: testReports.jobId, set: row }).run();
+  }
+
+  /** The parsed test cases of a job (empty when its report could not be read). */
+  testCases(jobId: number): TestCase[] {
+    try { return JSON.parse(readFileSync(this.deps.store.reportPath(jobId, 'junit.json'), 'utf8')) as TestCase[]; } catch { return []; }
+  }
+
+  /**
+   * A pipeline's test report by suite (GitLab: the latest attempts' junit reports, jobs of one
+   * `parallel: N` group in one suite). Cases are read only when `withCases`.
+   */
+  testSuites(pipelineId: number, withCases: boolean): { suite: SuiteReport; cases: TestCase[] }[] {
+    const rows = this.db.select({ r: testReports, retried: jobs.retried }).from(testReports).innerJoin(jobs, eq(jobs.id, testReports.jobId))
+      .where(and(eq(testReports.pipelineId, pipelineId), eq(jobs.retried, false))).orderBy(testReports.jobId).all().map((x) => x.r);
+    const suites = new Map<string, { suite: SuiteReport; cases: TestCase[] }>();
+    for (const r of rows) {
+      let s = suites.get(r.suiteName);
+      if (!s) {
+        s = { suite: { name: r.suiteName, jobIds: [], totalTime: 0, total: 0, success: 0, failed: 0, skipped: 0, error: 0, suiteError: null }, cases: [] };
+        suites.set(r.suiteName, s);
+      }
+      const x = s.suite;
+      x.jobIds.push(r.jobId);
+      x.totalTime += r.totalTime; x.total += r.total; x.success += r.success; x.failed += r.failed; x.skipped += r.skipped; x.error += r.error;
+      x.suiteError ??= r.suiteError;
+      if (withCases && !r.suiteError) s.cases.push(...this.testCases(r.jobId).map((c) => ({ ...c, jobId: r.jobId })));
+    }
+    return [...suites.values()];
+  }
+
+  /** The report files of a job (GitLab's `artifacts[]` of the job entity, besides the archive). */
+  reports(jobId: number) {
+    return this.db.select().from(jobArtifacts).where(eq(jobArtifacts.jobId, jobId)).all();
+  }
+
+  private checkUpload(job: Job, filename: string) {
     if (job.status !== 'running') throw forbidden('403 Forbidden  - Job is not running');
     if (filename.includes('/') || filename.includes('\\') || filename.includes('\0') || filename === '.' || filename === '..') {
       throw badRequest('file: invalid filename');
     }
+  }
+
+  /**
+   * Streams a body to a temp file, refusing it at --max-artifact-size. The request's
+   * Content-Length bounds it: refused before writing when it cannot fit above the disk floor;
+   * without one, every check asks for room for the next DISK_CHECK_EVERY bytes, so the floor
+   * is never crossed by more than one chunk.
+   */
+  private async receive(job: Job, body: AsyncIterable<Uint8Array>, declaredSize?: number): Promise<{ temp: string; size: number }> {
     const limit = this.deps.limits.maxArtifactSize;
-    // The request's Content-Length bounds the archive: refuse before writing when it cannot
-    // fit. Without one, every check asks for room for the next DISK_CHECK_EVERY bytes, so the
-    // floor is never crossed by more than one chunk.
     if (declaredSize === undefined || declaredSize < limit) this.makeRoom(job, declaredSize ?? DISK_CHECK_EVERY);
     const temp = this.deps.store.tempPath();
     let size = 0;
@@ -85,24 +203,25 @@ export class ArtifactService {
       this.deps.store.discard(temp);
       throw e instanceof DomainError ? e : storageError(e);
     }
-    // The job may have ended while the bytes flowed; its archive is still welcome then (the
-    // runner uploads after the script, before its final update), but not after a cancel.
-    const current = this.db.select().from(jobs).where(eq(jobs.id, job.id)).get();
+    return { temp, size };
+  }
+
+  /**
+   * The job may have ended while the bytes flowed; its files are still welcome then (the
+   * runner uploads after the script, before its final update), but not after a cancel.
+   */
+  private stillWelcome(job: Job, temp: string) {
+    const current = this.db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, job.id)).get();
     if (!current || current.status === 'canceled') {
       this.deps.store.discard(temp);
       throw forbidden('403 Forbidden  - Job is not running');
     }
-    this.deps.store.commitArtifact(job.id, temp);
-    this.deps.metrics.artifactBytes.inc(size);
+  }
+
+  /** `expireIn` is GitLab's human duration; absent → the instance default; "0" or unparsable → never. */
+  private expireAt(expireIn: string | undefined): number | null {
     const secs = expireIn === undefined || expireIn === '' ? this.deps.limits.artifactsExpireIn : parseExpireIn(expireIn) ?? 0;
-    const now = this.deps.clock.now();
-    this.db.update(jobs).set({
-      artifactsFile: sanitizeFilename(filename),
-      artifactsSize: size,
-      artifactsExpireAt: secs > 0 ? now + secs * 1000 : null,
-      updatedAt: now,
-    }).where(eq(jobs.id, job.id)).run();
-    return this.db.select().from(jobs).where(eq(jobs.id, job.id)).get()!;
+    return secs > 0 ? this.deps.clock.now() + secs * 1000 : null;
   }
 
   /** The archive of a job, for streaming from disk. Expired-but-present archives are still served. */
@@ -173,11 +292,30 @@ export class ArtifactService {
     return done;
   }
 
-  /** Deletes every expired archive; returns how many. */
+  /** Deletes every expired archive and report file; returns how many archives. */
   sweepExpired(): number {
+    const now = this.deps.clock.now();
     const expired = this.db.select().from(jobs)
-      .where(and(isNotNull(jobs.artifactsExpireAt), lte(jobs.artifactsExpireAt, this.deps.clock.now()))).all();
+      .where(and(isNotNull(jobs.artifactsExpireAt), lte(jobs.artifactsExpireAt, now))).all();
     for (const j of expired) this.remove(j);
+    const reports = this.db.select().from(jobArtifacts).where(and(isNotNull(jobArtifacts.expireAt), lte(jobArtifacts.expireAt, now))).all();
+    for (const r of reports) {
+      this.deps.store.discard(this.deps.store.reportPath(r.jobId, r.fileType));
+      this.db.delete(jobArtifacts).where(and(eq(jobArtifacts.jobId, r.jobId), eq(jobArtifacts.fileType, r.fileType))).run();
+    }
     return expired.length;
   }
+}
+
+/** One suite of a pipeline's test report: the jobs that share a suite name, their cases merged. */
+export interface SuiteReport {
+  name: string;
+  jobIds: number[];
+  totalTime: number;
+  total: number;
+  success: number;
+  failed: number;
+  skipped: number;
+  error: number;
+  suiteError: string | null;
 }

@@ -1,6 +1,10 @@
 /** Builds every core service from its dependencies; the one place that wires them. */
 import { join } from 'node:path';
 import { ArtifactService } from './artifacts';
+import { CoverageService } from './coverage';
+import { DownstreamService } from './downstream';
+import { EnvironmentService } from './environments';
+import { ResourceGroupService } from './resource-groups';
 import type { CoreDeps } from './context';
 import { GitReader } from './git';
 import { InstanceService } from './instance';
@@ -38,13 +42,19 @@ export function createCore(input: Omit<CoreDeps, 'events'>, opts: { outbox?: Out
   const sessions = new SessionService(deps, users);
   const access = new AccessService(deps, projects, users, tokens, sessions, runners);
   const members = new MemberService(deps, users, access);
-  const pipelines = new PipelineService(deps, instance);
+  const resourceGroups = new ResourceGroupService(deps);
+  const environments = new EnvironmentService(deps);
+  const pipelines = new PipelineService(deps, instance, resourceGroups, environments);
   // The repository caches live in the data dir, next to traces and artifacts.
   const git = new GitReader(join(deps.store.root, 'git-cache'));
   const creator = new PipelineCreator({ deps, pipelines, git, projects, access });
   const jobs = new JobService(deps, pipelines);
+  const downstream = new DownstreamService(deps, pipelines, creator, projects);
+  const coverage = new CoverageService(deps);
+  jobs.afterEnd = (id) => coverage.schedule(id);
+  pipelines.bridges = downstream;
   const artifacts = new ArtifactService(deps);
-  const reaper = new Reaper(deps, jobs, artifacts, sessions);
+  const reaper = new Reaper(deps, jobs, artifacts, sessions, pipelines);
   const dataDirSize = registerInstanceGauges(deps.metrics, { ...deps, dataDir: deps.store.root, onlineWindowMs: ONLINE_WINDOW_MS });
   deps.metrics.registry.gauge('baton_outbox_pending', 'Deliveries (forge statuses, hooks, webhook pipelines) not yet made', () => outbox.pendingCount());
   const targets = new DeliveryTargets(deps, box);
@@ -55,7 +65,7 @@ export function createCore(input: Omit<CoreDeps, 'events'>, opts: { outbox?: Out
   new Deliverers(deps, projects, outbox, box, `Baton/${deps.server.version}`).register();
   return {
     deps, instance, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper,
-    dataDirSize, outbox, targets, webhooks, triggers, schedules,
+    resourceGroups, environments, downstream, coverage, dataDirSize, outbox, targets, webhooks, triggers, schedules,
   };
 }
 

@@ -1,16 +1,46 @@
 /**
  * THE JOB LIFECYCLE — the contract between Baton and its runners, described once here.
- * Both runner protocols (runner-api/v1, runner-api/v4) are thin adapters over this file.
+ * Both runner protocols (runner-api/v1, runner-api/v4) are thin adapters over this file;
+ * pipelines.ts and processing.ts carry it out.
  *
- *   created ──(earlier stages ended and their outcome allows it)──▶ pending
- *      ├──(outcome forbids it)──▶ skipped
- *      └──(when: manual)──▶ manual ──(play)──▶ pending
+ *   created ──(its turn: see "Processing")──▶ pending | waiting_for_resource | scheduled | manual | skipped
+ *   waiting_for_resource ──(its resource_group's one resource is granted)──▶ pending
+ *   scheduled ──(start_in elapsed, or play)──▶ pending | waiting_for_resource
+ *   manual ──(play)──▶ pending | waiting_for_resource
  *   pending ──(claimed by exactly one runner)──▶ running
  *   running ──(runner reports success)──▶ success
- *   running ──(runner reports failure | timeout | stuck)──▶ failed   (YAML `retry` re-queues a copy)
- *   created/pending/running ──(cancel)──▶ canceled
+ *   running ──(runner reports failure | timeout | stuck)──▶ failed
+ *   any not final ──(cancel)──▶ canceled          (a pipeline cancel leaves manual jobs waiting)
+ *   bridge (`trigger:`) pending ──(downstream pipeline created)──▶ success, or running until the
+ *      downstream ends (strategy depend: success/failed; mirror: its status) ; never sent to a runner
  *
- * The conversation, in order:
+ * Processing (processing.ts, GitLab's atomic processing): whenever something in a pipeline
+ * changes, every `created` job is looked at, by stage and inside a stage in the order of its
+ * needs. Its *prior status* is the composite status (status.ts) of
+ *   - its `needs` (a DAG job; `needs: []` has none, so it starts at once), in DAG mode, where
+ *     a skipped or ignored (unplayed optional manual) need counts as `skipped`;
+ *   - otherwise every job of the lower stages (stages are implicit needs);
+ *   - `success` when there is nothing to look at.
+ * While the prior status is not final the job stays `created`. Then its `when` decides:
+ *   on_success, manual, delayed: success — or skipped too, for a stage job (not a DAG job)
+ *   on_failure: failed            always: success, failed, skipped
+ * so a canceled predecessor skips everything later, even `when: always`. Accepted → manual,
+ * scheduled (delayed, `scheduled_at` = now + start_in) or enqueued: `pending`, or
+ * `waiting_for_resource` with a `resource_group` (resource-groups.ts). Not accepted → skipped.
+ * A job that comes alive again (played, retried) sends its skipped dependants — later stages
+ * and everything that needs it — back to `created`. Decisions happen in the transaction
+ * that caused them (creation, a job's end, play, retry, cancel), so a crash never leaves a
+ * pipeline half-advanced; the pipeline's status is the composite of its jobs.
+ *
+ * When a job ends: `allow_failure: {exit_codes}` turns a listed exit code into an allowed
+ * failure; `retry: {max, when, exit_codes}` re-queues a copy when the failure reason and exit
+ * code match (the old attempt is kept, marked retried); its resource is released and given to
+ * the next job; its deployment follows it; `auto_cancel:on_job_failure: all` cancels the rest
+ * of the pipeline when it failed for real; its coverage is read from its log.
+ * A new pipeline on a ref cancels older ones of other commits by their
+ * `auto_cancel:on_new_commit` (pipelines.ts cancelRedundant).
+ *
+ * The conversation with a runner, in order:
  * 1. Register: a registration token (instance → shared runner, project `runners_token` →
  *    project runner) buys a runner token, shown once and stored as a hash.
  * 2. Poll: the runner asks for work with its runner token. queue.ts lists what it may take;
@@ -23,18 +53,21 @@
  * 3. Run: the runner appends its log at byte offsets (appendTrace: the start must equal the
  *    stored length, else a range mismatch carrying the stored length) and sends state
  *    updates (`running` is a keep-alive). Every call is a sign of life (`updated_at`) that
- *    the reaper reads. Artifacts may be uploaded while the job runs.
- * 4. End: the runner reports `success` or `failed` (v1 may send the whole log, which
- *    replaces the stored one). Ending a job releases the next stage of its pipeline in the
- *    same transaction (pipelines.ts), so a crash never leaves a pipeline half-advanced.
- * 5. Cancel (people) or timeout/stuck (reaper): the status changes at once. The runner
- *    learns on its next call: a trace PATCH still succeeds but carries the job status
+ *    the reaper reads. The archive and the reports (`artifact_type` junit, dotenv, …) may be
+ *    uploaded while the job runs; a dotenv report is parsed at once (a bad one is refused,
+ *    and the runner fails the job).
+ * 4. End: the runner reports `success` or `failed` with `failure_reason` and `exit_code`
+ *    (v1 may send the whole log, which replaces the stored one). The end and what follows
+ *    from it (above) happen in one transaction.
+ * 5. Cancel (people, auto-cancel) or timeout/stuck (reaper): the status changes at once. The
+ *    runner learns on its next call: a trace PATCH still succeeds but carries the job status
  *    (`Build-Status` / `Job-Status`), a state update is refused (v1 404, v4 403).
  *    A runner can never move a job out of a final state.
  */
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import { jobs, pipelines, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
-import type { CoreDeps } from './context';
+import { jobNeeds, jobs, jobVariables, pipelines, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
+import type { CoreDeps, ServerInfo } from './context';
+import { environmentSlug, guessTier } from './environments';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import type { PipelineService } from './pipelines';
 import { projectFullPath, projectWebUrl } from './projects';
@@ -44,10 +77,9 @@ import { hashToken, matchesHash, randomToken, safeEqual, TOKEN_PREFIX } from './
 import { currentSecretsVersion, maskTrace } from './trace';
 import { atomically, changes } from './tx';
 
-export const FINAL_STATUSES = ['success', 'failed', 'canceled', 'skipped'] as const;
-export const isFinal = (s: string) => (FINAL_STATUSES as readonly string[]).includes(s);
+export { FINAL_STATUSES, isFinal } from './status';
 
-export interface JobVariable { key: string; value: string; public: boolean; masked: boolean }
+export interface JobVariable { key: string; value: string; public: boolean; masked: boolean; raw?: boolean }
 
 export interface Dependency { job: Job; artifacts: { filename: string; size: number } | null }
 
@@ -145,6 +177,7 @@ export class JobService {
           this.deps.events.jobStatus(job, 'pending', 'running');
           // Only the first claim of a pipeline can change its aggregate status.
           if (this.q.pipeline.get({ id: job.pipelineId })?.status !== 'running') this.pipelines.refreshStatus(job.pipelineId);
+          else if (job.spec.environment) this.pipelines.environments.sync(job.pipelineId);
           return { job, token };
         }
         lost++;
@@ -172,71 +205,111 @@ export class JobService {
     const pipeline = this.q.pipeline.get({ id: job.pipelineId })!;
     const r = runner ?? this.runnerOf(job);
     const repoUrl = cloneUrl(project, token);
+    const dependencies = this.dependencies(job);
     return {
       job, project, pipeline, runner: r, token, repoUrl,
       timeout: job.timeout ?? project.buildTimeout ?? this.deps.limits.defaultJobTimeout,
-      variables: this.variablesFor(job, project, pipeline, r, token, repoUrl),
-      dependencies: this.dependencies(job),
+      variables: this.variablesFor(job, project, pipeline, r, token, repoUrl, dependencies),
+      dependencies,
     };
   }
 
-  /** GitLab's order: predefined, YAML (global, then job), project secrets, pipeline (trigger) variables. */
-  private variablesFor(job: Job, project: Project, pipeline: Pipeline, runner: Runner | null, token: string, repoUrl: string): JobVariable[] {
+  /**
+   * GitLab's order (spec ci-yaml.md §5.2; a later entry wins on the runner): predefined (job,
+   * then project and pipeline), YAML (global, then job), dotenv variables of the jobs it depends
+   * on, project CI/CD variables, pipeline (trigger/API/schedule) variables.
+   */
+  private variablesFor(job: Job, project: Project, pipeline: Pipeline, runner: Runner | null, token: string, repoUrl: string, deps: Dependency[]): JobVariable[] {
     const server = this.deps.server;
-    const host = safeHost(server.url);
     const slug = refSlug(pipeline.ref);
     const projectPath = projectFullPath(project);
     const projectUrl = projectWebUrl(server.url, project);
     const out: JobVariable[] = [];
     const pub = (key: string, value: string | number | boolean) => out.push({ key, value: String(value), public: true, masked: false });
     const secret = (key: string, value: string) => out.push({ key, value, public: false, masked: false });
-    pub('CI', 'true'); pub('GITLAB_CI', 'true');
-    pub('CI_SERVER_URL', server.url); pub('CI_SERVER_HOST', host); pub('CI_SERVER_NAME', 'Baton');
-    pub('CI_SERVER_VERSION', server.version); pub('CI_SERVER_REVISION', server.revision);
-    pub('CI_JOB_ID', job.id); pub('CI_JOB_NAME', job.name); pub('CI_JOB_STAGE', job.stage);
+    const spec = job.spec;
+    // job predefined (persisted or runner-bound: invisible to rules)
+    pub('CI_JOB_ID', job.id); pub('CI_JOB_NAME', job.name); pub('CI_JOB_NAME_SLUG', refSlug(job.name)); pub('CI_JOB_STAGE', job.stage);
+    if (spec.parallel) pub('CI_JOB_GROUP_NAME', spec.parallel.group);
     secret('CI_JOB_TOKEN', token); pub('CI_JOB_URL', `${projectUrl}/-/jobs/${job.id}`);
+    if (job.startedAt !== null) pub('CI_JOB_STARTED_AT', isoSeconds(job.startedAt));
+    pub('CI_JOB_TIMEOUT', job.timeout ?? project.buildTimeout ?? this.deps.limits.defaultJobTimeout);
     if (job.when === 'manual') pub('CI_JOB_MANUAL', 'true');
+    pub('CI_NODE_TOTAL', spec.parallel?.total ?? 1);
+    if (spec.parallel) pub('CI_NODE_INDEX', spec.parallel.index);
     pub('CI_BUILD_ID', job.id); pub('CI_BUILD_NAME', job.name); pub('CI_BUILD_STAGE', job.stage);
     secret('CI_BUILD_TOKEN', token);
     pub('CI_BUILD_REF', pipeline.sha); pub('CI_BUILD_BEFORE_SHA', pipeline.beforeSha);
     pub('CI_BUILD_REF_NAME', pipeline.ref); pub('CI_BUILD_REF_SLUG', slug);
     if (pipeline.tag) pub('CI_BUILD_TAG', pipeline.ref);
     if (job.when === 'manual') pub('CI_BUILD_MANUAL', 'true');
-    pub('CI_COMMIT_SHA', pipeline.sha); pub('CI_COMMIT_SHORT_SHA', pipeline.sha.slice(0, 8));
-    pub('CI_COMMIT_BEFORE_SHA', pipeline.beforeSha); pub('CI_COMMIT_REF_NAME', pipeline.ref); pub('CI_COMMIT_REF_SLUG', slug);
-    if (pipeline.tag) pub('CI_COMMIT_TAG', pipeline.ref); else pub('CI_COMMIT_BRANCH', pipeline.ref);
-    pub('CI_PIPELINE_ID', pipeline.id); pub('CI_PIPELINE_IID', pipeline.id); pub('CI_PIPELINE_SOURCE', pipeline.source);
-    pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
+    const env = spec.environment;
+    if (env) {
+      const stored = this.pipelines.environments.environmentOf(job);
+      pub('CI_ENVIRONMENT_NAME', env.name);
+      pub('CI_ENVIRONMENT_SLUG', stored?.slug ?? environmentSlug(env.name));
+      pub('CI_ENVIRONMENT_ACTION', env.action);
+      pub('CI_ENVIRONMENT_TIER', env.deployment_tier ?? stored?.tier ?? guessTier(env.name));
+      if (env.url) pub('CI_ENVIRONMENT_URL', env.url);
+      if (stored) pub('CI_ENVIRONMENT_ID', stored.id);
+    }
+    // project and pipeline predefined (GitLab's pre-pipeline list, spec §5.1)
+    for (const [k, v] of Object.entries(prePipeline(server, project, pipeline))) pub(k, v);
+    pub('CI_PIPELINE_ID', pipeline.id); pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
+    pub('CI_PIPELINE_CREATED_AT', isoSeconds(pipeline.createdAt));
     if (pipeline.triggerVariables.length) { pub('CI_PIPELINE_TRIGGERED', 'true'); pub('CI_BUILD_TRIGGERED', 'true'); }
     const user = pipeline.userId === null ? undefined : this.q.user.get({ id: pipeline.userId });
     if (user) {
       pub('GITLAB_USER_ID', user.id); pub('GITLAB_USER_LOGIN', user.username); pub('GITLAB_USER_NAME', user.name);
       if (user.email) pub('GITLAB_USER_EMAIL', user.email);
     }
-    pub('CI_PROJECT_ID', project.id); pub('CI_PROJECT_NAME', project.path); pub('CI_PROJECT_TITLE', project.name);
-    pub('CI_PROJECT_PATH', projectPath); pub('CI_PROJECT_PATH_SLUG', refSlug(projectPath)); pub('CI_PROJECT_NAMESPACE', project.namespace);
-    pub('CI_PROJECT_ROOT_NAMESPACE', project.namespace);
-    pub('CI_PROJECT_URL', projectUrl); pub('CI_DEFAULT_BRANCH', project.defaultBranch);
     secret('CI_REPOSITORY_URL', repoUrl);
     if (runner) {
       pub('CI_RUNNER_ID', runner.id); pub('CI_RUNNER_DESCRIPTION', runner.description); pub('CI_RUNNER_TAGS', runner.tagList.join(', '));
     }
-    for (const [k, v] of Object.entries(pipeline.yamlVariables)) pub(k, v);
-    for (const [k, v] of Object.entries(job.spec.variables ?? {})) pub(k, v);
+    const rawGlobal = new Set(pipeline.yamlRawVariables ?? []);
+    const rawJob = new Set(spec.rawVariables ?? []);
+    const yaml = (key: string, value: string, raw: boolean) => out.push({ key, value, public: true, masked: false, ...(raw ? { raw: true } : {}) });
+    for (const [k, v] of Object.entries(pipeline.yamlVariables)) yaml(k, v, rawGlobal.has(k));
+    for (const [k, v] of Object.entries(spec.variables ?? {})) yaml(k, v, rawJob.has(k));
+    for (const v of this.dotenvOf(deps)) pub(v.key, v.value);
     const secrets = this.q.secrets.all({ id: project.id });
     for (const v of secrets) out.push({ key: v.key, value: v.value, public: false, masked: v.masked });
     for (const v of pipeline.triggerVariables) secret(v.key, v.value);
     return out;
   }
 
-  /** The latest attempt of every earlier-stage job (filtered by YAML `dependencies`), with live artifacts. */
+  /** The dotenv variables of the jobs a job depends on, in dependency order (a later job wins). */
+  private dotenvOf(deps: Dependency[]): { key: string; value: string }[] {
+    if (deps.length === 0) return [];
+    const ids = deps.map((d) => d.job.id);
+    const rows = this.db.select().from(jobVariables).where(inArray(jobVariables.jobId, ids)).all();
+    const order = new Map(ids.map((id, i) => [id, i]));
+    return rows.sort((a, b) => order.get(a.jobId)! - order.get(b.jobId)!).map((r) => ({ key: r.key, value: r.value }));
+  }
+
+  /**
+   * The jobs whose artifacts (and dotenv variables) a job receives, latest attempts only:
+   * a DAG job its needs with `artifacts: true`, a stage job every earlier-stage job; either
+   * narrowed by YAML `dependencies` ([] = none). Expired archives are not offered.
+   */
   dependencies(job: Job): Dependency[] {
     const wanted = job.spec.dependencies;
     if (wanted && wanted.length === 0) return [];
     const now = this.deps.clock.now();
-    const earlier = this.q.earlier.all({ id: job.pipelineId, stageIdx: job.stageIdx });
-    return earlier
-      .filter((j) => !wanted || wanted.includes(j.name))
+    let rows: Job[];
+    if (job.dag) {
+      const names = this.db.select({ name: jobNeeds.needName }).from(jobNeeds)
+        .where(and(eq(jobNeeds.pipelineId, job.pipelineId), eq(jobNeeds.jobName, job.name), eq(jobNeeds.artifacts, true))).all()
+        .map((n) => n.name).filter((n) => !wanted || wanted.includes(n));
+      rows = names.length === 0 ? [] : this.db.select().from(jobs)
+        .where(and(eq(jobs.pipelineId, job.pipelineId), eq(jobs.retried, false), inArray(jobs.name, names)))
+        .orderBy(asc(jobs.stageIdx), asc(jobs.id)).all();
+    } else {
+      rows = this.q.earlier.all({ id: job.pipelineId, stageIdx: job.stageIdx }).filter((j) => !wanted || wanted.includes(j.name));
+    }
+    return rows
+      .filter((j) => j.kind === 'build')
       .map((j) => ({
         job: j,
         artifacts: j.artifactsFile && j.artifactsSize !== null && (j.artifactsExpireAt === null || j.artifactsExpireAt > now)
@@ -286,8 +359,8 @@ export class JobService {
 
   /**
    * May this token download that job's artifacts? Its own token, the project's runners token
-   * (v1), or the token of a running job of the same pipeline in a later stage — that is the
-   * token Baton hands out in dependency lists, since job tokens are stored only as hashes.
+   * (v1), or the token of a running job of the same pipeline that depends on it (dependencies())
+   * — that is the token Baton hands out in dependency lists, since job tokens are stored only as hashes.
    */
   authenticateArtifactDownload(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): { job: Job; project: Project } {
     const job = this.find(jobId);
@@ -298,7 +371,8 @@ export class JobService {
     if (job.tokenHash !== null && safeEqual(job.tokenHash, hash)) return { job, project };
     if (opts.allowProjectToken && safeEqual(project.runnersToken, token)) return { job, project };
     const downloader = this.db.select().from(jobs).where(eq(jobs.tokenHash, hash)).get();
-    if (downloader && downloader.pipelineId === job.pipelineId && downloader.status === 'running' && downloader.stageIdx > job.stageIdx) {
+    if (downloader && downloader.pipelineId === job.pipelineId && downloader.status === 'running'
+      && this.dependencies(downloader).some((d) => d.job.id === job.id)) {
       return { job, project };
     }
     throw forbidden();
@@ -395,10 +469,15 @@ export class JobService {
    * pipeline advance. No-op if the job is no longer running (it lost a race with a cancel).
    */
   finish(jobId: number, status: 'success' | 'failed', opts: { failureReason: string | null; exitCode: number | null }): boolean {
-    return atomically(this.db, () => {
+    const ended = atomically(this.db, () => {
       const now = this.deps.clock.now();
+      const current = this.find(jobId);
+      if (!current || current.status !== 'running') return false;
+      // `allow_failure: {exit_codes}`: a listed exit code makes the failure an allowed one.
+      const codes = current.spec.allowFailureExitCodes;
+      const allowFailure = status === 'failed' && codes?.length && opts.exitCode !== null && codes.includes(opts.exitCode) ? true : current.allowFailure;
       const res = this.db.update(jobs)
-        .set({ status, finishedAt: now, updatedAt: now, failureReason: opts.failureReason, exitCode: opts.exitCode })
+        .set({ status, finishedAt: now, updatedAt: now, failureReason: opts.failureReason, exitCode: opts.exitCode, allowFailure })
         .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running'))).run();
       if (changes(res) !== 1) return false;
       this.deps.store.closeTrace(jobId);
@@ -408,7 +487,12 @@ export class JobService {
       this.pipelines.jobEnded(ended);
       return true;
     });
+    if (ended) this.afterEnd?.(jobId);
+    return ended;
   }
+
+  /** Work after a job's end that may take time and must not hold the transaction (coverage). */
+  afterEnd: ((jobId: number) => void) | null = null;
 
   /** Fails jobs that are not running any more from the runner's point of view (the reaper). */
   failPending(jobId: number, reason: string): boolean {
@@ -429,10 +513,11 @@ export class JobService {
   cancel(jobId: number): Job {
     atomically(this.db, () => {
       const job = this.get(jobId);
-      if (!['created', 'pending', 'running', 'manual'].includes(job.status)) return;
+      if (!['created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'scheduled', 'manual'].includes(job.status)) return;
       const now = this.deps.clock.now();
-      this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now })
+      const res = this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now })
         .where(and(eq(jobs.id, jobId), eq(jobs.status, job.status))).run();
+      if (changes(res) !== 1) return;
       this.deps.store.closeTrace(jobId);
       const ended = this.get(jobId);
       this.deps.events.jobStatus(ended, job.status, 'canceled');
@@ -444,22 +529,21 @@ export class JobService {
   play(jobId: number): Job {
     atomically(this.db, () => {
       const job = this.get(jobId);
-      if (job.status !== 'manual') throw badRequest('Unplayable Job');
-      this.db.update(jobs).set({ status: 'pending', queuedAt: this.deps.clock.now() }).where(eq(jobs.id, jobId)).run();
-      this.deps.events.jobStatus(this.get(jobId), 'manual', 'pending');
-      this.pipelines.refreshStatus(job.pipelineId);
+      // A scheduled (delayed) job is played too: it starts now instead of at its time.
+      if (job.status !== 'manual' && job.status !== 'scheduled') throw badRequest('Unplayable Job');
+      this.pipelines.enqueue(job, job.status);
     });
     this.pipelines.announceWork();
     return this.get(jobId);
   }
 
-  /** A new attempt of a finished job; later stages that were skipped are re-opened. */
+  /** A new attempt of a finished job; what was skipped after it is re-opened. */
   retry(jobId: number): Job {
     const id = atomically(this.db, () => {
       const job = this.get(jobId);
-      if (!['success', 'failed', 'canceled'].includes(job.status) || job.retried) throw forbidden('403 Forbidden  - Job is not retryable');
+      if (!['success', 'failed', 'canceled'].includes(job.status) || job.retried || job.kind !== 'build') throw forbidden('403 Forbidden  - Job is not retryable');
       const copy = this.pipelines.cloneJob(job, 'created', { retriesLeft: job.spec.retry.max });
-      this.pipelines.reopenAfter(job.pipelineId, job.stageIdx);
+      this.pipelines.reopenDependants(job.pipelineId, [job]);
       this.pipelines.process(job.pipelineId);
       return copy.id;
     });
@@ -468,8 +552,10 @@ export class JobService {
   }
 
   list(projectId: number, opts: { scope?: string[]; pipelineId?: number; offset: number; limit: number }): { rows: Job[]; total: number } {
+    // Bridges are listed apart (`…/pipelines/:id/bridges`), as GitLab does.
     const where = and(
       eq(jobs.projectId, projectId),
+      eq(jobs.kind, 'build'),
       opts.pipelineId !== undefined ? eq(jobs.pipelineId, opts.pipelineId) : undefined,
       opts.scope?.length ? inArray(jobs.status, opts.scope) : undefined,
     );
@@ -480,8 +566,11 @@ export class JobService {
   }
 
   pendingReason(job: Job): string | null {
-    if (job.status === 'created') return 'waiting for an earlier stage to finish';
+    if (job.status === 'created') return job.dag ? 'waiting for the jobs it needs to finish' : 'waiting for an earlier stage to finish';
     if (job.status === 'manual') return 'waiting to be started by hand (when: manual)';
+    if (job.status === 'scheduled') return `delayed until ${job.scheduledAt === null ? '?' : new Date(job.scheduledAt).toISOString()} (when: delayed)`;
+    if (job.status === 'waiting_for_resource') return `waiting for resource group ${this.pipelines.resources.keyOf(job.resourceGroupId)} (another job holds it)`;
+    if (job.kind === 'bridge') return null;
     if (job.status !== 'pending') return null;
     return pendingReason(this.db, job, this.deps.clock.now(), ONLINE_WINDOW_MS);
   }
@@ -505,10 +594,6 @@ function cloneUrl(project: Project, token: string): string {
   }
 }
 
-function safeHost(url: string): string {
-  try { return new URL(url).hostname; } catch { return 'localhost'; }
-}
-
 /** GitLab's ref slug: lower-case, non-alphanumerics → "-", at most 63 characters, no edge dashes. */
 export function refSlug(ref: string): string {
   return ref.toLowerCase().replace(/[^a-z0-9]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
@@ -516,9 +601,67 @@ export function refSlug(ref: string): string {
 
 const REASONS = new Set(['script_failure', 'runner_system_failure', 'job_execution_timeout', 'unknown_failure', 'stuck_or_timeout_failure',
   'missing_dependency_failure', 'api_failure', 'archived_failure', 'unmet_prerequisites', 'scheduler_failure', 'data_integrity_failure',
-  'runner_unsupported', 'stale_schedule', 'job_router_failure', 'image_pull_failure', 'trace_size_exceeded', 'builds_disabled', 'environment_creation_failure']);
+  'runner_unsupported', 'stale_schedule', 'job_router_failure', 'image_pull_failure', 'trace_size_exceeded', 'builds_disabled', 'environment_creation_failure',
+  'failed_outdated_deployment_job', 'protected_environment_failure', 'deployment_rejected', 'job_token_expired']);
 
 function sanitizeReason(r: string | undefined): string | undefined {
   if (r === undefined) return undefined;
   return REASONS.has(r) ? r : 'unknown_failure';
+}
+
+/** ISO 8601 without milliseconds, as GitLab renders CI_*_AT variables. */
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** CI_COMMIT_TITLE / CI_COMMIT_DESCRIPTION as GitLab derives them from the message (spec ci-yaml.md §5.1). */
+export function commitTitleAndDescription(message: string): { title: string; description: string } {
+  const cut = message.search(/[\r\n]/);
+  const first = cut === -1 ? message : message.slice(0, cut);
+  const title = first.trim() === '' ? 'No commit message' : first;
+  if (title.length >= 100) return { title, description: message };
+  const nl = message.indexOf('\n');
+  return { title, description: nl === -1 ? '' : message.slice(nl + 1).replace(/\n$/, '') };
+}
+
+/**
+ * The predefined variables GitLab already knows before jobs exist (spec ci-yaml.md §5.1),
+ * in its order. The compiler's copy of this list (core/predefined-variables.ts) replaces it
+ * once both are on main.
+ */
+function prePipeline(server: ServerInfo, project: Project, pipeline: Pipeline): Record<string, string> {
+  const v: Record<string, string> = {};
+  const set = (k: string, value: string | number) => { v[k] = String(value); };
+  let host = 'localhost'; let port = '80'; let protocol = 'http'; let fqdn = 'localhost';
+  try {
+    const u = new URL(server.url);
+    protocol = u.protocol.replace(':', ''); host = u.hostname; port = u.port || (protocol === 'https' ? '443' : '80'); fqdn = u.port ? `${u.hostname}:${u.port}` : u.hostname;
+  } catch { /* keep the defaults */ }
+  const [major = '0', minor = '0', patch = '0'] = server.version.split(/[.-]/);
+  const path = projectFullPath(project);
+  set('CI', 'true'); set('GITLAB_CI', 'true');
+  set('CI_SERVER_URL', server.url); set('CI_SERVER_HOST', host); set('CI_SERVER_PORT', port); set('CI_SERVER_PROTOCOL', protocol);
+  set('CI_SERVER_FQDN', fqdn); set('CI_SERVER_NAME', 'Baton'); set('CI_SERVER_VERSION', server.version);
+  set('CI_SERVER_VERSION_MAJOR', major); set('CI_SERVER_VERSION_MINOR', minor); set('CI_SERVER_VERSION_PATCH', patch);
+  set('CI_SERVER_REVISION', server.revision);
+  set('CI_API_V4_URL', `${server.url}/api/v4`); set('CI_API_GRAPHQL_URL', `${server.url}/api/graphql`);
+  set('CI_PROJECT_ID', project.id); set('CI_PROJECT_NAME', project.path); set('CI_PROJECT_TITLE', project.name);
+  set('CI_PROJECT_PATH', path); set('CI_PROJECT_PATH_SLUG', refSlug(path));
+  set('CI_PROJECT_NAMESPACE', project.namespace); set('CI_PROJECT_NAMESPACE_SLUG', refSlug(project.namespace));
+  set('CI_PROJECT_ROOT_NAMESPACE', project.namespace.split('/')[0]);
+  set('CI_PROJECT_URL', projectWebUrl(server.url, project)); set('CI_PROJECT_VISIBILITY', 'private');
+  set('CI_DEFAULT_BRANCH', project.defaultBranch); set('CI_DEFAULT_BRANCH_SLUG', refSlug(project.defaultBranch));
+  set('CI_CONFIG_PATH', '.gitlab-ci.yml');
+  set('CI_PIPELINE_IID', pipeline.id); set('CI_PIPELINE_SOURCE', pipeline.source);
+  if (pipeline.name) set('CI_PIPELINE_NAME', pipeline.name);
+  set('CI_COMMIT_SHA', pipeline.sha); set('CI_COMMIT_SHORT_SHA', pipeline.sha.slice(0, 8));
+  set('CI_COMMIT_BEFORE_SHA', pipeline.beforeSha);
+  set('CI_COMMIT_REF_NAME', pipeline.ref); set('CI_COMMIT_REF_SLUG', refSlug(pipeline.ref));
+  if (pipeline.tag) set('CI_COMMIT_TAG', pipeline.ref); else set('CI_COMMIT_BRANCH', pipeline.ref);
+  set('CI_COMMIT_REF_PROTECTED', 'false');
+  if (pipeline.commitMessage !== null) {
+    const { title, description } = commitTitleAndDescription(pipeline.commitMessage);
+    set('CI_COMMIT_MESSAGE', pipeline.commitMessage); set('CI_COMMIT_TITLE', title); set('CI_COMMIT_DESCRIPTION', description);
+  }
+  if (pipeline.commitAuthorName !== null) set('CI_COMMIT_AUTHOR', `${pipeline.commitAuthorName} <${pipeline.commitAuthorEmail ?? ''}>`);
+  if (pipeline.commitTimestamp !== null) set('CI_COMMIT_TIMESTAMP', pipeline.commitTimestamp);
+  return v;
 }

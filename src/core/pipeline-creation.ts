@@ -67,22 +67,22 @@ export interface CreatorDeps {
   access: AccessService;
 }
 
-interface Prepared { content: string; context: CompileContext; sha: string; tag: boolean }
+interface Prepared { content: string; context: CompileContext; sha: string; tag: boolean; commit: CommitDetails | null }
 
 /** What a compile is given and what it answered (lint shows the same). */
-export interface Compiled { result: CompileResult; context: CompileContext; sha: string; tag: boolean }
+export interface Compiled { result: CompileResult; context: CompileContext; sha: string; tag: boolean; commit: CommitDetails | null }
 
 export class PipelineCreator {
   constructor(private d: CreatorDeps) {}
 
   async create(project: Project, input: CreatePipelineInput): Promise<Pipeline> {
-    const { result, sha, tag } = await this.compile(project, input);
+    const { result, sha, tag, commit } = await this.compile(project, input);
     if (result.plan === null) throw new CiSourceError(result.errors);
     const plan = result.plan;
     return atomically(this.d.deps.db, () => {
       const pipeline = this.d.pipelines.create(project.id, {
         ref: input.ref, tag, sha: sha.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
-        variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId,
+        variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId, commit,
       }, plan);
       input.inTransaction?.(pipeline);
       return pipeline;
@@ -91,9 +91,9 @@ export class PipelineCreator {
 
   /** Resolves the commit and the file, builds the context and compiles (no pipeline stored). */
   async compile(project: Project, input: CreatePipelineInput): Promise<Compiled> {
-    const { content, context, sha, tag } = await this.prepare(project, input);
+    const { content, context, sha, tag, commit } = await this.prepare(project, input);
     const result = await compileCiConfig(content, context);
-    return { result, context, sha, tag };
+    return { result, context, sha, tag, commit };
   }
 
   /**
@@ -172,7 +172,7 @@ export class PipelineCreator {
       includes: this.includeSources(project, input.actor),
       ...(input.inputs ? { inputs: input.inputs } : {}),
     };
-    return { content: content!, context, sha: commitSha, tag };
+    return { content: content!, context, sha: commitSha, tag, commit };
   }
 
   /** `include:project` through another Baton project the actor may read; `include:remote` through outbound.ts. */

@@ -1,20 +1,31 @@
 /**
- * Pipelines: created from a plan (ci-config.ts), advanced stage by stage as GitLab does,
- * their status aggregated from their jobs, canceled and retried as a whole.
- *
- * Progression: the jobs of stage N are decided only when every job of stages < N has ended
- * (a manual job blocks only when `allow_failure: false`). The outcome of the earlier stages
- * is `failed` if a job failed without `allow_failure`, else `canceled` if one was canceled,
- * else `success`; `when` then decides: on_success runs after success, on_failure after
- * failure, always after anything, manual waits for play after success; the rest is skipped.
+ * Pipelines: created from a plan (core/ci-config), advanced as GitLab does, their status
+ * aggregated from their jobs (status.ts `aggregate`), canceled and retried as a whole.
+ * How a job moves — processing (processing.ts), needs, stages, resource groups, delayed
+ * jobs, bridges, auto-cancel — is described once, in the lifecycle comment of jobs.ts.
  */
-import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
-import { jobs, pipelines, type Job, type Pipeline } from '../db/schema';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { jobNeeds, jobs, pipelines, type Job, type Pipeline } from '../db/schema';
 import type { PipelinePlan } from './ci-config/types';
 import type { CoreDeps } from './context';
+import type { EnvironmentService } from './environments';
 import { notFound } from './errors';
 import type { InstanceService } from './instance';
-import { atomically } from './tx';
+import { decide } from './processing';
+import type { ResourceGroupService } from './resource-groups';
+import { aggregate, CANCELABLE, isFinal } from './status';
+import { atomically, changes } from './tx';
+
+export { aggregate } from './status';
+
+/** The head commit of a pipeline (forges send it; else git tells). */
+export interface PipelineCommit {
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  /** ISO 8601 */
+  timestamp: string;
+}
 
 export interface PipelineInput {
   ref: string;
@@ -23,32 +34,60 @@ export interface PipelineInput {
   beforeSha?: string;
   source?: string;
   variables?: { key: string; value: string }[];
+  commit?: PipelineCommit | null;
   /** who started it (GITLAB_USER_*), when a person did */
   userId?: number | null;
 }
 
+/** Starts bridge jobs (downstream.ts); set once the creator exists (index.ts). */
+export interface BridgeStarter { start(bridgeIds: number[]): void }
+
 const ZERO_SHA = '0000000000000000000000000000000000000000';
+const STARTED = ['running', 'success', 'failed'];
+const WEEK_MS = 7 * 24 * 3600_000;
 
 export class PipelineService {
-  constructor(private deps: CoreDeps, private instance: InstanceService) {}
+  bridges: BridgeStarter | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerAt = Infinity;
+  private stopped = false;
+
+  constructor(
+    private deps: CoreDeps,
+    private instance: InstanceService,
+    readonly resources: ResourceGroupService,
+    readonly environments: EnvironmentService,
+  ) {}
 
   private get db() { return this.deps.db; }
 
   create(projectId: number, input: PipelineInput, plan: PipelinePlan): Pipeline {
     const id = atomically(this.db, () => {
       const now = this.deps.clock.now();
+      const c = input.commit ?? null;
       const p = this.db.insert(pipelines).values({
         projectId, ref: input.ref, tag: input.tag, sha: input.sha, beforeSha: input.beforeSha ?? ZERO_SHA,
-        source: input.source ?? 'api', status: 'created', yamlVariables: plan.variables,
-        triggerVariables: input.variables ?? [], userId: input.userId ?? null, createdAt: now, updatedAt: now,
+        source: input.source ?? 'api', status: 'created', yamlVariables: plan.variables, yamlRawVariables: plan.rawVariables ?? [],
+        triggerVariables: input.variables ?? [], createdAt: now, updatedAt: now,
+        name: plan.workflow?.name ?? null,
+        commitMessage: c?.message ?? null, commitAuthorName: c?.authorName ?? null, commitAuthorEmail: c?.authorEmail ?? null,
+        commitTimestamp: c?.timestamp ?? null, userId: input.userId ?? null,
+        autoCancelOnNewCommit: plan.workflow?.autoCancel.onNewCommit ?? 'conservative',
+        autoCancelOnJobFailure: plan.workflow?.autoCancel.onJobFailure ?? 'none',
       }).returning().get();
+      const edges: (typeof jobNeeds.$inferInsert)[] = [];
       for (const j of plan.jobs) {
         this.db.insert(jobs).values({
           pipelineId: p.id, projectId, name: j.name, stage: j.stage, stageIdx: j.stageIdx, status: 'created',
+          kind: j.trigger ? 'bridge' : 'build', dag: j.needs !== undefined, interruptible: j.interruptible ?? false,
+          resourceGroupId: j.resourceGroup ? this.resources.ensure(projectId, j.resourceGroup) : null,
           when: j.when, allowFailure: j.allowFailure, tagList: j.tags, spec: j, retriesLeft: j.retry.max,
           createdAt: now, updatedAt: now,
         }).run();
+        for (const n of j.needs ?? []) edges.push({ pipelineId: p.id, jobName: j.name, needName: n.job, artifacts: n.artifacts, optional: n.optional });
       }
+      for (let i = 0; i < edges.length; i += 200) this.db.insert(jobNeeds).values(edges.slice(i, i + 200)).onConflictDoNothing().run();
+      if (p.source !== 'parent_pipeline') this.cancelRedundant(p);
       this.process(p.id);
       return p.id;
     });
@@ -57,9 +96,13 @@ export class PipelineService {
   }
 
   get(id: number): Pipeline {
-    const p = this.db.select().from(pipelines).where(eq(pipelines.id, id)).get();
+    const p = this.find(id);
     if (!p) throw notFound('Pipeline');
     return p;
+  }
+
+  find(id: number): Pipeline | null {
+    return Number.isSafeInteger(id) ? this.db.select().from(pipelines).where(eq(pipelines.id, id)).get() ?? null : null;
   }
 
   list(projectId: number, opts: { status?: string; ref?: string; offset: number; limit: number }): { rows: Pipeline[]; total: number } {
@@ -75,105 +118,249 @@ export class PipelineService {
   }
 
   /** The current attempt of each job (older attempts are kept for history). */
-  latestJobs(pipelineId: number): Job[] {
-    return this.db.select().from(jobs).where(and(eq(jobs.pipelineId, pipelineId), eq(jobs.retried, false)))
+  latestJobs(pipelineId: number, kind?: 'build' | 'bridge'): Job[] {
+    return this.db.select().from(jobs)
+      .where(and(eq(jobs.pipelineId, pipelineId), eq(jobs.retried, false), kind ? eq(jobs.kind, kind) : undefined))
       .orderBy(asc(jobs.stageIdx), asc(jobs.id)).all();
   }
 
-  /** Status counts of the current attempts, per stage — set-based, so big pipelines stay cheap. */
-  private stageCounts(pipelineId: number, stageIdx?: number) {
-    return this.db.all<{ stage_idx: number; status: string; allow_failure: number; n: number }>(sql`
-      SELECT stage_idx, status, allow_failure, count(*) AS n FROM jobs
-      WHERE pipeline_id = ${pipelineId} AND retried = 0 ${stageIdx === undefined ? sql`` : sql`AND stage_idx = ${stageIdx}`}
-      GROUP BY stage_idx, status, allow_failure ORDER BY stage_idx`);
+  /** Pipelines a pipeline's bridges started. */
+  downstreamOf(pipelineId: number): Pipeline[] {
+    return this.db.select().from(pipelines).where(eq(pipelines.upstreamPipelineId, pipelineId)).orderBy(asc(pipelines.id)).all();
   }
 
-  /** Decides every job that can be decided now; returns true if any became pending. */
+  /** The pipeline a bridge job started, if any. */
+  downstreamOfJob(jobId: number): Pipeline | null {
+    return this.db.select().from(pipelines).where(eq(pipelines.upstreamJobId, jobId)).get() ?? null;
+  }
+
+  /** Mean coverage of the current attempts that report one (GitLab's pipeline coverage), or null. */
+  coverage(pipelineId: number): number | null {
+    return this.db.select({ c: sql<number | null>`avg(${jobs.coverage})` }).from(jobs)
+      .where(and(eq(jobs.pipelineId, pipelineId), eq(jobs.retried, false))).get()?.c ?? null;
+  }
+
+  // ---------------------------------------------------------------- processing
+
+  /** Decides every job that can be decided now (processing.ts); true if runner work appeared. */
   process(pipelineId: number): boolean {
     return atomically(this.db, () => {
-      const now = this.deps.clock.now();
-      const counts = this.stageCounts(pipelineId);
-      const stages = [...new Set(counts.map((c) => c.stage_idx))];
       let queued = false;
-      let prior: 'success' | 'failed' | 'canceled' = 'success';
-      for (const idx of stages) {
-        let rows = counts.filter((c) => c.stage_idx === idx);
-        if (rows.some((r) => r.status === 'created')) {
-          // when → next status, given the outcome of the earlier stages (see decide()).
-          const next = (when: string) => sql.raw(`'${decide(when, prior)}'`);
-          const decided = this.db.update(jobs).set({
-            status: sql`CASE "when" WHEN 'on_success' THEN ${next('on_success')} WHEN 'on_failure' THEN ${next('on_failure')}
-                                   WHEN 'always' THEN ${next('always')} ELSE ${next('manual')} END`,
-            queuedAt: now, updatedAt: now,
-          }).where(and(eq(jobs.pipelineId, pipelineId), eq(jobs.stageIdx, idx), eq(jobs.retried, false), eq(jobs.status, 'created'))).returning().all();
-          for (const j of decided) this.deps.events.jobStatus(j, 'created', j.status);
-          if (decided.length > 0) rows = this.stageCounts(pipelineId, idx);
-          if (rows.some((r) => r.status === 'pending')) queued = true;
+      const decisions = decide(this.db, pipelineId);
+      if (decisions.length) {
+        const now = this.deps.clock.now();
+        const rows = this.byIds(decisions.map((d) => d.id));
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        const set = (ids: number[], status: string, extra = sql``) => {
+          for (let i = 0; i < ids.length; i += 500) {
+            const chunk = ids.slice(i, i + 500);
+            this.db.run(sql`UPDATE jobs SET status = ${status}, updated_at = ${now} ${extra}
+              WHERE id IN (${sql.join(chunk.map((x) => sql`${x}`), sql`, `)}) AND status = 'created'`);
+          }
+        };
+        const groups = new Set<number>();
+        const bridges: number[] = [];
+        const pending: number[] = [];
+        const waiting: number[] = [];
+        for (const d of decisions) {
+          const job = byId.get(d.id)!;
+          if (job.resourceGroupId !== null) groups.add(job.resourceGroupId);
+          if (d.status !== 'pending') continue;
+          if (job.resourceGroupId !== null) waiting.push(d.id);
+          else pending.push(d.id);
+          if (job.kind === 'bridge') bridges.push(d.id);
         }
-        const blocking = rows.some((r) => ['created', 'pending', 'running'].includes(r.status) || (r.status === 'manual' && !r.allow_failure));
-        if (blocking) break;
-        if (rows.some((r) => r.status === 'failed' && !r.allow_failure)) prior = 'failed';
-        else if (prior !== 'failed' && rows.some((r) => r.status === 'canceled' && !r.allow_failure)) prior = 'canceled';
+        set(decisions.filter((d) => d.status === 'skipped').map((d) => d.id), 'skipped');
+        set(decisions.filter((d) => d.status === 'manual').map((d) => d.id), 'manual');
+        for (const d of decisions.filter((x) => x.status === 'scheduled')) {
+          set([d.id], 'scheduled', sql`, scheduled_at = ${now + (byId.get(d.id)!.spec.startIn ?? 0) * 1000}`);
+        }
+        set(waiting, 'waiting_for_resource', sql`, queued_at = ${now}`);
+        set(pending, 'pending', sql`, queued_at = ${now}`);
+        for (const d of decisions) this.told(byId.get(d.id)!, 'created', d.status);
+        const pipeline = this.get(pipelineId);
+        this.environments.jobsDecided(rows, pipeline);
+        if (groups.size) queued = this.assignResources(groups, pipelineId) || queued;
+        if (pending.some((id) => byId.get(id)!.kind === 'build')) queued = true;
+        if (bridges.length || waiting.some((id) => byId.get(id)!.kind === 'bridge')) this.startBridgesLater();
+        if (decisions.some((d) => d.status === 'scheduled')) this.armTimer();
       }
       this.refreshStatus(pipelineId);
       return queued;
     });
   }
 
-  /** Called in the transaction that ended a job: auto-retry, then advance the pipeline. */
+  private byIds(ids: number[]): Job[] {
+    const out: Job[] = [];
+    for (let i = 0; i < ids.length; i += 500) out.push(...this.db.select().from(jobs).where(inArray(jobs.id, ids.slice(i, i + 500))).all());
+    return out;
+  }
+
+  /** Free resources go to their next jobs; other pipelines that gained a pending job are refreshed. */
+  private assignResources(groupIds: Iterable<number>, except?: number): boolean {
+    const { pipelineIds, granted } = this.resources.assign(groupIds);
+    for (const job of this.byIds(granted)) this.told(job, 'waiting_for_resource', 'pending');
+    for (const id of pipelineIds) if (id !== except) this.refreshStatus(id);
+    if (granted.length) this.startBridgesLater();
+    return granted.length > 0;
+  }
+
+  /**
+   * Tells the lifecycle listener (outbox: Job Hooks) of a build's status change, inside the
+   * transaction that made it; bridges have no job events (GitLab's Job Hook is for builds).
+   * `job` may be the row read before the change.
+   */
+  told(job: Job, from: string, to: string) {
+    if (from !== to && job.kind === 'build') this.deps.events.jobStatus({ ...job, status: to }, from, to);
+  }
+
+  /** Bridges run after the deciding transaction commits (creating a pipeline is async). */
+  private startBridgesLater() {
+    if (!this.bridges) return;
+    const starter = this.bridges;
+    setTimeout(() => {
+      if (this.stopped) return;
+      const ids = this.db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.kind, 'bridge'), eq(jobs.status, 'pending'))).all().map((r) => r.id);
+      if (ids.length) starter.start(ids);
+    }, 0);
+  }
+
+  /**
+   * Called in the transaction that ended a job (success, failed, canceled): exit-code rules
+   * were applied by the caller; here the automatic retry, the resource release, the
+   * environment, `auto_cancel:on_job_failure`, and the next jobs.
+   */
   jobEnded(job: Job) {
-    if (job.status === 'failed' && job.retriesLeft > 0 && job.failureReason !== 'trace_size_exceeded') {
-      this.cloneJob(job, 'pending', { retriesLeft: job.retriesLeft - 1 });
+    let retried = false;
+    if (autoRetryAllowed(job)) {
+      this.cloneJob(job, job.resourceGroupId !== null ? 'waiting_for_resource' : 'pending', { retriesLeft: job.retriesLeft - 1 });
+      retried = true;
     }
-    if (this.process(job.pipelineId) || job.status === 'failed') this.announceWork();
+    let granted = false;
+    if (job.resourceGroupId !== null) {
+      this.resources.release(job.id, job.resourceGroupId);
+      granted = this.assignResources([job.resourceGroupId]);
+    }
+    this.environments.jobEnded(job);
+    if (job.status === 'failed' && !job.allowFailure && !retried) {
+      const p = this.get(job.pipelineId);
+      if (p.autoCancelOnJobFailure === 'all') this.cancelJobs(p.id, { cascade: true });
+    }
+    if (this.process(job.pipelineId) || job.status === 'failed' || retried || granted) this.announceWork();
   }
 
   /** A new attempt of `job`; the old one is marked retried (hidden from progression). */
-  cloneJob(job: Job, status: 'created' | 'pending', opts: { retriesLeft: number }): Job {
+  cloneJob(job: Job, status: 'created' | 'pending' | 'waiting_for_resource', opts: { retriesLeft: number }): Job {
     const now = this.deps.clock.now();
     this.db.update(jobs).set({ retried: true }).where(eq(jobs.id, job.id)).run();
     const copy = this.db.insert(jobs).values({
       pipelineId: job.pipelineId, projectId: job.projectId, name: job.name, stage: job.stage, stageIdx: job.stageIdx,
-      status, when: job.when, allowFailure: job.allowFailure, tagList: job.tagList, spec: job.spec,
-      retriesLeft: opts.retriesLeft, retryOf: job.id, createdAt: now, updatedAt: now, queuedAt: status === 'pending' ? now : null,
+      status, kind: job.kind, dag: job.dag, interruptible: job.interruptible, resourceGroupId: job.resourceGroupId,
+      when: job.when, allowFailure: job.spec.allowFailure, tagList: job.tagList, spec: job.spec,
+      retriesLeft: opts.retriesLeft, retryOf: job.id, createdAt: now, updatedAt: now, queuedAt: status === 'created' ? null : now,
     }).returning().get();
-    if (status === 'pending') this.deps.events.jobStatus(copy, 'created', 'pending');
+    if (status !== 'created') this.told(copy, 'created', status);
+    if (status === 'waiting_for_resource') this.assignResources([job.resourceGroupId!]);
     return copy;
   }
 
-  /** Skipped jobs after `stageIdx` go back to `created`, to be decided again. */
-  reopenAfter(pipelineId: number, stageIdx: number) {
+  /**
+   * Jobs that came alive again (played, retried) re-open what was skipped after them: skipped
+   * jobs of later stages and every job that needs them, directly or not (GitLab's
+   * ResetSkippedJobsService). They go back to `created`, to be decided again.
+   */
+  reopenDependants(pipelineId: number, alive: { name: string; stageIdx: number }[]) {
+    if (alive.length === 0) return;
+    const minStage = Math.min(...alive.map((a) => a.stageIdx));
+    const dependants = new Map<string, string[]>();
+    for (const e of this.db.select({ job: jobNeeds.jobName, need: jobNeeds.needName }).from(jobNeeds).where(eq(jobNeeds.pipelineId, pipelineId)).all()) {
+      const list = dependants.get(e.need) ?? [];
+      list.push(e.job);
+      dependants.set(e.need, list);
+    }
+    const seen = new Set<string>();
+    const queue = alive.map((a) => a.name);
+    while (queue.length) for (const d of dependants.get(queue.pop()!) ?? []) if (!seen.has(d)) { seen.add(d); queue.push(d); }
+    const names = [...seen];
     this.db.update(jobs).set({ status: 'created', finishedAt: null })
-      .where(and(eq(jobs.pipelineId, pipelineId), gt(jobs.stageIdx, stageIdx), eq(jobs.retried, false), eq(jobs.status, 'skipped'))).run();
+      .where(and(eq(jobs.pipelineId, pipelineId), eq(jobs.retried, false), eq(jobs.status, 'skipped'),
+        names.length ? sql`(${jobs.stageIdx} > ${minStage} OR ${inArray(jobs.name, names)})` : sql`${jobs.stageIdx} > ${minStage}`)).run();
   }
 
-  /** Recomputes the pipeline's status and times from its jobs. */
+  /** Recomputes the pipeline's status and times from its jobs; a downstream pipeline tells its bridge. */
   refreshStatus(pipelineId: number) {
-    const counts = this.stageCounts(pipelineId);
+    const counts = this.db.all<{ status: string; allow_failure: number; n: number }>(sql`
+      SELECT status, allow_failure, count(*) AS n FROM jobs WHERE pipeline_id = ${pipelineId} AND retried = 0 GROUP BY status, allow_failure`);
     const status = aggregate(counts.map((c) => ({ status: c.status, allowFailure: !!c.allow_failure, n: c.n })));
     const p = this.get(pipelineId);
     const now = this.deps.clock.now();
     // (a raw `db.get(sql…)` answers an array of values on bun:sqlite, not an object: use the builder)
     const started = p.startedAt ?? this.db.select({ t: sql<number | null>`min(${jobs.startedAt})` }).from(jobs).where(eq(jobs.pipelineId, pipelineId)).get()?.t ?? null;
-    const final = ['success', 'failed', 'canceled', 'skipped'].includes(status);
+    const final = isFinal(status);
     const finishedAt = final ? (p.finishedAt && p.status === status ? p.finishedAt : now) : null;
     if (status !== p.status || started !== p.startedAt || finishedAt !== p.finishedAt) {
       this.db.update(pipelines).set({ status, startedAt: started, finishedAt, updatedAt: now }).where(eq(pipelines.id, pipelineId)).run();
       if (status !== p.status) this.deps.events.pipelineStatus({ ...p, status, startedAt: started, finishedAt, updatedAt: now }, p.status, status);
     }
+    this.environments.sync(pipelineId);
+    if (status !== p.status && p.upstreamJobId !== null) this.syncBridge(p.upstreamJobId, status);
   }
+
+  /**
+   * A bridge with `strategy: depend` (or `mirror`) follows its downstream pipeline: running
+   * until it ends, then success, or failed (depend) / the same status (mirror).
+   */
+  syncBridge(bridgeId: number, downstreamStatus: string) {
+    const bridge = this.db.select().from(jobs).where(eq(jobs.id, bridgeId)).get();
+    if (!bridge || bridge.status !== 'running') return;
+    const strategy = bridge.spec.trigger?.strategy;
+    if (!strategy || !isFinal(downstreamStatus)) return;
+    const next = downstreamStatus === 'success' ? 'success' : strategy === 'mirror' ? downstreamStatus : 'failed';
+    this.endBridge(bridge, next as 'success' | 'failed' | 'canceled' | 'skipped', next === 'failed' ? 'unknown_failure' : null);
+  }
+
+  /** Ends a running bridge and lets its pipeline go on. */
+  endBridge(bridge: Job, status: 'success' | 'failed' | 'canceled' | 'skipped', failureReason: string | null) {
+    atomically(this.db, () => {
+      const now = this.deps.clock.now();
+      const res = this.db.update(jobs).set({ status, finishedAt: now, updatedAt: now, failureReason })
+        .where(and(eq(jobs.id, bridge.id), inArray(jobs.status, ['pending', 'running']))).run();
+      if (changes(res) !== 1) return;
+      const ended = this.db.select().from(jobs).where(eq(jobs.id, bridge.id)).get()!;
+      this.jobEnded(ended);
+    });
+  }
+
+  // ---------------------------------------------------------------- cancel, retry, delete
 
   cancel(pipelineId: number): Pipeline {
     atomically(this.db, () => {
       this.get(pipelineId);
-      const now = this.deps.clock.now();
-      const unfinished = and(eq(jobs.pipelineId, pipelineId), inArray(jobs.status, ['created', 'pending', 'running']));
-      const victims = this.db.select().from(jobs).where(unfinished).all();
-      this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now }).where(unfinished).run();
-      for (const j of victims) this.deps.events.jobStatus({ ...j, status: 'canceled', finishedAt: now, updatedAt: now }, j.status, 'canceled');
-      this.process(pipelineId);
+      this.cancelJobs(pipelineId, { cascade: true });
     });
+    // freed resources may have let other pipelines' jobs go
+    this.announceWork();
     return this.get(pipelineId);
+  }
+
+  /**
+   * Cancels the cancelable jobs of a pipeline (all, or only the interruptible ones), releases
+   * their resources, and with `cascade` cancels the downstream pipelines too.
+   */
+  private cancelJobs(pipelineId: number, opts: { cascade: boolean; onlyInterruptible?: boolean }) {
+    const now = this.deps.clock.now();
+    const where = and(eq(jobs.pipelineId, pipelineId), inArray(jobs.status, [...CANCELABLE]),
+      opts.onlyInterruptible ? eq(jobs.interruptible, true) : undefined);
+    const victims = this.db.select().from(jobs).where(where).all().map((j) => ({ ...j, group: j.resourceGroupId }));
+    if (victims.length === 0 && !opts.cascade) return;
+    this.db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now }).where(where).run();
+    for (const v of victims) this.told({ ...v, finishedAt: now, updatedAt: now }, v.status, 'canceled');
+    for (const v of victims) this.deps.store.closeTrace(v.id);
+    const groups = new Set(victims.filter((v) => v.group !== null).map((v) => v.group!));
+    for (const v of victims) if (v.group !== null) this.resources.release(v.id, v.group);
+    if (opts.cascade) for (const child of this.downstreamOf(pipelineId)) this.cancelJobs(child.id, opts);
+    this.process(pipelineId);
+    if (groups.size) this.assignResources(groups);
   }
 
   /** Re-runs failed and canceled jobs and re-opens what was skipped after them. */
@@ -183,7 +370,7 @@ export class PipelineService {
       const redo = this.latestJobs(pipelineId).filter((j) => j.status === 'failed' || j.status === 'canceled');
       if (redo.length === 0) return;
       for (const j of redo) this.cloneJob(j, 'created', { retriesLeft: j.spec.retry.max });
-      this.reopenAfter(pipelineId, Math.min(...redo.map((j) => j.stageIdx)));
+      this.reopenDependants(pipelineId, redo);
       this.process(pipelineId);
     });
     this.announceWork();
@@ -197,7 +384,88 @@ export class PipelineService {
     for (const id of ids) {
       this.deps.store.deleteTrace(id);
       this.deps.store.deleteArtifact(id);
+      this.deps.store.deleteReports(id);
     }
+  }
+
+  // ---------------------------------------------------------------- auto-cancel
+
+  /**
+   * `workflow:auto_cancel:on_new_commit` (spec ci-yaml.md §3.5): a new pipeline on a ref
+   * cancels the older, still running pipelines of that ref and other commits, each by its
+   * own setting — `conservative` cancels a pipeline only while none of its non-interruptible
+   * jobs has started, `interruptible` cancels only its interruptible jobs, `none` nothing.
+   */
+  private cancelRedundant(p: Pipeline) {
+    const candidates = this.db.select().from(pipelines).where(and(
+      eq(pipelines.projectId, p.projectId), eq(pipelines.ref, p.ref), sql`${pipelines.id} < ${p.id}`,
+      inArray(pipelines.status, ['created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'scheduled']),
+      sql`${pipelines.sha} <> ${p.sha}`, sql`${pipelines.createdAt} > ${p.createdAt - WEEK_MS}`, sql`${pipelines.source} <> 'webide'`,
+    )).orderBy(desc(pipelines.id)).limit(3000).all();
+    for (const c of candidates) {
+      if (c.autoCancelOnNewCommit === 'none') continue;
+      if (c.autoCancelOnNewCommit === 'conservative') {
+        const started = this.db.select({ id: jobs.id }).from(jobs)
+          .where(and(eq(jobs.pipelineId, c.id), eq(jobs.interruptible, false), inArray(jobs.status, STARTED))).limit(1).get();
+        if (started) continue;
+        this.cancelJobs(c.id, { cascade: false });
+      } else {
+        this.cancelJobs(c.id, { cascade: false, onlyInterruptible: true });
+      }
+      this.db.update(pipelines).set({ autoCanceledById: p.id }).where(eq(pipelines.id, c.id)).run();
+    }
+  }
+
+  // ---------------------------------------------------------------- delayed jobs
+
+  /** Moves `scheduled` jobs whose time has come to the queue (the timer and the reaper call it). */
+  enqueueDue(): number {
+    let moved = 0;
+    atomically(this.db, () => {
+      const now = this.deps.clock.now();
+      const due = this.db.select().from(jobs).where(and(eq(jobs.status, 'scheduled'), lte(jobs.scheduledAt, now))).limit(500).all();
+      for (const job of due) if (this.enqueue(job, 'scheduled')) moved++;
+    });
+    if (moved) this.announceWork();
+    this.armTimer();
+    return moved;
+  }
+
+  /** A manual or scheduled job goes to the queue now (play, or its time came). */
+  enqueue(job: Job, from: 'manual' | 'scheduled'): boolean {
+    const now = this.deps.clock.now();
+    const status = job.resourceGroupId !== null ? 'waiting_for_resource' : 'pending';
+    const res = this.db.update(jobs).set({ status, queuedAt: now, updatedAt: now }).where(and(eq(jobs.id, job.id), eq(jobs.status, from))).run();
+    if (changes(res) !== 1) return false;
+    this.told({ ...job, queuedAt: now, updatedAt: now }, from, status);
+    if (job.resourceGroupId !== null) this.assignResources([job.resourceGroupId], job.pipelineId);
+    if (job.kind === 'bridge') this.startBridgesLater();
+    this.reopenDependants(job.pipelineId, [job]);
+    this.process(job.pipelineId);
+    return true;
+  }
+
+  /** One in-process timer for the earliest scheduled job (the reaper's sweep is the fallback). */
+  private armTimer() {
+    if (this.stopped) return;
+    const next = this.db.select({ t: sql<number | null>`min(${jobs.scheduledAt})` }).from(jobs).where(eq(jobs.status, 'scheduled')).get()?.t ?? null;
+    if (next === null) return;
+    if (this.timer && this.timerAt <= next) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      try { this.enqueueDue(); } catch (e) { this.deps.log.error({ err: e }, 'delayed jobs could not be enqueued'); }
+    }, Math.min(2 ** 31 - 1, Math.max(0, next - this.deps.clock.now())));
+    this.timer.unref?.();
+  }
+
+  /** Stops the timer (the server is stopping). */
+  stop() {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Tells waiting runners that work may be there. */
@@ -207,31 +475,16 @@ export class PipelineService {
   }
 }
 
-function decide(when: string, prior: 'success' | 'failed' | 'canceled'): 'pending' | 'manual' | 'skipped' {
-  if (when === 'always') return 'pending';
-  if (prior === 'success') return when === 'on_success' ? 'pending' : when === 'manual' ? 'manual' : 'skipped';
-  if (prior === 'failed') return when === 'on_failure' ? 'pending' : 'skipped';
-  return 'skipped';
-}
-
 /**
- * GitLab's composite status (lib/gitlab/ci/status/composite.rb) over status counts: a failed
- * or canceled job with allow_failure is a success with warnings, an allowed manual job is
- * ignored; the checks run in GitLab's order, which matters.
+ * GitLab's auto-retry rule: retries left, a failure reason `retry:when` lists (`always` =
+ * any), an exit code `retry:exit_codes` lists (when given). A log over the size limit is
+ * never retried.
  */
-export function aggregate(counts: { status: string; allowFailure: boolean; n: number }[]): string {
-  const set = new Set(counts.filter((c) => c.n > 0).map((c) => !c.allowFailure ? c.status
-    : c.status === 'failed' || c.status === 'canceled' ? 'warning' : c.status === 'manual' ? 'ignored' : c.status));
-  if (set.size === 0) return 'skipped';
-  const only = (...s: string[]) => [...set].every((x) => s.includes(x));
-  const any = (...s: string[]) => s.some((x) => set.has(x));
-  if (only('skipped', 'ignored')) return 'skipped';
-  if (only('success', 'skipped', 'warning', 'ignored')) return 'success';
-  if (only('created', 'warning', 'ignored')) return 'created';
-  if (only('canceled', 'success', 'skipped', 'warning', 'ignored')) return 'canceled';
-  if (only('pending', 'created', 'skipped', 'warning', 'ignored')) return 'pending';
-  if (any('running', 'pending')) return 'running';
-  if (any('manual')) return 'manual';
-  if (any('created')) return 'running';
-  return 'failed';
+export function autoRetryAllowed(job: Job): boolean {
+  if (job.status !== 'failed' || job.retriesLeft <= 0 || job.failureReason === 'trace_size_exceeded' || job.kind !== 'build') return false;
+  const r = job.spec.retry;
+  const when = r.when?.length ? r.when : ['always'];
+  if (!when.includes('always') && !when.includes(job.failureReason ?? 'unknown_failure')) return false;
+  if (r.exit_codes?.length && (job.exitCode === null || !r.exit_codes.includes(job.exitCode))) return false;
+  return true;
 }

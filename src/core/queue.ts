@@ -8,7 +8,7 @@
  * - tags: every job tag must be among the runner's tags; an untagged job needs run_untagged;
  * - `locked` only stops a project runner from being enabled for other projects — an
  *   instance runner registered with runner 11.x defaults (locked: true) still takes work;
- * - a paused runner takes nothing.
+ * - a paused runner takes nothing; bridge jobs (`trigger:`) are never handed out.
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
@@ -31,7 +31,7 @@ export function eligibleJobs(db: Db, runner: Runner): Candidate[] {
     : sql`j.project_id IN (SELECT project_id FROM runner_projects WHERE runner_id = ${runner.id})`;
   const rows = db.all<{ id: number; project_id: number }>(sql`
     SELECT j.id, j.project_id FROM jobs j
-    WHERE j.status = 'pending' AND j.runner_id IS NULL AND ${scope} AND ${tagRule}
+    WHERE j.status = 'pending' AND j.runner_id IS NULL AND j.kind = 'build' AND ${scope} AND ${tagRule}
     ORDER BY j.id LIMIT ${CANDIDATE_WINDOW}`);
   const candidates = rows.map((r) => ({ id: r.id, projectId: r.project_id }));
   if (!runner.isShared || candidates.length < 2) return candidates;

@@ -2,7 +2,8 @@
  * Time limits, applied by one periodic sweep: a running job past its timeout fails with
  * `job_execution_timeout`; a running job silent for --stuck-timeout fails as stuck; a job
  * pending longer than --pending-timeout fails; expired artifacts and sign-in sessions are deleted; below
- * --min-free-disk, evictable artifacts are deleted too (ArtifactService.relieveDiskPressure).
+ * --min-free-disk, evictable artifacts are deleted too (ArtifactService.relieveDiskPressure);
+ * delayed jobs whose time came are queued.
  */
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { jobs } from '../db/schema';
@@ -10,18 +11,21 @@ import type { ArtifactService } from './artifacts';
 import type { CoreDeps } from './context';
 import type { JobService } from './jobs';
 import type { SessionService } from './people/sessions';
+import type { PipelineService } from './pipelines';
 
-export interface SweepResult { timedOut: number; stuck: number; pendingExpired: number; artifactsExpired: number; artifactsEvicted: number; sessionsExpired: number }
+export interface SweepResult {
+  timedOut: number; stuck: number; pendingExpired: number; artifactsExpired: number; artifactsEvicted: number; sessionsExpired: number; delayedStarted: number;
+}
 
 export class Reaper {
   private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private deps: CoreDeps, private jobs: JobService, private artifacts: ArtifactService, private sessions: SessionService) {}
+  constructor(private deps: CoreDeps, private jobs: JobService, private artifacts: ArtifactService, private sessions: SessionService, private pipelines: PipelineService) {}
 
   sweep(): SweepResult {
     const now = this.deps.clock.now();
     const { db, limits } = this.deps;
-    const res: SweepResult = { timedOut: 0, stuck: 0, pendingExpired: 0, artifactsExpired: 0, artifactsEvicted: 0, sessionsExpired: 0 };
+    const res: SweepResult = { timedOut: 0, stuck: 0, pendingExpired: 0, artifactsExpired: 0, artifactsEvicted: 0, sessionsExpired: 0, delayedStarted: 0 };
     // A small grace over the timeout: the runner enforces it itself and reports the failure.
     const overdue = db.select({ id: jobs.id }).from(jobs)
       .where(and(eq(jobs.status, 'running'), sql`${jobs.startedAt} + (coalesce(${jobs.timeout}, ${limits.defaultJobTimeout}) + 60) * 1000 < ${now}`)).all();
@@ -30,11 +34,13 @@ export class Reaper {
       .where(and(eq(jobs.status, 'running'), lt(jobs.updatedAt, now - limits.stuckTimeout * 1000))).all();
     for (const j of silent) if (this.jobs.finish(j.id, 'failed', { failureReason: 'stuck_or_timeout_failure', exitCode: null })) res.stuck++;
     const stale = db.select({ id: jobs.id }).from(jobs)
-      .where(and(eq(jobs.status, 'pending'), lt(sql`coalesce(${jobs.queuedAt}, ${jobs.createdAt})`, now - limits.pendingTimeout * 1000))).all();
+      .where(and(eq(jobs.status, 'pending'), eq(jobs.kind, 'build'), lt(sql`coalesce(${jobs.queuedAt}, ${jobs.createdAt})`, now - limits.pendingTimeout * 1000))).all();
     for (const j of stale) if (this.jobs.failPending(j.id, 'stuck_or_timeout_failure')) res.pendingExpired++;
     res.artifactsExpired = this.artifacts.sweepExpired();
     res.artifactsEvicted = this.artifacts.relieveDiskPressure().count;
     res.sessionsExpired = this.sessions.sweep();
+    // Delayed jobs whose time came (the in-process timer does this at once; this covers a restart).
+    res.delayedStarted = this.pipelines.enqueueDue();
     return res;
   }
 
@@ -49,5 +55,6 @@ export class Reaper {
   stop() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.pipelines.stop();
   }
 }

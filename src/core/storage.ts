@@ -5,6 +5,7 @@
  *
  *   <data>/traces/<job id>.log        append-only trace
  *   <data>/artifacts/<job id>.zip     the archive, renamed into place when complete
+ *   <data>/artifacts/<job id>.<type>  a report (junit, dotenv, …) and derived files (junit.json)
  *   <data>/tmp/                        uploads in progress (cleared at start)
  */
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync, readSync } from 'node:fs';
@@ -165,6 +166,37 @@ export class LocalBlobStore {
   }
 
   deleteArtifact(jobId: number) { rmSync(this.artifactPath(jobId), { force: true }); }
+
+  /**
+   * A report file of a job (`artifacts:reports`), or what Baton derived from one
+   * (`junit.json`): the name is built from the id and a type from Baton's own list only.
+   */
+  reportPath(jobId: number, type: string) {
+    if (!/^[a-z_0-9.]+$/.test(type)) throw new Error(`not a report type: ${type}`);
+    return join(this.artifacts, `${Math.trunc(jobId)}.${type}`);
+  }
+
+  commitReport(jobId: number, type: string, temp: string) {
+    try { renameSync(temp, this.reportPath(jobId, type)); } catch (e) { throw storageError(e); }
+  }
+
+  /** Every report file of a job (the job is gone). */
+  deleteReports(jobId: number) {
+    const prefix = `${Math.trunc(jobId)}.`;
+    for (const f of readdirSync(this.artifacts)) if (f.startsWith(prefix) && f !== `${prefix}zip`) rmSync(join(this.artifacts, f), { force: true });
+  }
+
+  writeFile(path: string, bytes: Uint8Array | string) {
+    const temp = this.tempPath();
+    try {
+      const fd = openSync(temp, 'w');
+      try { writeAll(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes); } finally { closeSync(fd); }
+      renameSync(temp, path);
+    } catch (e) {
+      rmSync(temp, { force: true });
+      throw storageError(e);
+    }
+  }
   discard(temp: string) { rmSync(temp, { force: true }); }
 }
 

@@ -6,7 +6,7 @@
  * render ISO 8601. Lists (tags) and structured YAML parts (job spec) are JSON text.
  */
 import { sql } from 'drizzle-orm';
-import { sqliteTable, integer, text, primaryKey, index, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, integer, real, text, primaryKey, index, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { JobSpec } from './job-spec';
 
 /** Instance-wide key/value settings: registration token, hashed admin token, … */
@@ -99,6 +99,8 @@ export const pipelines = sqliteTable('pipelines', {
   status: text('status').notNull(),
   /** Global YAML variables, in file order. */
   yamlVariables: text('yaml_variables', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+  /** names among yamlVariables declared `expand: false` (sent to runners with `raw: true`) */
+  yamlRawVariables: text('yaml_raw_variables', { mode: 'json' }).$type<string[]>().notNull().default([]),
   /** Variables given when the pipeline was created (GitLab's trigger variables). */
   triggerVariables: text('trigger_variables', { mode: 'json' }).$type<{ key: string; value: string }[]>().notNull().default([]),
   /** Who started it (API, dashboard): GitLab's pipeline `user` and the jobs' GITLAB_USER_*; null for other sources or a deleted user. */
@@ -107,7 +109,27 @@ export const pipelines = sqliteTable('pipelines', {
   updatedAt: integer('updated_at').notNull(),
   startedAt: integer('started_at'),
   finishedAt: integer('finished_at'),
-}, (t) => [index('pipelines_project').on(t.projectId, t.id)]);
+  /** `workflow:name` (CI_PIPELINE_NAME, the entity's `name`), null when the file gives none. */
+  name: text('name'),
+  /** The head commit (CI_COMMIT_MESSAGE/TITLE/DESCRIPTION/AUTHOR/TIMESTAMP); null when unknown (inline content). */
+  commitMessage: text('commit_message'),
+  commitAuthorName: text('commit_author_name'),
+  commitAuthorEmail: text('commit_author_email'),
+  /** committer date as ISO 8601, as git and forges give it */
+  commitTimestamp: text('commit_timestamp'),
+  /** `workflow:auto_cancel` of this pipeline's own file: how a newer pipeline on the ref treats it. */
+  autoCancelOnNewCommit: text('auto_cancel_on_new_commit').notNull().default('conservative'),
+  autoCancelOnJobFailure: text('auto_cancel_on_job_failure').notNull().default('none'),
+  /** The newer pipeline whose creation canceled this one (GitLab's auto_canceled_by_id). */
+  autoCanceledById: integer('auto_canceled_by_id'),
+  /** Downstream pipelines: the bridge job (`trigger:`) that created this one, and its pipeline. */
+  upstreamJobId: integer('upstream_job_id'),
+  upstreamPipelineId: integer('upstream_pipeline_id'),
+}, (t) => [
+  index('pipelines_project').on(t.projectId, t.id),
+  index('pipelines_project_ref').on(t.projectId, t.ref, t.id),
+  index('pipelines_upstream_job').on(t.upstreamJobId),
+]);
 
 export const jobs = sqliteTable('jobs', {
   id: integer('id').primaryKey({ autoIncrement: true }),
@@ -116,8 +138,15 @@ export const jobs = sqliteTable('jobs', {
   name: text('name').notNull(),
   stage: text('stage').notNull(),
   stageIdx: integer('stage_idx').notNull(),
-  /** created → pending → running → success|failed|canceled; also skipped, manual. */
+  /**
+   * The lifecycle of src/core/jobs.ts: created, waiting_for_resource, scheduled, manual,
+   * pending, running, success, failed, canceled, skipped.
+   */
   status: text('status').notNull(),
+  /** 'build' (sent to runners) or 'bridge' (a `trigger:` job that starts a downstream pipeline; never sent). */
+  kind: text('kind').notNull().default('build'),
+  /** true when the job has `needs` (DAG-scheduled: its needs decide, not the earlier stages); needs are in job_needs. */
+  dag: integer('dag', { mode: 'boolean' }).notNull().default(false),
   when: text('when').notNull().default('on_success'),
   allowFailure: integer('allow_failure', { mode: 'boolean' }).notNull().default(false),
   tagList: text('tag_list', { mode: 'json' }).$type<string[]>().notNull().default([]),
@@ -140,12 +169,24 @@ export const jobs = sqliteTable('jobs', {
   finishedAt: integer('finished_at'),
   /** Last sign of life from the runner (update, trace): the stuck-job reaper reads it. */
   updatedAt: integer('updated_at').notNull(),
+  /** The archive (artifact_type archive). Reports uploaded beside it are rows of job_artifacts. */
   artifactsFile: text('artifacts_file'),
   artifactsSize: integer('artifacts_size'),
   artifactsExpireAt: integer('artifacts_expire_at'),
+  /** `when: delayed`: when the job leaves `scheduled` (unix ms). */
+  scheduledAt: integer('scheduled_at'),
+  /** `coverage:` found in the log when the job ended (percent). */
+  coverage: real('coverage'),
+  /** YAML `interruptible` (auto-cancel on a newer pipeline may stop it). */
+  interruptible: integer('interruptible', { mode: 'boolean' }).notNull().default(false),
+  /** `resource_group` of the job (one job of a group runs at a time). */
+  resourceGroupId: integer('resource_group_id'),
 }, (t) => [
   index('jobs_pending').on(t.status, t.id),
   index('jobs_pipeline').on(t.pipelineId, t.stageIdx),
+  index('jobs_pipeline_status').on(t.pipelineId, t.status),
+  index('jobs_scheduled').on(t.status, t.scheduledAt),
+  index('jobs_resource_group').on(t.resourceGroupId, t.status),
   index('jobs_project').on(t.projectId, t.id),
   index('jobs_runner').on(t.runnerId, t.status),
   uniqueIndex('jobs_token_hash').on(t.tokenHash),
@@ -155,6 +196,117 @@ export const jobs = sqliteTable('jobs', {
   // Archives that may expire, soonest first: the expiry sweep and the eviction under disk
   // pressure (--min-free-disk) read this instead of every job.
   index('jobs_artifacts_expiry').on(t.artifactsExpireAt).where(sql`artifacts_expire_at IS NOT NULL`),
+]);
+
+/**
+ * `needs` of DAG jobs, one row per edge, by job NAME: every attempt of a job (retries are new
+ * rows of jobs) has the same needs, and progression asks "which jobs need X" and "what do the
+ * created jobs need" with plain joins.
+ */
+export const jobNeeds = sqliteTable('job_needs', {
+  pipelineId: integer('pipeline_id').notNull().references(() => pipelines.id, { onDelete: 'cascade' }),
+  jobName: text('job_name').notNull(),
+  needName: text('need_name').notNull(),
+  /** download the need's artifacts (and receive its dotenv variables) */
+  artifacts: integer('artifacts', { mode: 'boolean' }).notNull().default(true),
+  optional: integer('optional', { mode: 'boolean' }).notNull().default(false),
+}, (t) => [primaryKey({ columns: [t.pipelineId, t.jobName, t.needName] }), index('job_needs_need').on(t.pipelineId, t.needName)]);
+
+/**
+ * Files a job uploaded besides its archive: `artifacts:reports` (junit, dotenv, …), stored as
+ * `<data>/artifacts/<job id>.<type>` (the name is built from the id and a known type only).
+ * Moves to the blob store with the archives.
+ */
+export const jobArtifacts = sqliteTable('job_artifacts', {
+  jobId: integer('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+  /** a report type GitLab knows (artifact_type) */
+  fileType: text('file_type').notNull(),
+  /** gzip or raw (artifact_format) */
+  fileFormat: text('file_format').notNull(),
+  filename: text('filename').notNull(),
+  size: integer('size').notNull(),
+  expireAt: integer('expire_at'),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.jobId, t.fileType] }), index('job_artifacts_expire').on(t.expireAt)]);
+
+/** Variables a job produced for the jobs that depend on it (`artifacts:reports:dotenv`). */
+export const jobVariables = sqliteTable('job_variables', {
+  jobId: integer('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+  key: text('key').notNull(),
+  value: text('value').notNull(),
+  /** 'dotenv' */
+  source: text('source').notNull().default('dotenv'),
+}, (t) => [primaryKey({ columns: [t.jobId, t.key] })]);
+
+/**
+ * What a job's `artifacts:reports:junit` said, counted when it was uploaded; the test cases
+ * themselves are kept as JSON beside the report (`<data>/artifacts/<job id>.junit.json`, blob store later).
+ */
+export const testReports = sqliteTable('test_reports', {
+  jobId: integer('job_id').primaryKey().references(() => jobs.id, { onDelete: 'cascade' }),
+  pipelineId: integer('pipeline_id').notNull().references(() => pipelines.id, { onDelete: 'cascade' }),
+  /** the suite it belongs to: the job name, or the group name for `parallel: N` */
+  suiteName: text('suite_name').notNull(),
+  /** seconds */
+  totalTime: real('total_time').notNull().default(0),
+  total: integer('total').notNull().default(0),
+  success: integer('success').notNull().default(0),
+  failed: integer('failed').notNull().default(0),
+  skipped: integer('skipped').notNull().default(0),
+  error: integer('error').notNull().default(0),
+  suiteError: text('suite_error'),
+}, (t) => [index('test_reports_pipeline').on(t.pipelineId)]);
+
+/**
+ * `resource_group` keys of a project. `holderJobId` is the job holding the one resource; it is
+ * set with a conditional write (`… WHERE holder_job_id IS NULL`), so two processes never grant twice.
+ */
+export const resourceGroups = sqliteTable('resource_groups', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  key: text('key').notNull(),
+  /** unordered, oldest_first, newest_first, newest_ready_first */
+  processMode: text('process_mode').notNull().default('unordered'),
+  holderJobId: integer('holder_job_id'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+}, (t) => [uniqueIndex('resource_groups_key').on(t.projectId, t.key)]);
+
+export const environments = sqliteTable('environments', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  slug: text('slug').notNull(),
+  externalUrl: text('external_url'),
+  /** available, stopping, stopped */
+  state: text('state').notNull().default('available'),
+  tier: text('tier').notNull(),
+  autoStopAt: integer('auto_stop_at'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+}, (t) => [uniqueIndex('environments_name').on(t.projectId, t.name)]);
+
+/** A job with `environment: {action: start}` deploys: its deployment follows the job's status. */
+export const deployments = sqliteTable('deployments', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** per project, from 1 */
+  iid: integer('iid').notNull(),
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  environmentId: integer('environment_id').notNull().references(() => environments.id, { onDelete: 'cascade' }),
+  jobId: integer('job_id').references(() => jobs.id, { onDelete: 'set null' }),
+  ref: text('ref').notNull(),
+  tag: integer('tag', { mode: 'boolean' }).notNull(),
+  sha: text('sha').notNull(),
+  /** created, running, success, failed, canceled, skipped, blocked */
+  status: text('status').notNull(),
+  userId: integer('user_id'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  finishedAt: integer('finished_at'),
+}, (t) => [
+  uniqueIndex('deployments_iid').on(t.projectId, t.iid),
+  index('deployments_environment').on(t.environmentId, t.id),
+  index('deployments_job').on(t.jobId),
 ]);
 
 /**
@@ -359,3 +511,6 @@ export type Runner = typeof runners.$inferSelect;
 export type Pipeline = typeof pipelines.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
 export type Variable = typeof variables.$inferSelect;
+export type ResourceGroup = typeof resourceGroups.$inferSelect;
+export type Environment = typeof environments.$inferSelect;
+export type Deployment = typeof deployments.$inferSelect;

@@ -7,6 +7,7 @@
 import { Elysia } from 'elysia';
 import type { Core } from '../core';
 import { hookRoutes } from './hooks';
+import { executionRoutes } from './execution';
 import { jobRoutes } from './jobs';
 import { memberRoutes } from './members';
 import { lintRoutes } from './lint';
@@ -28,6 +29,7 @@ export function restApi(core: Core) {
     .use(pipelineRoutes(core))
     .use(lintRoutes(core))
     .use(jobRoutes(core))
+    .use(executionRoutes(core))
     .use(runnerRoutes(core))
     .use(memberRoutes(core))
     .use(userRoutes(core))

@@ -52,7 +52,7 @@ export function pipelineRoutes(core: Core) {
           userId: actor.userId, actor,
           ...(body.inputs ? { inputs: body.inputs } : {}),
         });
-        return json(show.pipeline(pipeline, project), 201);
+        return json(show.pipeline(pipeline, project, { withName: false }), 201);
       } catch (e) {
         if (e instanceof CiSourceError) return json({ message: { base: e.base } }, 400);
         throw e;
@@ -85,7 +85,7 @@ export function pipelineRoutes(core: Core) {
       const page = pageOf(query);
       const { rows, total } = query.include_retried
         ? core.jobs.list(project.id, { pipelineId: pipeline.id, scope, offset: page.offset, limit: page.limit })
-        : slice(core.pipelines.latestJobs(pipeline.id).filter((j) => !scope || scope.includes(j.status)).sort((a, b) => b.id - a.id), page);
+        : slice(core.pipelines.latestJobs(pipeline.id, 'build').filter((j) => !scope || scope.includes(j.status)).sort((a, b) => b.id - a.id), page);
       const cache = new Map([[pipeline.id, pipeline]]);
       return paginated(request, core.deps.server.url, page, total, rows.map((j) => show.job(j, project, cache)));
     }, {

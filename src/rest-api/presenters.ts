@@ -18,7 +18,7 @@ const day = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const DateOrNull = t.Union([t.String({ format: 'date' }), t.Null()]);
 const seconds = (ms: number) => Math.max(0, ms) / 1000;
 
-export const STATUSES = ['created', 'pending', 'running', 'success', 'failed', 'canceled', 'skipped', 'manual'] as const;
+export const STATUSES = ['created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'success', 'failed', 'canceled', 'skipped', 'manual', 'scheduled'] as const;
 
 export const Message = t.Object({ message: t.Any({ description: 'a string, or {base: [lines]} for pipeline configuration errors' }) });
 
@@ -150,7 +150,8 @@ export const PipelineModel = t.Object({
   finished_at: Time,
   duration: t.Union([t.Integer(), t.Null()], { description: 'seconds' }),
   queued_duration: t.Union([t.Number(), t.Null()], { description: 'seconds' }),
-  coverage: t.Null(),
+  coverage: t.Union([t.String(), t.Null()], { description: 'mean coverage of its jobs, two decimals ("30.00")' }),
+  name: t.Optional(t.Union([t.String(), t.Null()], { description: 'workflow:name (lists and single GET)' })),
   web_url: t.String(),
   user: t.Union([UserBasicModel, t.Null()], { description: 'who started it (null: a trigger, a schedule, a webhook, or a deleted user)' }),
 });
@@ -162,7 +163,8 @@ export const JobModel = t.Object({
   status: t.String({ description: STATUSES.join(', ') }),
   ref: t.String(),
   tag: t.Boolean(),
-  allow_failure: t.Boolean(),
+  coverage: t.Union([t.Number(), t.Null()], { description: 'percent found by `coverage:` in the log' }),
+  allow_failure: t.Boolean({ description: 'true also when `allow_failure:exit_codes` matched the exit code' }),
   created_at: t.String({ format: 'date-time' }),
   started_at: Time,
   finished_at: Time,
@@ -172,7 +174,9 @@ export const JobModel = t.Object({
   runner: t.Union([t.Object({ id: t.Integer(), description: t.String() }), t.Null()]),
   pipeline: t.Object({ id: t.Integer(), ref: t.String(), sha: t.String(), status: t.String() }),
   artifacts_file: t.Union([t.Object({ filename: t.String(), size: t.Integer() }), t.Null()]),
+  artifacts: t.Array(t.Object({ file_type: t.String(), size: t.Integer(), filename: t.String(), file_format: t.Union([t.String(), t.Null()]) }), { description: 'the archive and each report' }),
   artifacts_expire_at: Time,
+  tag_list: t.Array(t.String()),
   web_url: t.String(),
   pending_reason: t.Union([t.String(), t.Null()], { description: 'why the job has not started yet (null once it has)' }),
 });
@@ -304,15 +308,32 @@ export class Presenter {
     return { variable_type: 'env_var', key: v.key, value: v.value, masked: v.masked, protected: false, raw: false, environment_scope: '*' };
   }
 
-  pipeline(p: Pipeline, project: Project): PipelineJson {
+  pipeline(p: Pipeline, project: Project, opts: { withName?: boolean } = {}): PipelineJson {
+    const coverage = this.core.pipelines.coverage(p.id);
     return {
       id: p.id, iid: p.id, project_id: p.projectId, status: p.status, ref: p.ref, tag: p.tag, sha: p.sha,
       before_sha: p.beforeSha, source: p.source,
       created_at: iso(p.createdAt)!, updated_at: iso(p.updatedAt)!, started_at: iso(p.startedAt), finished_at: iso(p.finishedAt),
       duration: p.startedAt !== null && p.finishedAt !== null ? Math.round(seconds(p.finishedAt - p.startedAt)) : null,
       queued_duration: p.startedAt !== null ? seconds(p.startedAt - p.createdAt) : null,
-      coverage: null, web_url: `${this.projectUrl(project)}/-/pipelines/${p.id}`,
+      coverage: coverage === null ? null : coverage.toFixed(2),
+      ...(opts.withName === false ? {} : { name: p.name }),
+      web_url: `${this.projectUrl(project)}/-/pipelines/${p.id}`,
       user: this.userOf(p.userId),
+    };
+  }
+
+  /** A bridge (`trigger:`) job as `…/pipelines/:id/bridges` lists it: the job fields and its downstream pipeline. */
+  bridge(j: Job, project: Project, pipelines = new Map<number, Pipeline>()) {
+    const { artifacts_file: _f, artifacts: _a, artifacts_expire_at: _e, runner: _r, tag_list: _t, pending_reason: _p, ...basic } = this.job(j, project, pipelines);
+    const d = this.core.pipelines.downstreamOfJob(j.id);
+    const dp = d ? this.core.projects.find(d.projectId) : null;
+    return {
+      ...basic,
+      downstream_pipeline: d && dp ? {
+        id: d.id, iid: d.id, project_id: d.projectId, sha: d.sha, ref: d.ref, status: d.status, source: d.source,
+        created_at: iso(d.createdAt), updated_at: iso(d.updatedAt), web_url: `${this.projectUrl(dp)}/-/pipelines/${d.id}`,
+      } : null,
     };
   }
 
@@ -324,7 +345,7 @@ export class Presenter {
     const runner = this.core.jobs.runnerOf(j);
     const queuedUntil = j.startedAt ?? (j.status === 'pending' ? now : j.finishedAt);
     return {
-      id: j.id, name: j.name, stage: j.stage, status: j.status, ref: p.ref, tag: p.tag, allow_failure: j.allowFailure,
+      id: j.id, name: j.name, stage: j.stage, status: j.status, ref: p.ref, tag: p.tag, coverage: j.coverage, allow_failure: j.allowFailure,
       created_at: iso(j.createdAt)!, started_at: iso(j.startedAt), finished_at: iso(j.finishedAt),
       duration: j.startedAt !== null ? seconds((j.finishedAt ?? now) - j.startedAt) : null,
       queued_duration: j.queuedAt !== null && queuedUntil !== null ? seconds(queuedUntil - j.queuedAt) : null,
@@ -332,7 +353,12 @@ export class Presenter {
       runner: runner ? { id: runner.id, description: runner.description } : null,
       pipeline: { id: p.id, ref: p.ref, sha: p.sha, status: p.status },
       artifacts_file: j.artifactsFile && j.artifactsSize !== null ? { filename: j.artifactsFile, size: j.artifactsSize } : null,
+      artifacts: [
+        ...(j.artifactsFile && j.artifactsSize !== null ? [{ file_type: 'archive', size: j.artifactsSize, filename: j.artifactsFile, file_format: 'zip' }] : []),
+        ...this.core.artifacts.reports(j.id).map((r) => ({ file_type: r.fileType, size: r.size, filename: r.filename, file_format: r.fileFormat })),
+      ],
       artifacts_expire_at: iso(j.artifactsExpireAt),
+      tag_list: j.tagList,
       web_url: `${this.projectUrl(project)}/-/jobs/${j.id}`,
       pending_reason: this.core.jobs.pendingReason(j),
     };

@@ -17,8 +17,8 @@ const api = (p: Project, path: string, init?: Parameters<TestServer['api']>[1]) 
 const bytes = (text: string) => new TextEncoder().encode(text);
 async function* stream(data: Uint8Array) { yield data; }
 
-const JOB_FIELDS = ['id', 'name', 'stage', 'status', 'ref', 'tag', 'allow_failure', 'created_at', 'started_at', 'finished_at', 'duration',
-  'queued_duration', 'runner', 'pipeline', 'artifacts_file', 'artifacts_expire_at', 'web_url', 'pending_reason'];
+const JOB_FIELDS = ['id', 'name', 'stage', 'status', 'ref', 'tag', 'coverage', 'allow_failure', 'created_at', 'started_at', 'finished_at', 'duration',
+  'queued_duration', 'runner', 'pipeline', 'artifacts_file', 'artifacts', 'artifacts_expire_at', 'tag_list', 'web_url', 'pending_reason'];
 
 describe('GET /api/v4/projects/:id/jobs/:job_id', () => {
   test('exactly the documented fields, with times and durations from the clock', async () => {
@@ -30,10 +30,10 @@ describe('GET /api/v4/projects/:id/jobs/:job_id', () => {
     const waiting = await body(await api(p, `/${pending.id}`), 200);
     expect(Object.keys(waiting).sort()).toEqual([...JOB_FIELDS].sort());
     expect(waiting).toEqual({
-      id: pending.id, name: 'build', stage: 'test', status: 'pending', ref: 'v1.2', tag: true, allow_failure: false,
+      id: pending.id, name: 'build', stage: 'test', status: 'pending', ref: 'v1.2', tag: true, coverage: null, allow_failure: false,
       created_at: new Date(t0).toISOString(), started_at: null, finished_at: null, duration: null, queued_duration: 0,
       runner: null, pipeline: { id: pipeline.id, ref: 'v1.2', sha: SHA, status: 'pending' },
-      artifacts_file: null, artifacts_expire_at: null, web_url: `${s.url}/root/${p.path}/-/jobs/${pending.id}`,
+      artifacts_file: null, artifacts: [], artifacts_expire_at: null, tag_list: [], web_url: `${s.url}/root/${p.path}/-/jobs/${pending.id}`,
       pending_reason: 'no runner is online for this project',
     });
 
@@ -47,6 +47,7 @@ describe('GET /api/v4/projects/:id/jobs/:job_id', () => {
       status: 'running', started_at: new Date(t0 + 5_000).toISOString(), duration: 30, queued_duration: 5,
       runner: { id: runner.id, description: 'builder' }, pipeline: { status: 'running' }, pending_reason: null,
       artifacts_file: { filename: 'out.zip', size: 10 }, artifacts_expire_at: new Date(t0 + 35_000 + 86_400_000).toISOString(),
+      artifacts: [{ file_type: 'archive', size: 10, filename: 'out.zip', file_format: 'zip' }],
     });
 
     clock.advance(10_000);

@@ -87,6 +87,13 @@ export const TABLE: Row[] = [
   rest('GET', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('DELETE', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('POST', '/api/v4/projects/:id/jobs/:job_id/artifacts/keep'),
   rest('GET', '/api/v4/runners'), rest('GET', '/api/v4/runners/all'), rest('GET', '/api/v4/runners/:id'), rest('PUT', '/api/v4/runners/:id'), rest('DELETE', '/api/v4/runners/:id'),
   rest('GET', '/api/v4/projects/:id/runners'), rest('POST', '/api/v4/projects/:id/runners'), rest('DELETE', '/api/v4/projects/:id/runners/:runner_id'),
+  // pipeline execution (rest-api/execution.ts)
+  rest('GET', '/api/v4/projects/:id/pipelines/:pipeline_id/test_report'), rest('GET', '/api/v4/projects/:id/pipelines/:pipeline_id/test_report_summary'),
+  rest('GET', '/api/v4/projects/:id/pipelines/:pipeline_id/bridges'),
+  rest('GET', '/api/v4/projects/:id/resource_groups'), rest('GET', '/api/v4/projects/:id/resource_groups/:key'),
+  rest('GET', '/api/v4/projects/:id/resource_groups/:key/upcoming_jobs'), rest('PUT', '/api/v4/projects/:id/resource_groups/:key'),
+  rest('GET', '/api/v4/projects/:id/environments'), rest('GET', '/api/v4/projects/:id/environments/:environment_id'),
+  rest('GET', '/api/v4/projects/:id/deployments'),
   // people: members, users, personal access tokens (every role is walked by roles.test.ts)
   rest('GET', '/api/v4/projects/:id/members'), rest('GET', '/api/v4/projects/:id/members/all'), rest('POST', '/api/v4/projects/:id/members'),
   rest('GET', '/api/v4/projects/:id/members/:user_id'), rest('GET', '/api/v4/projects/:id/members/all/:user_id'),
@@ -136,7 +143,7 @@ function request(row: Row, cred: string | undefined): { url: string; init: Reque
     .replace(':id/', `${row.path.startsWith('/api/v4/projects') ? c.projectId : row.path.startsWith('/api/v4/runners') ? 1 : v4 ? c.jobV4 : c.jobV1}/`)
     .replace(/:id$/, String(row.path.startsWith('/api/v4/projects') ? c.projectId : row.path.startsWith('/api/v4/runners') ? 1 : v4 ? c.jobV4 : c.jobV1))
     .replace(':pipeline_id', String(c.pipelineId)).replace(':job_id', String(c.jobV1)).replace(':key', 'SECRET').replace(':runner_id', '1')
-    .replace(':trigger_id', '1').replace(':schedule_id', '1').replace(':hook_id', '1').replace(':ref', 'main');
+    .replace(':trigger_id', '1').replace(':schedule_id', '1').replace(':hook_id', '1').replace(':ref', 'main').replace(':environment_id', '1');
   const headers: Record<string, string> = {};
   let body: NonNullable<RequestInit['body']> | undefined;
   if (row.cred === 'admin' && cred !== undefined) headers['PRIVATE-TOKEN'] = cred;

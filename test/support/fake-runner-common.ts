@@ -17,6 +17,10 @@ export interface JobBehaviour {
   exit?: 'success' | 'failed';
   /** the archive the job leaves behind; uploaded when the job's artifacts settings ask for it */
   artifacts?: Uint8Array | string;
+  /** report files by artifact_type (v4: uploaded for each report entry of the payload, gzipped when its format says so) */
+  reports?: Record<string, Uint8Array | string>;
+  /** the script's exit code, reported as `exit_code` (modern runners send it) */
+  exitCode?: number;
 }
 
 export interface RunOneOptions {

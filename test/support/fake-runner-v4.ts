@@ -206,6 +206,7 @@ export class FakeRunnerV4 extends FakeRunnerBase<FakeRunnerV4Options, V4Job> {
 /** The state of one job on the runner: log buffer, bytes acknowledged, abort flag. */
 class JobSession extends SessionBase<FakeRunnerV4> {
   private lastContact = Date.now();
+  private exitCode: number | undefined;
 
   constructor(runner: FakeRunnerV4, private job: V4Job, opts: RunOneOptions) {
     super(runner, job.id, opts);
@@ -225,6 +226,7 @@ class JobSession extends SessionBase<FakeRunnerV4> {
 
   async execute(behaviour: JobBehaviour): Promise<RunResult> {
     const j = this.job;
+    this.exitCode = behaviour.exitCode;
     const r = this.runner;
     this.log('Running with gitlab-runner 11.11.4 (e828d3bc)');
     this.log(`  on ${r.opts.description ?? 'fake-v4-runner'} ${r.token.slice(0, 8)}`);
@@ -338,7 +340,8 @@ class JobSession extends SessionBase<FakeRunnerV4> {
     const r = this.runner;
     const body: Record<string, unknown> = { info: RUN_INFO, token: this.job.token, state };
     if (state === 'failed') body.failure_reason = 'script_failure';
-    if (r.opts.sendExitCode) body.exit_code = state === 'failed' ? 1 : 0;
+    if (this.exitCode !== undefined) body.exit_code = this.exitCode;
+    else if (r.opts.sendExitCode) body.exit_code = state === 'failed' ? 1 : 0;
     return this.repeatFinal(`job ${this.job.id}`, () => r.call('PUT', `jobs/${this.job.id}`, { json: body }), (res) => isAbort(res.headers.get('job-status')));
   }
 
@@ -347,10 +350,14 @@ class JobSession extends SessionBase<FakeRunnerV4> {
    * `?artifact_format=…&artifact_type=…&expire_in=…` (no `?` when none is set).
    */
   private async uploadArtifacts(behaviour: JobBehaviour, failed: boolean) {
-    if (behaviour.artifacts === undefined) return;
-    const data = archiveBytes(behaviour.artifacts);
     for (const spec of this.job.artifacts ?? []) {
       if (!uploadWanted(spec.when || 'on_success', failed)) continue;
+      if (spec.artifact_type && spec.artifact_type !== 'archive') {
+        await this.uploadReport(spec, behaviour.reports?.[spec.artifact_type]);
+        continue;
+      }
+      if (behaviour.artifacts === undefined) continue;
+      const data = archiveBytes(behaviour.artifacts);
       const query = new URLSearchParams();
       if (spec.artifact_format) query.set('artifact_format', spec.artifact_format);
       if (spec.artifact_type) query.set('artifact_type', spec.artifact_type);
@@ -363,5 +370,25 @@ class JobSession extends SessionBase<FakeRunnerV4> {
         okLine: `Uploading artifacts to coordinator... ok            id=${this.job.id} responseStatus=201 Created token=${this.job.token.slice(0, 8)}`,
       });
     }
+  }
+
+  /**
+   * A report entry as modern runners upload it: the matched files as gzip members (or the
+   * one file, raw) named `<entry name>.gz`, with its type and format. 11.11.4 had no reports;
+   * a behaviour without a file for the type uploads nothing (no file matched).
+   */
+  private async uploadReport(spec: V4Artifact, content: Uint8Array | string | undefined) {
+    if (content === undefined) return;
+    const raw = archiveBytes(content);
+    const gzip = spec.artifact_format === 'gzip';
+    const query = new URLSearchParams({ artifact_format: spec.artifact_format ?? 'raw', artifact_type: spec.artifact_type! });
+    if (spec.expire_in) query.set('expire_in', spec.expire_in);
+    await this.uploadArchive({
+      path: `jobs/${this.job.id}/artifacts?${query}`,
+      headers: { 'Job-Token': this.job.token },
+      filename: gzip ? `${spec.name}.gz` : spec.name ?? 'report',
+      data: gzip ? Bun.gzipSync(new Uint8Array(raw)) : raw,
+      okLine: `Uploading artifacts as "${spec.artifact_type}" to coordinator... 201 Created  id=${this.job.id} responseStatus=201 Created`,
+    });
   }
 }

@@ -6,6 +6,7 @@
  * job request. So entrypoint/command are arrays of strings, ids are integers, and a key
  * without a value is left out rather than sent as null.
  */
+import { REPORT_TYPES } from '../../core/reports';
 import type { ArtifactsSpec, CacheSpec, ImageSpec, ServiceSpec } from '../../db/job-spec';
 import type { Dependency, JobContext } from '../../core/jobs';
 
@@ -19,29 +20,53 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 
 const strings = (v: string[] | undefined) => (Array.isArray(v) && v.length ? v.map(String) : undefined);
 
+/** `pull_policy` and `docker: {platform, user}` (→ `executor_opts.docker`) of modern runners; older ones ignore them. */
+function imageExtras(i: ImageSpec) {
+  const docker = i.docker && (i.docker.platform !== undefined || i.docker.user !== undefined) ? defined({ platform: i.docker.platform, user: i.docker.user }) : undefined;
+  return { pull_policy: strings(i.pull_policy), executor_opts: docker ? { docker } : undefined };
+}
+
 function image(i: ImageSpec) {
-  return defined({ name: i.name, entrypoint: strings(i.entrypoint) });
+  return defined({ name: i.name, entrypoint: strings(i.entrypoint), ...imageExtras(i) });
 }
 
 function service(s: ServiceSpec) {
-  return defined({ name: s.name, alias: s.alias, entrypoint: strings(s.entrypoint), command: strings(s.command) });
+  const variables = s.variables && Object.keys(s.variables).length ? Object.entries(s.variables).map(([key, value]) => ({ key, value: String(value) })) : undefined;
+  return defined({ name: s.name, alias: s.alias, entrypoint: strings(s.entrypoint), command: strings(s.command), variables, ...imageExtras(s) });
 }
 
-/** The one archive a job may upload (Baton keeps one per job; reports are not supported). */
+/**
+ * GitLab's `artifacts` list (BuildRunnerPresenter): the archive entry when there are paths or
+ * untracked files (`exclude` only when set), then one entry per report with its type, format
+ * and default file name, uploaded whatever the job's result.
+ */
 function artifacts(a: ArtifactsSpec) {
-  return [defined({
-    name: a.name,
-    untracked: a.untracked ?? false,
-    paths: a.paths ?? [],
-    when: a.when ?? 'on_success',
-    expire_in: a.expire_in,
-    artifact_type: 'archive',
-    artifact_format: 'zip',
-  })];
+  const out: Record<string, unknown>[] = [];
+  if (a.paths?.length || a.untracked) {
+    out.push(defined({
+      name: a.name,
+      untracked: a.untracked ?? false,
+      paths: a.paths ?? [],
+      exclude: strings(a.exclude),
+      when: a.when ?? 'on_success',
+      expire_in: a.expire_in,
+      artifact_type: 'archive',
+      artifact_format: 'zip',
+    }));
+  }
+  for (const r of a.reports ?? []) {
+    const known = REPORT_TYPES[r.type];
+    if (!known) continue;
+    out.push(defined({ name: known.name, paths: r.paths, when: 'always', expire_in: a.expire_in, artifact_type: r.type, artifact_format: known.format }));
+  }
+  return out;
 }
 
 function cache(c: CacheSpec) {
-  return defined({ key: c.key, untracked: c.untracked ?? false, paths: c.paths ?? [], policy: c.policy ?? 'pull-push' });
+  return defined({
+    key: c.key, untracked: c.untracked ?? false, paths: c.paths ?? [], policy: c.policy ?? 'pull-push',
+    when: c.when ?? 'on_success', fallback_keys: c.fallback_keys ?? [],
+  });
 }
 
 function dependency(d: Dependency, ctx: JobContext) {
@@ -78,7 +103,7 @@ export function jobPayload(ctx: JobContext) {
       depth: 0,
     },
     runner_info: { timeout: ctx.timeout },
-    variables: ctx.variables.map((v) => ({ key: v.key, value: v.value, public: v.public, masked: v.masked })),
+    variables: ctx.variables.map((v) => ({ key: v.key, value: v.value, public: v.public, masked: v.masked, ...(v.raw ? { raw: true } : {}) })),
     steps,
     ...(spec.image ? { image: image(spec.image) } : {}),
     services: spec.services.map(service),
@@ -86,6 +111,7 @@ export function jobPayload(ctx: JobContext) {
     cache: (spec.cache ?? []).map(cache),
     credentials: [],
     dependencies: ctx.dependencies.map((d) => dependency(d, ctx)),
+    ...(spec.hooks?.pre_get_sources_script?.length ? { hooks: [{ name: 'pre_get_sources_script', script: [...spec.hooks.pre_get_sources_script] }] } : {}),
     features: { trace_sections: true },
   };
 }

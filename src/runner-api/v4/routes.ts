@@ -181,8 +181,13 @@ async function uploadArtifacts(core: Core, id: string, request: Request) {
   const q = new URL(request.url).searchParams;
   const type = q.get('artifact_type');
   const format = q.get('artifact_format');
-  if (type !== null && type !== 'archive') throw badRequest(`artifact_type: "${type}" is not supported (only archive)`);
-  if (format !== null && format !== 'zip') throw badRequest(`artifact_format: "${format}" is not supported for an archive (only zip)`);
+  if (type !== null && type !== 'archive') {
+    // A report (`artifacts:reports`): stored beside the archive.
+    await receiveArtifacts(core, job, request, q.get('expire_in') ?? undefined, { type, format });
+    // Today's GitLab answers every upload with the body "201".
+    return json(201, 201);
+  }
+  if (format !== null && format !== 'zip') throw badRequest(`artifact_format: "${format}" is not valid for an archive (zip)`);
   const stored = await receiveArtifacts(core, job, request, q.get('expire_in') ?? undefined);
   return json({
     id: stored.id,
@@ -225,10 +230,11 @@ export function runnerApiV4(core: Core, opts: RunnerApiOptions) {
     .post('/jobs/:id/artifacts', ({ params, request }) => uploadArtifacts(core, params.id, request), {
       parse: 'none', ...Id, headers: JobTokenHeader,
       query: t.Object({
-        artifact_format: t.Optional(t.String({ description: 'zip' })), artifact_type: t.Optional(t.String({ description: 'archive' })),
+        artifact_format: t.Optional(t.String({ description: 'zip for the archive; gzip or raw for reports, as the type requires' })),
+        artifact_type: t.Optional(t.String({ description: 'archive (default), or a report type: junit, dotenv, …' })),
         expire_in: t.Optional(t.String({ description: 'e.g. "1 week"; default: the instance setting' })), token: t.Optional(t.String()),
       }, { additionalProperties: true }),
-      ...doc('Upload the job artifacts (multipart field "file", streamed, JOB-TOKEN)'),
+      ...doc('Upload the job artifacts or one report (multipart field "file", streamed, JOB-TOKEN; a bad dotenv report answers 400 with GitLab\'s message)'),
     })
 
     .get('/jobs/:id/artifacts', ({ params, request }) => {

@@ -1,0 +1,115 @@
+/**
+ * Bridge jobs (`trigger:`, spec ci-yaml.md §8): never sent to a runner; when their turn comes
+ * they create a downstream pipeline through the one creation path (pipeline-creation.ts):
+ *   trigger:include  a child pipeline of the same project, at the parent's commit, from a
+ *                    `.gitlab-ci.yml` made of the listed includes (source `parent_pipeline`);
+ *   trigger:project  a pipeline of another Baton project (path or id) on `branch` or its
+ *                    default branch (source `pipeline`).
+ * Forwarded variables (`forward:yaml_variables`, default true: the bridge's YAML variables;
+ * `forward:pipeline_variables`: the parent's pipeline variables) become pipeline variables
+ * downstream. Without `strategy` the bridge succeeds once the pipeline exists; with
+ * `strategy: depend` it runs until the downstream ends (pipelines.ts syncBridge).
+ */
+import { and, eq } from 'drizzle-orm';
+import { jobs, pipelines, projects, type Job, type Pipeline, type Project } from '../db/schema';
+import type { CoreDeps } from './context';
+import { DomainError } from './errors';
+import type { PipelineCreator } from './pipeline-creation';
+import type { PipelineService } from './pipelines';
+import type { ProjectService } from './projects';
+import { changes } from './tx';
+
+/** GitLab's default: a child pipeline may have a child, not a grandchild's child. */
+const MAX_DEPTH = 2;
+
+export class DownstreamService {
+  constructor(private deps: CoreDeps, private pipelines: PipelineService, private creator: PipelineCreator, private projects: ProjectService) {}
+
+  private get db() { return this.deps.db; }
+
+  start(bridgeIds: number[]) {
+    for (const id of bridgeIds) {
+      void this.trigger(id).catch((e) => this.deps.log.error({ err: e, job: id }, 'bridge job failed to start'));
+    }
+  }
+
+  /** Creates the downstream pipeline of one pending bridge (once: the bridge is taken with a conditional write). */
+  async trigger(bridgeId: number): Promise<Pipeline | null> {
+    const now = this.deps.clock.now();
+    const taken = this.db.update(jobs).set({ status: 'running', startedAt: now, updatedAt: now })
+      .where(and(eq(jobs.id, bridgeId), eq(jobs.status, 'pending'), eq(jobs.kind, 'bridge'))).run();
+    if (changes(taken) !== 1) return null;
+    const bridge = this.db.select().from(jobs).where(eq(jobs.id, bridgeId)).get()!;
+    this.pipelines.refreshStatus(bridge.pipelineId);
+    const parent = this.pipelines.get(bridge.pipelineId);
+    const trigger = bridge.spec.trigger!;
+    try {
+      if (trigger.kind === 'child' && this.depth(parent) >= MAX_DEPTH) {
+        return this.fail(bridge, 'reached_max_descendant_pipelines_depth');
+      }
+      const variables = this.forwarded(bridge, parent);
+      let child: Pipeline;
+      if (trigger.kind === 'child') {
+        const project = this.projects.get(parent.projectId);
+        if ((trigger.include ?? []).some((i) => i.artifact !== undefined)) return this.fail(bridge, 'invalid_bridge_trigger');
+        // A configuration of only `include:` (JSON is YAML).
+        const content = JSON.stringify({ include: trigger.include ?? [] });
+        child = await this.creator.create(project, {
+          ref: parent.ref, sha: parent.sha, tag: parent.tag, content, source: 'parent_pipeline', variables,
+        });
+      } else {
+        const target = this.findProject(trigger.project ?? '');
+        if (!target) return this.fail(bridge, 'downstream_bridge_project_not_found');
+        if (target.id === parent.projectId && !trigger.branch) return this.fail(bridge, 'invalid_bridge_trigger');
+        child = await this.creator.create(target, { ref: trigger.branch ?? target.defaultBranch, source: 'pipeline', variables });
+      }
+      return this.link(bridge, child);
+    } catch (e) {
+      if (e instanceof DomainError) {
+        this.deps.log.info({ job: bridgeId, err: e.message }, 'downstream pipeline not created');
+        return this.fail(bridge, 'downstream_pipeline_creation_failed');
+      }
+      this.fail(bridge, 'unknown_failure');
+      throw e;
+    }
+  }
+
+  /** Links the downstream pipeline to its bridge; the bridge ends now (no strategy) or follows it. */
+  private link(bridge: Job, child: Pipeline): Pipeline {
+    this.db.update(pipelines).set({ upstreamJobId: bridge.id, upstreamPipelineId: bridge.pipelineId }).where(eq(pipelines.id, child.id)).run();
+    if (!bridge.spec.trigger?.strategy) this.pipelines.endBridge(bridge, 'success', null);
+    else this.pipelines.syncBridge(bridge.id, this.pipelines.get(child.id).status);
+    return this.pipelines.get(child.id);
+  }
+
+  private fail(bridge: Job, reason: string): null {
+    this.pipelines.endBridge(bridge, 'failed', reason);
+    return null;
+  }
+
+  /** How many upstream pipelines a pipeline has. */
+  private depth(p: Pipeline): number {
+    let d = 0;
+    for (let cur: Pipeline | null = p; cur?.upstreamPipelineId != null && d < 10; d++) cur = this.pipelines.find(cur.upstreamPipelineId);
+    return d;
+  }
+
+  private forwarded(bridge: Job, parent: Pipeline): { key: string; value: string }[] {
+    const forward = bridge.spec.trigger?.forward ?? { yaml_variables: true, pipeline_variables: false };
+    const vars = new Map<string, string>();
+    if (forward.yaml_variables) {
+      for (const [k, v] of Object.entries(parent.yamlVariables)) vars.set(k, v);
+      for (const [k, v] of Object.entries(bridge.spec.variables ?? {})) vars.set(k, v);
+    }
+    if (forward.pipeline_variables) for (const v of parent.triggerVariables) vars.set(v.key, v.value);
+    return [...vars].map(([key, value]) => ({ key, value }));
+  }
+
+  /** `trigger:project`: a Baton project by id or full path (`namespace/path`). */
+  private findProject(ref: string): Project | null {
+    if (/^\d+$/.test(ref)) return this.projects.find(Number(ref));
+    const cut = ref.lastIndexOf('/');
+    if (cut <= 0) return null;
+    return this.db.select().from(projects).where(and(eq(projects.namespace, ref.slice(0, cut)), eq(projects.path, ref.slice(cut + 1)))).get() ?? null;
+  }
+}
