@@ -8,6 +8,7 @@ import type { Logger } from './log';
 import { docs } from './http/docs';
 import { errorHandler } from './http/errors';
 import { health } from './http/health';
+import type { StreamLimits } from './http/sse';
 import { runnerApiV1 } from './runner-api/v1/routes';
 import { runnerApiV4 } from './runner-api/v4/routes';
 import { restApi } from './rest-api';
@@ -15,7 +16,11 @@ import { VERSION } from './version';
 
 export interface AppOptions {
   pollTimeoutMs: number;
+  /** open Server-Sent Event streams allowed (default DEFAULT_STREAM_LIMITS) */
+  streams?: StreamLimits;
 }
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { perUser: 20, total: 1000 };
 
 export function createApp(core: Core, log: Logger, opts: AppOptions) {
   return new Elysia({ name: 'baton' })
@@ -24,7 +29,7 @@ export function createApp(core: Core, log: Logger, opts: AppOptions) {
     .use(health(core))
     .use(runnerApiV1(core, opts))
     .use(runnerApiV4(core, opts))
-    .use(restApi(core));
+    .use(restApi(core, { streams: opts.streams ?? DEFAULT_STREAM_LIMITS }));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -66,7 +66,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.logLevel);
   const core = openCore(config, { clock: opts.clock, log });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
-  const app = createApp(core, log, { pollTimeoutMs: config.pollTimeout * 1000 });
+  const app = createApp(core, log, {
+    pollTimeoutMs: config.pollTimeout * 1000,
+    streams: { perUser: config.maxStreamsPerUser, total: config.maxStreams },
+  });
   const handle = withRequestLog(log, (req) => app.fetch(req));
   const server = Bun.serve({
     hostname: config.host,

@@ -76,6 +76,7 @@ export class ArtifactService {
       artifactsExpireAt: secs > 0 ? now + secs * 1000 : null,
       updatedAt: now,
     }).where(eq(jobs.id, job.id)).run();
+    this.deps.notifier.pipelines.signal(job.pipelineId);
     return this.db.select().from(jobs).where(eq(jobs.id, job.id)).get()!;
   }
 
@@ -89,6 +90,7 @@ export class ArtifactService {
   remove(job: Job) {
     this.deps.store.deleteArtifact(job.id);
     this.db.update(jobs).set({ artifactsFile: null, artifactsSize: null, artifactsExpireAt: null }).where(eq(jobs.id, job.id)).run();
+    this.deps.notifier.pipelines.signal(job.pipelineId);
   }
 
   keep(job: Job): Job {

@@ -142,6 +142,7 @@ export class JobService {
         if (job) {
           // Only the first claim of a pipeline can change its aggregate status.
           if (this.q.pipeline.get({ id: job.pipelineId })?.status !== 'running') this.pipelines.refreshStatus(job.pipelineId);
+          else this.deps.notifier.pipelines.signal(job.pipelineId);
           return { job, token };
         }
         lost = true;
@@ -306,7 +307,10 @@ export class JobService {
       const now = this.deps.clock.now();
       // A whole log (v1) is kept up to --max-trace-size, like the appends that built it.
       const max = this.deps.limits.maxTraceSize;
-      if (input.trace !== undefined) this.deps.store.replaceTrace(job.id, this.mask(job, input.trace.length > max ? input.trace.subarray(0, max) : input.trace, input.presentedToken));
+      if (input.trace !== undefined) {
+        this.deps.store.replaceTrace(job.id, this.mask(job, input.trace.length > max ? input.trace.subarray(0, max) : input.trace, input.presentedToken));
+        this.deps.notifier.traces.signal(job.id);
+      }
       if (input.state === 'success' || input.state === 'failed') {
         this.finish(job.id, input.state, {
           failureReason: input.state === 'failed' ? sanitizeReason(input.failureReason) ?? 'script_failure' : null,
@@ -334,6 +338,8 @@ export class JobService {
     // The store compares the offset with the length on disk right before it writes.
     const res = this.deps.store.appendTrace(job.id, start, this.mask(job, bytes, presentedToken));
     if (res.mismatch) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: res.length });
+    // Live log viewers (SSE): a Map lookup when nobody watches this job.
+    if (bytes.length > 0) this.deps.notifier.traces.signal(job.id);
     // A sign of life for the reaper, written at most every 1 s (a tenth of --stuck-timeout if
     // that is shorter): runners PATCH many times a second, and each write is a commit (bench P4).
     const now = this.deps.clock.now();
@@ -371,7 +377,8 @@ export class JobService {
   }
 
   traceLength(jobId: number) { return this.deps.store.traceLength(jobId); }
-  readTrace(jobId: number, offset = 0) { return this.deps.store.readTrace(jobId, offset); }
+  readTrace(jobId: number, offset = 0, limit?: number) { return this.deps.store.readTrace(jobId, offset, limit); }
+  traceLinesBefore(jobId: number, offset: number) { return this.deps.store.countTraceLines(jobId, offset); }
 
   // ---------------------------------------------------------------- endings
 

@@ -155,6 +155,8 @@ export class PipelineService {
     if (status !== p.status || started !== p.startedAt || finishedAt !== p.finishedAt) {
       this.db.update(pipelines).set({ status, startedAt: started, finishedAt, updatedAt: now }).where(eq(pipelines.id, pipelineId)).run();
     }
+    // Every job status change ends here (process → refreshStatus): live views look again.
+    this.deps.notifier.pipelines.signal(pipelineId);
   }
 
   cancel(pipelineId: number): Pipeline {
@@ -189,7 +191,9 @@ export class PipelineService {
     for (const id of ids) {
       this.deps.store.deleteTrace(id);
       this.deps.store.deleteArtifact(id);
+      this.deps.notifier.traces.signal(id);
     }
+    this.deps.notifier.pipelines.signal(pipelineId);
   }
 
   /** Tells waiting runners that work may be there. */

@@ -127,14 +127,14 @@ export class LocalBlobStore {
     }
   }
 
-  /** The trace from `offset` on (whole trace by default). */
-  readTrace(jobId: number, offset = 0): Uint8Array {
+  /** The trace from `offset` on (whole trace by default), at most `limit` bytes. */
+  readTrace(jobId: number, offset = 0, limit = Infinity): Uint8Array {
     let fd: number;
     try { fd = openSync(this.tracePath(jobId), 'r'); } catch { return new Uint8Array(0); }
     try {
       const size = fstatSync(fd).size;
       if (offset >= size) return new Uint8Array(0);
-      const buf = new Uint8Array(size - offset);
+      const buf = new Uint8Array(Math.min(size - offset, limit));
       let read = 0;
       while (read < buf.length) {
         const n = readSync(fd, buf, read, buf.length - read, offset + read);
@@ -142,6 +142,28 @@ export class LocalBlobStore {
         read += n;
       }
       return buf.subarray(0, read);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * How many lines end before byte `offset` of a trace (so a page that shows the tail of a
+   * long log can number its lines): read in 1 MiB slices, never the whole file at once.
+   */
+  countTraceLines(jobId: number, offset: number): number {
+    let fd: number;
+    try { fd = openSync(this.tracePath(jobId), 'r'); } catch { return 0; }
+    try {
+      const buf = Buffer.allocUnsafe(2 ** 20);
+      let lines = 0;
+      for (let at = 0; at < offset;) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, offset - at), at);
+        if (n <= 0) break;
+        for (let i = buf.indexOf(10, 0); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) lines++;
+        at += n;
+      }
+      return lines;
     } finally {
       closeSync(fd);
     }

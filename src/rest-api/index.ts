@@ -6,6 +6,8 @@
  */
 import { Elysia } from 'elysia';
 import type { Core } from '../core';
+import { StreamSlots, type StreamLimits } from '../http/sse';
+import { liveRoutes } from './live';
 import { jobRoutes } from './jobs';
 import { memberRoutes } from './members';
 import { pipelineRoutes } from './pipelines';
@@ -16,12 +18,13 @@ import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
 import { variableRoutes } from './variables';
 
-export function restApi(core: Core) {
+export function restApi(core: Core, opts: { streams: StreamLimits }) {
   return new Elysia({ name: 'rest-api' })
     .use(projectRoutes(core))
     .use(variableRoutes(core))
     .use(pipelineRoutes(core))
     .use(jobRoutes(core))
+    .use(liveRoutes(core, new StreamSlots(opts.streams)))
     .use(runnerRoutes(core))
     .use(memberRoutes(core))
     .use(userRoutes(core))
