@@ -31,7 +31,7 @@ export class CiSourceError extends DomainError {
   }
 }
 
-export interface Revision { sha: string; tag: boolean }
+export interface Revision { sha: string; tag: boolean; /** the commit message's first line */ title?: string }
 export interface CiSource extends Revision { content: string }
 
 /** git's ref-name rules (git-check-ref-format) for a short branch or tag name, plus "no leading -". */
@@ -89,7 +89,14 @@ export class GitReader {
       if (!found) throw new CiSourceError([`sha: commit ${want.sha} not found in ${redact(repoUrl)}`]);
       sha = found;
     }
-    return { sha, tag: !branchTip };
+    return { sha, tag: !branchTip, title: await this.subject(dir, sha) };
+  }
+
+  /** The first line of a commit's message (for pipeline lists), at most 255 characters. */
+  private async subject(dir: string, sha: string): Promise<string | undefined> {
+    const r = await this.git([`--git-dir=${dir}`, 'log', '-1', '--format=%s', sha, '--']);
+    const line = new TextDecoder().decode(r.stdout).trim().slice(0, 255);
+    return r.code === 0 && line ? line : undefined;
   }
 
   private async ensureCache(dir: string) {

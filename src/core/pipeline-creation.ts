@@ -37,6 +37,8 @@ export interface CreatePipelineInput {
   /** the `.gitlab-ci.yml` text; without it the file is read from the project's repository */
   content?: string;
   commit?: CommitInfo;
+  /** the person who started it (API, dashboard) */
+  userId?: number;
 }
 
 export class PipelineCreator {
@@ -48,16 +50,21 @@ export class PipelineCreator {
     const badKey = input.variables?.find((v) => !VARIABLE_KEY.test(v.key));
     if (badKey) throw badRequest(`variables is invalid: key "${badKey.key}" may contain only letters, digits and _`);
     let { content, sha, tag = false } = input;
+    let title = input.commit?.message.split('\n')[0].trim().slice(0, 255) || undefined;
     if (content === undefined) {
-      ({ content, sha, tag } = await this.git.ciSource(project.id, project.repoUrl, { ref: input.ref, sha }));
+      let gitTitle: string | undefined;
+      ({ content, sha, tag, title: gitTitle } = await this.git.ciSource(project.id, project.repoUrl, { ref: input.ref, sha }));
+      title ??= gitTitle;
     } else if (sha === undefined || !FULL_SHA.test(sha)) {
-      ({ sha, tag } = await this.git.resolve(project.id, project.repoUrl, { ref: input.ref, sha }));
+      let gitTitle: string | undefined;
+      ({ sha, tag, title: gitTitle } = await this.git.resolve(project.id, project.repoUrl, { ref: input.ref, sha }));
+      title ??= gitTitle;
     }
     const parsed = parseCiConfig(content, { name: input.ref, tag });
     if (!parsed.ok) throw new CiSourceError(parsed.errors);
     return this.pipelines.create(project.id, {
       ref: input.ref, tag, sha: sha!.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
-      variables: input.variables?.map((v) => ({ key: v.key, value: v.value })),
+      variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId, commitTitle: title,
     }, parsed.plan);
   }
 }

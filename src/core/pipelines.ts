@@ -23,6 +23,10 @@ export interface PipelineInput {
   beforeSha?: string;
   source?: string;
   variables?: { key: string; value: string }[];
+  /** who started it (GitLab's `user`), when a person did */
+  userId?: number;
+  /** the first line of the commit message, when known */
+  commitTitle?: string;
 }
 
 const ZERO_SHA = '0000000000000000000000000000000000000000';
@@ -38,7 +42,8 @@ export class PipelineService {
       const p = this.db.insert(pipelines).values({
         projectId, ref: input.ref, tag: input.tag, sha: input.sha, beforeSha: input.beforeSha ?? ZERO_SHA,
         source: input.source ?? 'api', status: 'created', yamlVariables: plan.variables,
-        triggerVariables: input.variables ?? [], createdAt: now, updatedAt: now,
+        triggerVariables: input.variables ?? [], userId: input.userId ?? null, commitTitle: input.commitTitle ?? null,
+        createdAt: now, updatedAt: now,
       }).returning().get();
       for (const j of plan.jobs) {
         this.db.insert(jobs).values({

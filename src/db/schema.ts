@@ -88,6 +88,10 @@ export const pipelines = sqliteTable('pipelines', {
   yamlVariables: text('yaml_variables', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
   /** Variables given when the pipeline was created (GitLab's trigger variables). */
   triggerVariables: text('trigger_variables', { mode: 'json' }).$type<{ key: string; value: string }[]>().notNull().default([]),
+  /** Who started it (API, dashboard); null for pushes, triggers, schedules and older rows. Shown as GitLab's `user`. */
+  userId: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+  /** The first line of the commit message, when known (read with git, or given by a forge); for lists. */
+  commitTitle: text('commit_title'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
   startedAt: integer('started_at'),

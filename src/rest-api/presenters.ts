@@ -146,6 +146,7 @@ export const PipelineModel = t.Object({
   queued_duration: t.Union([t.Number(), t.Null()], { description: 'seconds' }),
   coverage: t.Null(),
   web_url: t.String(),
+  user: t.Union([UserBasicModel, t.Null()], { description: 'who started it (null: a push, trigger or schedule)' }),
 });
 
 export const JobModel = t.Object({
@@ -297,7 +298,13 @@ export class Presenter {
       duration: p.startedAt !== null && p.finishedAt !== null ? Math.round(seconds(p.finishedAt - p.startedAt)) : null,
       queued_duration: p.startedAt !== null ? seconds(p.startedAt - p.createdAt) : null,
       coverage: null, web_url: `${this.projectUrl(project)}/-/pipelines/${p.id}`,
+      user: this.starter(p.userId),
     };
+  }
+
+  private starter(userId: number | null) {
+    const u = userId === null ? null : this.core.users.find(userId);
+    return u ? this.userBasic(u) : null;
   }
 
   /** `pipelines` caches the pipelines of a list, so rendering a page costs one lookup per pipeline. */

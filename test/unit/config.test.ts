@@ -62,6 +62,8 @@ describe('each flag reads its value; its env alias does the same', () => {
     ['max-trace-size', '4', { maxTraceSize: 4 * MiB }],
     ['allow-local-requests', 'true', { allowLocalRequests: true }],
     ['allow-local-requests', '0', { allowLocalRequests: false }],
+    ['max-streams-per-user', '5', { maxStreamsPerUser: 5 }],
+    ['max-streams', '200', { maxStreams: 200 }],
   ];
 
   test.each(cases)('--%s %p', (flag, value, expected) => {
@@ -127,6 +129,9 @@ describe('an invalid value is one line naming the flag', () => {
     ['max-trace-size', 'big'],
     ['poll-timeout', '10m'],
     ['data-dir', ''],
+    ['max-streams-per-user', '0'],
+    ['max-streams-per-user', 'many'],
+    ['max-streams', '-3'],
   ];
 
   test.each(cases)('--%s %p', (flag, value) => {
