@@ -13,6 +13,7 @@ import { runnerApiV1 } from './runner-api/v1/routes';
 import { runnerApiV4 } from './runner-api/v4/routes';
 import { restApi } from './rest-api';
 import { VERSION } from './version';
+import { dashboard } from './web';
 
 export interface AppOptions {
   pollTimeoutMs: number;
@@ -29,7 +30,8 @@ export function createApp(core: Core, log: Logger, opts: AppOptions) {
     .use(health(core))
     .use(runnerApiV1(core, opts))
     .use(runnerApiV4(core, opts))
-    .use(restApi(core, { streams: opts.streams ?? DEFAULT_STREAM_LIMITS }));
+    .use(restApi(core, { streams: opts.streams ?? DEFAULT_STREAM_LIMITS }))
+    .use(dashboard(core));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -10,6 +10,7 @@ import type { CoreDeps } from './context';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import { parseExpireIn } from './duration';
 import { storageError } from './storage';
+import { listZip, ZipError, type ZipListing } from './zip';
 
 function writeAll(fd: number, bytes: Uint8Array) {
   for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
@@ -85,6 +86,17 @@ export class ArtifactService {
     const size = job.artifactsFile ? this.deps.store.artifactSize(job.id) : null;
     if (!job.artifactsFile || size === null) throw notFound('Artifacts');
     return { path: this.deps.store.artifactPath(job.id), filename: job.artifactsFile, size };
+  }
+
+  /** The files inside a job's archive (bounded; see zip.ts); 404 without an archive. */
+  entries(job: Job): ZipListing {
+    const { path } = this.file(job);
+    try {
+      return listZip(path);
+    } catch (e) {
+      if (e instanceof ZipError) throw new DomainError('bad_request', `The artifacts archive cannot be listed: ${e.message}`);
+      throw e;
+    }
   }
 
   remove(job: Job) {

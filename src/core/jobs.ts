@@ -379,6 +379,7 @@ export class JobService {
   traceLength(jobId: number) { return this.deps.store.traceLength(jobId); }
   readTrace(jobId: number, offset = 0, limit?: number) { return this.deps.store.readTrace(jobId, offset, limit); }
   traceLinesBefore(jobId: number, offset: number) { return this.deps.store.countTraceLines(jobId, offset); }
+  traceBlob(jobId: number) { return this.deps.store.traceBlob(jobId); }
 
   // ---------------------------------------------------------------- endings
 
@@ -468,6 +469,12 @@ export class JobService {
     if (job.status === 'manual') return 'waiting to be started by hand (when: manual)';
     if (job.status !== 'pending') return null;
     return pendingReason(this.db, job, this.deps.clock.now(), ONLINE_WINDOW_MS);
+  }
+
+  /** The jobs these runners are running now (the runners page shows each one's current job). */
+  runningOn(runnerIds: number[]): Job[] {
+    if (runnerIds.length === 0) return [];
+    return this.db.select().from(jobs).where(and(inArray(jobs.runnerId, runnerIds), eq(jobs.status, 'running'))).orderBy(asc(jobs.id)).all();
   }
 
   runnerOf(job: Pick<Job, 'runnerId'>): Runner | null {

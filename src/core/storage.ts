@@ -127,6 +127,11 @@ export class LocalBlobStore {
     }
   }
 
+  /** The trace as a Blob, for streaming it (or a range of it) in an answer without reading it into memory. */
+  traceBlob(jobId: number): Blob {
+    return Bun.file(this.tracePath(jobId));
+  }
+
   /** The trace from `offset` on (whole trace by default), at most `limit` bytes. */
   readTrace(jobId: number, offset = 0, limit = Infinity): Uint8Array {
     let fd: number;

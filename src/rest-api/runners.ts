@@ -68,6 +68,11 @@ export function runnerRoutes(core: Core) {
     .get('/runners/all', ({ query, request }) => list(request, query), { admin: true, ...List, ...doc('List every runner (newest first)') })
     .get('/runners', ({ query, request }) => list(request, query), { admin: true, ...List, ...doc('List runners (the admin owns them all: same as /runners/all)') })
 
+    .post('/runners/reset_registration_token', () => json({ token: core.instance.rotateRegistrationToken(), token_expires_at: null }, 201), {
+      admin: true, response: { 201: t.Object({ token: t.String(), token_expires_at: t.Null() }), ...Errors },
+      ...doc("Reset the instance's runner registration token", 'Runners registered already keep working; new registrations need the new token.'),
+    })
+
     .get('/runners/:id', ({ params }) => json(show.runner(runnerOf(core, params.id))),
       { admin: true, params: RunnerParams, response: { 200: RunnerModel, ...Errors }, ...doc('Get a runner') })
 

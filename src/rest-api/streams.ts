@@ -22,24 +22,13 @@
  */
 import type { Core } from '../core';
 import { isFinal } from '../core/jobs';
+import { utf8Prefix } from '../core/text';
 import type { Job, Pipeline, Project } from '../db/schema';
 import { sseEvent, type StreamSource } from '../http/sse';
 import type { JobJson, PipelineJson, Presenter } from './presenters';
 
 /** Bytes per `trace` event at most. */
 const SLICE = 64 * 1024;
-
-/** The length of the longest prefix of `bytes` that does not end inside a UTF-8 character. */
-export function utf8Prefix(bytes: Uint8Array): number {
-  const n = bytes.length;
-  for (let back = 1; back <= Math.min(4, n); back++) {
-    const b = bytes[n - back];
-    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
-    const need = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-    return back >= need ? n : n - back;
-  }
-  return n; // no lead byte in reach: invalid anyway, send as is
-}
 
 /** The fields whose change makes a `status` event (durations change by themselves). */
 const jobKey = (j: JobJson) => JSON.stringify([j.status, j.failure_reason, j.pending_reason, j.runner, j.artifacts_file, j.started_at, j.finished_at]);
