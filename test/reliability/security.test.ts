@@ -24,15 +24,20 @@ import { V1Client } from './support/v1';
 const MiB = 1024 * 1024;
 let fx: Fixture;
 let v1: V1Client;
+/** `<namespace>/<path>` of the fixture's first project (dashboard pages) */
+let projectPath: string;
 beforeAll(async () => {
   fx = await startFixture({ 'log-level': 'debug', 'max-trace-size': '1', 'max-artifact-size': '1' }, { projects: 2 });
   v1 = new V1Client(() => fx.baton.url);
+  const project = await fetch(`${fx.baton.url}/api/v4/projects/${fx.creds.projectId}`, { headers: { 'PRIVATE-TOKEN': ADMIN_TOKEN } });
+  projectPath = ((await project.json()) as { path_with_namespace: string }).path_with_namespace;
 }, 60_000);
 afterAll(() => fx?.close());
 
 // ---------------------------------------------------------------- the credential table
 
-type Cred = 'registration' | 'runner' | 'job' | 'admin' | 'none';
+/** `page`: a dashboard page — a session cookie (or a token); without a valid one it redirects to the sign-in page. */
+type Cred = 'registration' | 'runner' | 'job' | 'admin' | 'page' | 'none';
 interface Row {
   method: string;
   path: string;
@@ -46,6 +51,7 @@ interface Row {
 
 const R = (method: string, path: string, cred: Cred, wrong: number, missing: number, tryRight = true): Row => ({ method, path, cred, wrong, missing, tryRight });
 const rest = (method: string, path: string, tryRight = method === 'GET'): Row => R(method, path, 'admin', 401, 401, tryRight);
+const page = (path: string): Row => R('GET', path, 'page', 302, 302);
 
 export const TABLE: Row[] = [
   R('GET', '/-/health', 'none', 200, 200), R('GET', '/api/v4/version', 'none', 200, 200), R('GET', '/swagger', 'none', 200, 200),
@@ -82,6 +88,16 @@ export const TABLE: Row[] = [
   rest('GET', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('DELETE', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('POST', '/api/v4/projects/:id/jobs/:job_id/artifacts/keep'),
   rest('GET', '/api/v4/runners'), rest('GET', '/api/v4/runners/all'), rest('GET', '/api/v4/runners/:id'), rest('PUT', '/api/v4/runners/:id'), rest('DELETE', '/api/v4/runners/:id'),
   rest('GET', '/api/v4/projects/:id/runners'), rest('POST', '/api/v4/projects/:id/runners'), rest('DELETE', '/api/v4/projects/:id/runners/:runner_id'),
+  // it would change the token the registration rows use
+  rest('POST', '/api/v4/runners/reset_registration_token', false),
+  // live streams (Server-Sent Events)
+  rest('GET', '/api/v4/projects/:id/jobs/:job_id/trace/stream'), rest('GET', '/api/v4/projects/:id/pipelines/:pipeline_id/stream'),
+  // the dashboard
+  R('GET', '/users/sign_in', 'none', 200, 200), R('GET', '/assets/:file', 'none', 200, 200),
+  page('/'), page('/admin/runners'), page('/admin/users'), page('/:namespace/:project'), page('/:namespace/:project/-/pipelines'),
+  page('/:namespace/:project/-/pipelines/new'), page('/:namespace/:project/-/pipelines/:pipeline_id'), page('/:namespace/:project/-/jobs/:job_id'),
+  page('/:namespace/:project/-/jobs/:job_id/raw'), page('/:namespace/:project/-/jobs/:job_id/artifacts/download'),
+  page('/:namespace/:project/-/jobs/:job_id/artifacts/browse'),
 ];
 
 /** Routes that are not endpoints of their own (the swagger plugin's page, which /swagger replaces). */
@@ -93,10 +109,11 @@ function request(row: Row, cred: string | undefined): { url: string; init: Reque
   const path = row.path
     .replace(':id/', `${row.path.startsWith('/api/v4/projects') ? c.projectId : row.path.startsWith('/api/v4/runners') ? 1 : v4 ? c.jobV4 : c.jobV1}/`)
     .replace(/:id$/, String(row.path.startsWith('/api/v4/projects') ? c.projectId : row.path.startsWith('/api/v4/runners') ? 1 : v4 ? c.jobV4 : c.jobV1))
-    .replace(':pipeline_id', String(c.pipelineId)).replace(':job_id', String(c.jobV1)).replace(':key', 'SECRET').replace(':runner_id', '1');
+    .replace(':pipeline_id', String(c.pipelineId)).replace(':job_id', String(c.jobV1)).replace(':key', 'SECRET').replace(':runner_id', '1')
+    .replace(':namespace/:project', projectPath).replace(':file', 'favicon.svg');
   const headers: Record<string, string> = {};
   let body: NonNullable<RequestInit['body']> | undefined;
-  if (row.cred === 'admin' && cred !== undefined) headers['PRIVATE-TOKEN'] = cred;
+  if ((row.cred === 'admin' || row.cred === 'page') && cred !== undefined) headers['PRIVATE-TOKEN'] = cred;
   if (row.cred === 'job' && cred !== undefined) headers[row.path.startsWith('/ci/') ? 'BUILD-TOKEN' : 'JOB-TOKEN'] = cred;
   if (row.cred === 'registration' || row.cred === 'runner') {
     headers['content-type'] = 'application/json';
@@ -112,12 +129,12 @@ function request(row: Row, cred: string | undefined): { url: string; init: Reque
   }
   // An invalid body on purpose: the credential must be judged first (401, not 400).
   if (row.cred === 'admin' && (row.method === 'POST' || row.method === 'PUT') && !body) { headers['content-type'] = 'application/json'; body = '{"name":{}}'; }
-  return { url: fx.baton.url + path, init: { method: row.method, headers, body } };
+  return { url: fx.baton.url + path, init: { method: row.method, headers, body, redirect: 'manual' } };
 }
 
 function rightCred(row: Row): string | undefined {
   const c = fx.creds;
-  return { registration: REGISTRATION_TOKEN, runner: row.path.startsWith('/ci/') ? c.runnerV1 : c.runnerV4, job: row.path.startsWith('/ci/') ? c.jobV1Token : c.jobV4Token, admin: ADMIN_TOKEN, none: undefined }[row.cred];
+  return { registration: REGISTRATION_TOKEN, runner: row.path.startsWith('/ci/') ? c.runnerV1 : c.runnerV4, job: row.path.startsWith('/ci/') ? c.jobV1Token : c.jobV4Token, admin: ADMIN_TOKEN, page: ADMIN_TOKEN, none: undefined }[row.cred];
 }
 
 /** A credential of the wrong kind or of someone else, for each kind. */
@@ -128,7 +145,7 @@ function wrongCreds(row: Row): string[] {
     case 'runner': return [REGISTRATION_TOKEN, row.path.startsWith('/ci/') ? c.jobV1Token : c.jobV4Token, 'glrt-' + 'x'.repeat(27)];
     // the other job's token: a valid token, of a job of the other project
     case 'job': return [row.path.startsWith('/ci/') ? c.jobV4Token : c.jobV1Token, ADMIN_TOKEN, 'glcbt-' + 'x'.repeat(27)];
-    case 'admin': return [REGISTRATION_TOKEN, c.runnerV1, c.jobV1Token, ADMIN_TOKEN + 'x', ADMIN_TOKEN.slice(0, -1)];
+    case 'admin': case 'page': return [REGISTRATION_TOKEN, c.runnerV1, c.jobV1Token, ADMIN_TOKEN + 'x', ADMIN_TOKEN.slice(0, -1)];
     default: return ['anything'];
   }
 }
@@ -169,7 +186,7 @@ describe('R4 credential table', () => {
       if (row.tryRight && row.cred !== 'none') {
         const { url, init } = request(row, rightCred(row));
         const status = (await fetch(url, init)).status;
-        expect(status === 401 || status === 403).toBe(false);
+        expect(status === 401 || status === 403 || (row.cred === 'page' && status === 302)).toBe(false);
       }
     });
   }
