@@ -92,6 +92,48 @@ export function seedFinished(dataDir: string, rows: number) {
   }
 }
 
+/**
+ * One project with `count` finished pipelines of `jobsPerPipeline` jobs each (statuses
+ * mixed, commit titles set), bulk-inserted like seedFinished — the history the dashboard's
+ * lists page through (P8, P9). Returns the project's web path and a pipeline in the middle.
+ */
+export function seedPipelines(dataDir: string, count: number, jobsPerPipeline: number): { projectId: number; path: string; pipelineId: number } {
+  const c = core(dataDir);
+  const db = c.deps.db.$client;
+  try {
+    const project = c.projects.create({ name: `dash-${Math.random().toString(36).slice(2, 8)}`, repoUrl: LOCAL_REPO });
+    const { runner } = c.runners.create({ description: 'history', protocol: 'v4' });
+    const parsed = parseCiConfig(matrixYaml(1), { name: 'main', tag: false });
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    const spec = JSON.stringify(parsed.plan.jobs[0]);
+    const t0 = Date.now() - 30 * 86_400_000;
+    const insertPipeline = db.prepare(`INSERT INTO pipelines (project_id, ref, tag, sha, before_sha, source, status, yaml_variables, trigger_variables,
+      commit_title, created_at, updated_at, started_at, finished_at) VALUES (?, ?, 0, ?, ?, 'push', ?, '{}', '[]', ?, ?, ?, ?, ?)`);
+    const insertJob = db.prepare(`INSERT INTO jobs (pipeline_id, project_id, name, stage, stage_idx, status, "when", allow_failure, tag_list, spec,
+      retries_left, retried, runner_id, token_hash, timeout, failure_reason, exit_code, created_at, queued_at, started_at, finished_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, 'on_success', 0, '[]', ?, 0, 0, ?, NULL, 3600, ?, ?, ?, ?, ?, ?, ?)`);
+    let middle = 0;
+    db.transaction(() => {
+      for (let i = 0; i < count; i++) {
+        const t = t0 + i * 60_000;
+        const failed = i % 7 === 3;
+        const sha = i.toString(16).padStart(40, 'b');
+        const id = Number(insertPipeline.run(project.id, i % 5 === 0 ? `feature-${i % 50}` : 'main', sha, sha, failed ? 'failed' : 'success',
+          `Change number ${i}: make the build faster`, t, t + 120_000, t + 2000, t + 120_000).lastInsertRowid);
+        if (i === Math.floor(count / 2)) middle = id;
+        for (let k = 0; k < jobsPerPipeline; k++) {
+          const jobFailed = failed && k === jobsPerPipeline - 1;
+          insertJob.run(id, project.id, `job_${k + 1}`, `stage_${Math.floor(k / 2)}`, Math.floor(k / 2), jobFailed ? 'failed' : 'success', spec, runner.id,
+            jobFailed ? 'script_failure' : null, jobFailed ? 1 : 0, t, t, t + 2000, t + 100_000, t + 100_000);
+        }
+      }
+    }).immediate();
+    return { projectId: project.id, path: `${project.namespace}/${project.path}`, pipelineId: middle };
+  } finally {
+    close(db);
+  }
+}
+
 /** Folds the WAL into the database file, so the file alone is the whole database. */
 function close(db: { exec(sql: string): void; close(): void }) {
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');

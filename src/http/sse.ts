@@ -74,8 +74,11 @@ export function sseEvent(name: string, data: unknown, id?: string | number): str
  * stream is over (`end`). `watch` subscribes to the wake-ups.
  */
 export interface StreamSource {
-  next(emit: (event: string) => void): 'more' | 'wait' | 'end';
+  /** `emit` takes an event as text, or already encoded (an event shared by many streams) */
+  next(emit: (event: string | Uint8Array) => void): 'more' | 'wait' | 'end';
   watch(wake: () => void): () => void;
+  /** called before looking again after a keep-alive period without any wake-up */
+  refresh?(): void;
 }
 
 export interface StreamOptions {
@@ -90,7 +93,44 @@ export interface StreamOptions {
   coalesceMs?: number;
 }
 
+/**
+ * The keep-alive deadlines of every sleeping stream, checked by one timer: a stream sleeps
+ * after every event, and a timer made and cleared per wake-up was a good part of what 50
+ * watchers of one log cost (bench P10).
+ */
+class Deadlines {
+  private waiting = new Set<{ at: number; fire: () => void }>();
+  private timer: Timer | null = null;
+
+  add(ms: number, fire: () => void): () => void {
+    const entry = { at: performance.now() + ms, fire };
+    this.waiting.add(entry);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.check(), Math.min(ms, 1000));
+      this.timer.unref?.();
+    }
+    return () => { this.waiting.delete(entry); };
+  }
+
+  private check() {
+    const now = performance.now();
+    for (const e of this.waiting) {
+      if (e.at <= now) {
+        this.waiting.delete(e);
+        e.fire();
+      }
+    }
+    if (this.waiting.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+}
+
+const keepAlives = new Deadlines();
+
 const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
 
 export function eventStream(opts: StreamOptions): Response {
   const { request, source } = opts;
@@ -112,8 +152,9 @@ export function eventStream(opts: StreamOptions): Response {
   };
   request.signal.addEventListener('abort', finish, { once: true });
   const sleep = (ms: number) => new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => { wake = null; resolve(false); }, ms);
-    wake = () => { clearTimeout(timer); wake = null; resolve(true); };
+    const timeout = () => { wake = null; resolve(false); };
+    const cancel = keepAlives.add(ms, timeout);
+    wake = () => { cancel(); wake = null; resolve(true); };
   });
   const close = (c: ReadableStreamDefaultController<Uint8Array>) => {
     finish();
@@ -128,16 +169,19 @@ export function eventStream(opts: StreamOptions): Response {
       for (;;) {
         if (done || opts.closed()) return close(c);
         woken = false;
-        const out: string[] = [];
-        const state = source.next((e) => out.push(e));
-        if (out.length) c.enqueue(encoder.encode(out.join('')));
+        let sent = false;
+        const state = source.next((e) => {
+          sent = true;
+          c.enqueue(typeof e === 'string' ? encoder.encode(e) : e);
+        });
         if (state === 'end') return close(c);
-        if (state === 'more' || out.length) return;
+        if (state === 'more' || sent) return;
         if (woken) continue;
         const signalled = await sleep(keepAliveMs);
         if (done || opts.closed()) return close(c);
         if (!signalled) {
-          c.enqueue(encoder.encode(': keep-alive\n\n'));
+          source.refresh?.();
+          c.enqueue(KEEP_ALIVE);
           return;
         }
         if (opts.coalesceMs) await Bun.sleep(opts.coalesceMs);

@@ -10,23 +10,26 @@ import { eventStream, resumeOffset, StreamSlots, type StreamSource } from '../ht
 import { Errors, JobParams, PipelineParams, restDoc } from './common';
 import { jobIn, pipelineIn } from './lookup';
 import { Presenter } from './presenters';
-import { pipelineSource, traceSource } from './streams';
+import { pipelineSource, TraceFeeds, traceSource } from './streams';
 
 const Stream = t.String({ description: 'text/event-stream' });
 
 export function liveRoutes(core: Core, slots: StreamSlots) {
   const show = new Presenter(core);
-  const open = (request: Request, actor: Actor, source: StreamSource, coalesceMs?: number) => eventStream({
-    request, source, coalesceMs, keepAliveMs: slots.limits.keepAliveMs,
-    release: slots.take(String(actor.userId)), closed: () => core.deps.notifier.isClosed,
-  });
+  const feeds = new TraceFeeds(core);
+  // The slot first: a caller over the limit gets its 429 before any source is made.
+  const open = (request: Request, actor: Actor, source: () => StreamSource, coalesceMs?: number) => {
+    const release = slots.take(String(actor.userId));
+    return eventStream({ request, source: source(), coalesceMs, keepAliveMs: slots.limits.keepAliveMs, release, closed: () => core.deps.notifier.isClosed });
+  };
   const jobsDoc = restDoc('jobs');
   const pipelinesDoc = restDoc('pipelines');
   return new Elysia({ name: 'rest-api.live', prefix: '/api/v4/projects/:id' })
     .use(peopleAuth(core))
     .get('/jobs/:job_id/trace/stream', ({ project, params, query, request, actor }) => {
       const job = jobIn(core, project, params.job_id);
-      return open(request, actor, traceSource(core, show, project, job, resumeOffset(request, query.offset)));
+      const from = resumeOffset(request, query.offset);
+      return open(request, actor, () => traceSource(core, show, feeds, project, job, from));
     }, {
       can: 'read_trace', params: JobParams,
       query: t.Object({ offset: t.Optional(t.String({ description: 'byte offset to start at (Last-Event-ID wins when sent)' })) }),
@@ -38,7 +41,7 @@ export function liveRoutes(core: Core, slots: StreamSlots) {
     .get('/pipelines/:pipeline_id/stream', ({ project, params, request, actor }) => {
       const pipeline = pipelineIn(core, project, params.pipeline_id);
       // A burst of job changes (a stage released at once) makes one event.
-      return open(request, actor, pipelineSource(core, show, project, pipeline), 100);
+      return open(request, actor, () => pipelineSource(core, show, project, pipeline), 100);
     }, {
       can: 'read_pipeline', params: PipelineParams, response: { 200: Stream, ...Errors, 429: Errors[400] },
       ...pipelinesDoc('Follow the statuses of a pipeline and its jobs (Server-Sent Events)',

@@ -33,13 +33,62 @@ const SLICE = 64 * 1024;
 /** The fields whose change makes a `status` event (durations change by themselves). */
 const jobKey = (j: JobJson) => JSON.stringify([j.status, j.failure_reason, j.pending_reason, j.runner, j.artifacts_file, j.started_at, j.finished_at]);
 
-export function traceSource(core: Core, show: Presenter, project: Project, job: Job, from: number): StreamSource {
-  const decoder = new TextDecoder();
+/**
+ * What the watchers of one job's log share: the slices already read and framed as events,
+ * so that N watchers at the same offset cost one read, one decode and one JSON encoding
+ * (bench P10). A feed lives while someone watches its job; it keeps its last few slices.
+ */
+export class TraceFeeds {
+  private feeds = new Map<number, { users: number; slices: Map<number, { end: number; event: Uint8Array }> }>();
+  private encoder = new TextEncoder();
+
+  constructor(private core: Core) {}
+
+  /** A feed for `jobId`; call the returned release when the watcher goes. */
+  open(jobId: number): { slice: (offset: number, length: number, final: boolean) => { end: number; event: Uint8Array } | null; clear: () => void; release: () => void } {
+    let feed = this.feeds.get(jobId);
+    if (!feed) this.feeds.set(jobId, (feed = { users: 0, slices: new Map() }));
+    feed.users++;
+    const f = feed;
+    let released = false;
+    return {
+      slice: (offset, length, final) => {
+        const hit = f.slices.get(offset);
+        if (hit) return hit;
+        const bytes = this.core.jobs.readTrace(jobId, offset, SLICE);
+        // A character cut by the slice or by the runner waits for its other bytes, unless none will come.
+        const n = final && offset + bytes.length >= length ? bytes.length : utf8Prefix(bytes);
+        if (n === 0) return null;
+        const end = offset + n;
+        const made = { end, event: this.encoder.encode(sseEvent('trace', new TextDecoder().decode(bytes.subarray(0, n)), end)) };
+        f.slices.set(offset, made);
+        if (f.slices.size > 16) f.slices.delete(f.slices.keys().next().value!);
+        return made;
+      },
+      clear: () => f.slices.clear(),
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--f.users === 0 && this.feeds.get(jobId) === f) this.feeds.delete(jobId);
+      },
+    };
+  }
+
+  /** Feeds open now (tests: released with their watchers). */
+  get size() { return this.feeds.size; }
+}
+
+export function traceSource(core: Core, show: Presenter, feeds: TraceFeeds, project: Project, job: Job, from: number): StreamSource {
   let offset = from;
   let sentKey = '';
+  let current: Job | null = job;
+  // The job is read again only when its pipeline signalled a change (or after a keep-alive);
+  // a trace wake-up alone costs a length check and, for new bytes, a shared slice.
+  let statusDirty = true;
+  const feed = feeds.open(job.id);
   return {
     next(emit) {
-      const current = core.jobs.find(job.id);
+      if (statusDirty) current = core.jobs.find(job.id);
       if (!current) {
         emit(sseEvent('end', { status: 'deleted' }));
         return 'end';
@@ -47,24 +96,26 @@ export function traceSource(core: Core, show: Presenter, project: Project, job: 
       const length = core.jobs.traceLength(job.id);
       if (length < offset) {
         offset = 0;
+        feed.clear();
         emit(sseEvent('reset', { offset: 0 }, 0));
       }
       const final = isFinal(current.status);
       if (length > offset) {
-        const bytes = core.jobs.readTrace(job.id, offset, SLICE);
-        // A character cut by the slice or by the runner waits for its other bytes, unless none will come.
-        const n = final && offset + bytes.length >= length ? bytes.length : utf8Prefix(bytes);
-        if (n > 0) {
-          offset += n;
-          emit(sseEvent('trace', decoder.decode(bytes.subarray(0, n)), offset));
+        const slice = feed.slice(offset, length, final);
+        if (slice) {
+          offset = slice.end;
+          emit(slice.event);
           return 'more';
         }
       }
-      const shown = show.job(current, project);
-      const key = jobKey(shown);
-      if (key !== sentKey) {
-        sentKey = key;
-        emit(sseEvent('status', shown));
+      if (statusDirty) {
+        statusDirty = false;
+        const shown = show.job(current, project);
+        const key = jobKey(shown);
+        if (key !== sentKey) {
+          sentKey = key;
+          emit(sseEvent('status', shown));
+        }
       }
       if (final && offset >= length) {
         emit(sseEvent('end', { status: current.status }));
@@ -74,8 +125,14 @@ export function traceSource(core: Core, show: Presenter, project: Project, job: 
     },
     watch(wake) {
       const a = core.deps.notifier.traces.watch(job.id, wake);
-      const b = core.deps.notifier.pipelines.watch(job.pipelineId, wake);
-      return () => { a(); b(); };
+      const b = core.deps.notifier.pipelines.watch(job.pipelineId, () => {
+        statusDirty = true;
+        wake();
+      });
+      return () => { a(); b(); feed.release(); };
+    },
+    refresh() {
+      statusDirty = true;
     },
   };
 }
