@@ -1,7 +1,7 @@
 /**
  * The dashboard's static files, embedded in the binary (bundle.ts runs at bundle time) and
- * served from memory: content-hashed names cached for a year, gzip made once at start when
- * the client takes it.
+ * served from memory: content-hashed names cached for a year, gzipped (once, on first use)
+ * for clients that take it.
  */
 import { bundleClient } from './bundle' with { type: 'macro' };
 
@@ -15,12 +15,9 @@ export const ASSET_URL = {
   icon: '/assets/favicon.svg',
 };
 
-interface Asset { body: Uint8Array; gzip: Uint8Array; type: string; immutable: boolean }
+interface Asset { body: Uint8Array; gzip?: Uint8Array; type: string; immutable: boolean }
 
-const make = (text: string, type: string, immutable: boolean): Asset => {
-  const body = new TextEncoder().encode(text);
-  return { body, gzip: Bun.gzipSync(body, { level: 9 }), type, immutable };
-};
+const make = (text: string, type: string, immutable: boolean): Asset => ({ body: new TextEncoder().encode(text), type, immutable });
 
 const FILES = new Map<string, Asset>([
   [ASSET_URL.js.slice('/assets/'.length), make(BUNDLE.js, 'text/javascript; charset=utf-8', true)],
@@ -33,6 +30,8 @@ export function assetResponse(name: string, request: Request): Response | null {
   const a = FILES.get(name);
   if (!a) return null;
   const gz = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+  // compressed on first use, not at start (bench P6)
+  if (gz) a.gzip ??= Bun.gzipSync(a.body as Uint8Array<ArrayBuffer>, { level: 9 });
   return new Response(gz ? a.gzip : a.body, {
     headers: {
       'content-type': a.type,

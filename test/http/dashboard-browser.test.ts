@@ -60,14 +60,15 @@ let repo: string;
 let admin: Account;
 let dev: Account;
 let reporter: Account;
+let stranger: Account;
 let project: { id: number; path_with_namespace: string };
 const errors: string[] = [];
 
 async function newPage(opts: { dark?: boolean } = {}): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  // A refused sign-in (401) and pages a Reporter may not open (403) are expected answers.
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403)/.test(m.text())) errors.push(`console: ${m.text()}`); });
+  // A refused sign-in (401, 429 when rate-limited) and pages a Reporter may not open (403) are expected answers.
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403|429)/.test(m.text())) errors.push(`console: ${m.text()}`); });
   if (opts.dark) await page.emulateMedia({ colorScheme: 'dark' });
   return page;
 }
@@ -97,6 +98,7 @@ beforeAll(async () => {
   admin = await createAccount(s, { username: 'ada', admin: true });
   dev = await createAccount(s, { username: 'dev' });
   reporter = await createAccount(s, { username: 'rita' });
+  stranger = await createAccount(s, { username: 'sam' });
   const res = await s.api('/api/v4/projects', { method: 'POST', json: { name: 'app', namespace: 'team', repo_url: repo } });
   expect(res.status).toBe(201);
   project = (await res.json()) as typeof project;
@@ -163,6 +165,8 @@ describe('dashboard in Chromium', () => {
     await run;
     // the next stage runs too, so the pipeline ends
     expect((await runner.runOne({ test: { output: ['ok'] } }))?.state).toBe('success');
+    await page.locator('details.section[data-section="build_script"] > summary .section-duration').first().waitFor({ state: 'attached' });
+    await shot(page, 'job');
     const section = page.locator('details.section[data-section="build_script"]');
     await eventually(async () => expect(await attr(section, 'open')).toBe(''));
     await eventually(async () => expect(await text(section.locator(':scope > summary .section-duration'))).toMatch(/^\d\d:\d\d$/));
@@ -173,7 +177,7 @@ describe('dashboard in Chromium', () => {
     // line numbers link to themselves
     const link = page.locator('.log .line[id] a.lineno').first();
     expect(await link.getAttribute('href')).toMatch(/^#L\d+$/);
-    await shot(page, 'job');
+    await shot(page, 'job-folded');
     // every byte of the stored log is on the page
     const stored = new TextDecoder().decode(s.core.jobs.readTrace(s.core.pipelines.latestJobs(pipelineId)[0].id));
     for (const l of output) expect(stored).toContain(l);
@@ -319,6 +323,25 @@ describe('dashboard in Chromium', () => {
     await shot(dark, 'job-phone', false);
     await dark.close();
   }, 60_000);
+
+  // Last: it uses up the failed sign-ins this address may make for a while.
+  test('too many failed sign-ins: the page says when to try again, and the button waits', async () => {
+    await browser.context.clearCookies();
+    const page = await newPage();
+    await page.goto(`${s.url}/users/sign_in`);
+    const alert = page.getByRole('alert');
+    for (let i = 0; i < 6; i++) {
+      await page.getByLabel('Username or email').fill(stranger.username);
+      await page.getByLabel('Password').fill(`wrong-${i}`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await eventually(async () => expect(await text(alert)).toMatch(/Invalid|Too many/));
+      if ((await text(alert)).startsWith('Too many')) break;
+    }
+    await eventually(async () => expect(await text(alert)).toMatch(/^Too many failed sign-ins\. Try again in \d+ seconds?\.$/));
+    expect(await page.getByRole('button', { name: 'Sign in' }).isDisabled()).toBe(true);
+    await shot(page, 'sign-in-rate-limited', false);
+    await page.close();
+  }, 30_000);
 
   test('no page needed the network, and none logged an error (CSP violations included)', () => {
     expect(browser.blocked).toEqual([]);
