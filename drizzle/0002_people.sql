@@ -1,5 +1,6 @@
 -- Users, personal access tokens, sign-in sessions and project members; projects get a namespace
--- (existing ones: the built-in root user's, "root") and paths become unique per namespace.
+-- (existing ones: the built-in root user's, "root") and paths become unique per namespace; pipelines
+-- remember who started them. (drizzle-kit wrote the pipelines.user_id ALTER without its ON DELETE: added.)
 CREATE TABLE `members` (
 	`project_id` integer NOT NULL,
 	`user_id` integer NOT NULL,
@@ -60,4 +61,5 @@ CREATE UNIQUE INDEX `users_username` ON `users` (lower("username"));--> statemen
 CREATE UNIQUE INDEX `users_email` ON `users` (lower("email"));--> statement-breakpoint
 DROP INDEX `projects_path`;--> statement-breakpoint
 ALTER TABLE `projects` ADD `namespace` text DEFAULT 'root' NOT NULL;--> statement-breakpoint
-CREATE UNIQUE INDEX `projects_full_path` ON `projects` (lower("namespace"),lower("path"));
+CREATE UNIQUE INDEX `projects_full_path` ON `projects` (lower("namespace"),lower("path"));--> statement-breakpoint
+ALTER TABLE `pipelines` ADD `user_id` integer REFERENCES users(id) ON DELETE set null;

@@ -1,7 +1,8 @@
 /**
  * The HTTP side of the client commands: where the server is (`--url` / BATON_URL), the
- * admin token (`--token` / BATON_TOKEN, sent as PRIVATE-TOKEN), and every failure turned
- * into one ClientError line that says why — unreachable server, wrong token, 4xx/5xx.
+ * token (`--token` / BATON_TOKEN: the admin token or a personal access token, sent as
+ * PRIVATE-TOKEN), and every failure turned into one ClientError line that says why —
+ * unreachable server, refused token, not allowed, 4xx/5xx.
  */
 import { ClientError } from './errors';
 
@@ -22,7 +23,7 @@ export function connection(flags: { url?: string; token?: string }, env: Record<
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ClientError(`--url: expected an http(s) URL, got "${raw}"`);
   const token = flags.token ?? env.BATON_TOKEN;
-  if (!token) throw new ClientError('no admin token: pass --token or set BATON_TOKEN (`baton serve` printed it on first start)');
+  if (!token) throw new ClientError('no token: pass --token or set BATON_TOKEN (the admin token `baton serve` printed on first start, or a personal access token)');
   return { url: url.href.replace(/\/+$/, ''), token };
 }
 
@@ -40,6 +41,12 @@ export class BatonClient {
 
   post<T>(path: string, body: unknown): Promise<T> {
     return this.json<T>('POST', path, { body });
+  }
+
+  /** DELETE a resource; the answer (204, usually) has no body to read. */
+  async delete(path: string): Promise<void> {
+    const res = await this.send('DELETE', path, {});
+    if (!res.ok) await this.fail(res, 'DELETE', path);
   }
 
   /** Every item of a paginated list, page after page (per_page=100, X-Total-Pages). */
@@ -120,15 +127,20 @@ export class BatonClient {
     const body = await res.text().catch(() => '');
     let message: unknown;
     try {
-      const parsed = JSON.parse(body) as { message?: unknown; error?: unknown };
-      message = parsed.message ?? parsed.error;
+      // GitLab's OAuth-style answers (expired, revoked, insufficient scope) describe themselves in error_description.
+      const parsed = JSON.parse(body) as { message?: unknown; error?: unknown; error_description?: unknown };
+      message = parsed.message ?? parsed.error_description ?? parsed.error;
     } catch {
       message = undefined;
     }
     const lines = messageLines(message);
     const where = `${method} /api/v4${path}`;
-    if (res.status === 401 || res.status === 403) {
-      throw new ClientError(`${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'}: the server refused the token — check --token / BATON_TOKEN (the admin API token)`, res.status, lines);
+    if (res.status === 401) {
+      throw new ClientError(`401 Unauthorized: the server refused the token — check --token / BATON_TOKEN (${lines[0] ?? 'unknown, expired or revoked'})`, res.status, lines);
+    }
+    if (res.status === 403) {
+      const why = /insufficient_scope/.test(body) ? 'the token has the read_api scope only' : lines[0] ?? '403 Forbidden';
+      throw new ClientError(`${why.startsWith('403') ? why : `403 Forbidden - ${why}`}: this token's user may not do that (${where})`, res.status, lines);
     }
     const reason = lines.length ? lines.join('; ') : `${res.status} ${res.statusText || 'error'}`;
     // GitLab's messages already start with the status ("404 Project Not Found").

@@ -31,7 +31,8 @@ export const JSON_HELP = '  --json              print the server\'s JSON instead
 
 export const CONNECTION_HELP = `Connection:
   --url URL           the Baton server (env BATON_URL, default ${DEFAULT_URL})
-  --token TOKEN       the admin API token, sent as PRIVATE-TOKEN (env BATON_TOKEN)
+  --token TOKEN       the admin token or a personal access token, sent as PRIVATE-TOKEN
+                      (env BATON_TOKEN)
   -h, --help          this text`;
 
 /** The parsed flags and positionals of one command, with checks that name the flag. */

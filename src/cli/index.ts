@@ -1,5 +1,5 @@
 /**
- * Client commands: `baton project|pipeline|job|runner …` call the REST API of a running
+ * Client commands: `baton project|pipeline|job|runner|user|token …` call the REST API of a running
  * Baton over HTTP (consumer-api.md §1). main.ts hands over any command it does not know;
  * a failure is thrown as ClientError, which main prints as one `baton: …` line, exit 1.
  */
@@ -12,6 +12,8 @@ import { write } from './output';
 import { pipelineCommands } from './pipelines';
 import { projectCommands } from './projects';
 import { runnerCommands } from './runners';
+import { tokenCommands } from './tokens';
+import { userCommands } from './users';
 
 export { ClientError } from './errors';
 
@@ -20,6 +22,8 @@ const GROUPS: Record<string, Record<string, Command>> = {
   pipeline: pipelineCommands,
   job: jobCommands,
   runner: runnerCommands,
+  user: userCommands,
+  token: tokenCommands,
 };
 
 const commandLines = (group: string) => Object.entries(GROUPS[group]).map(([sub, cmd]) => {

@@ -5,20 +5,22 @@ import type { Project } from './resources';
 
 const create: Command = {
   summary: 'create a project; prints its id, path and runners_token',
-  usage: 'project create --name NAME --repo-url URL [--path PATH] [--default-branch BRANCH] [--json]',
+  usage: 'project create --name NAME --repo-url URL [--namespace NS] [--path PATH] [--default-branch BRANCH] [--json]',
   help: `Creates a project (POST /api/v4/projects) and prints its id, path and runners_token
 (the token a project-specific runner registers with).
 
   --name NAME         the project's name (required)
   --repo-url URL      what runners clone: any URL or path \`git clone\` accepts (required)
+  --namespace NS      where it lives: <namespace>/<path> (default: your username)
   --path PATH         URL-safe path (default: derived from the name by the server)
   --default-branch B  default branch (default: main)
 ${JSON_HELP}`,
-  options: { name: { type: 'string' }, 'repo-url': { type: 'string' }, path: { type: 'string' }, 'default-branch': { type: 'string' }, ...JSON_OPTION },
+  options: { name: { type: 'string' }, 'repo-url': { type: 'string' }, namespace: { type: 'string' }, path: { type: 'string' }, 'default-branch': { type: 'string' }, ...JSON_OPTION },
   async run(args, client) {
     const project = await client.post<Project>('/projects', {
       name: args.required('name'),
       repo_url: args.required('repo-url'),
+      namespace: args.string('namespace'),
       path: args.string('path'),
       default_branch: args.string('default-branch'),
     });

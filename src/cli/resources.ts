@@ -25,3 +25,13 @@ export interface Runner {
   runner_type?: string; tag_list?: string[]; online?: boolean | null; status?: string;
   contacted_at?: string | null; version?: string | null;
 }
+
+export interface User {
+  id: number; username: string; name: string; state: string; email?: string | null; is_admin?: boolean;
+  created_at?: string; last_sign_in_at?: string | null;
+}
+
+export interface Token {
+  id: number; name: string; user_id: number; scopes: string[]; active: boolean; revoked: boolean;
+  expires_at: string | null; last_used_at: string | null; created_at: string; token?: string;
+}

@@ -1,4 +1,4 @@
-/** `baton runner list` — GET /api/v4/runners/all. */
+/** `baton runner list` — GET /api/v4/runners (an admin's: every runner). */
 import { JSON_HELP, JSON_OPTION, type Command } from './command';
 import { printJson, table, time, write } from './output';
 import type { Runner } from './resources';
@@ -6,12 +6,13 @@ import type { Runner } from './resources';
 const list: Command = {
   summary: 'list runners',
   usage: 'runner list [--json]',
-  help: `Lists every runner, shared and project-specific (all pages of GET /api/v4/runners/all).
+  help: `Lists runners (all pages of GET /api/v4/runners): every runner, shared and
+project-specific, for an admin; the runners of the projects you maintain otherwise.
 
 ${JSON_HELP}`,
   options: { ...JSON_OPTION },
   async run(args, client) {
-    const runners = await client.list<Runner>('/runners/all');
+    const runners = await client.list<Runner>('/runners');
     if (args.flag('json')) return printJson(runners);
     if (runners.length === 0) return write('No runners yet (register one with `gitlab-runner register` and the registration token).\n');
     await write(table(['ID', 'DESCRIPTION', 'TYPE', 'STATUS', 'TAGS', 'VERSION', 'CONTACTED'], runners.map((r) => [

@@ -25,7 +25,7 @@ export function createCore(deps: CoreDeps) {
   const users = new UserService(deps, projects);
   const tokens = new PersonalAccessTokenService(deps, users);
   const sessions = new SessionService(deps, users);
-  const access = new AccessService(deps, projects, users, tokens, sessions);
+  const access = new AccessService(deps, projects, users, tokens, sessions, runners);
   const members = new MemberService(deps, users, access);
   const pipelines = new PipelineService(deps, instance);
   // The repository caches live in the data dir, next to traces and artifacts.
@@ -33,7 +33,7 @@ export function createCore(deps: CoreDeps) {
   const creator = new PipelineCreator(pipelines, git);
   const jobs = new JobService(deps, pipelines);
   const artifacts = new ArtifactService(deps);
-  const reaper = new Reaper(deps, jobs, artifacts);
+  const reaper = new Reaper(deps, jobs, artifacts, sessions);
   return { deps, instance, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper };
 }
 

@@ -33,7 +33,7 @@
  *    A runner can never move a job out of a final state.
  */
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import { jobs, pipelines, projects, runners, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
+import { jobs, pipelines, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import type { PipelineService } from './pipelines';
@@ -101,6 +101,7 @@ const hotQueries = (db: CoreDeps['db']) => {
     project: db.select().from(projects).where(eq(projects.id, id)).prepare(),
     pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
     runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),
+    user: db.select({ id: users.id, username: users.username, name: users.name, email: users.email }).from(users).where(eq(users.id, id)).prepare(),
     timeout: db.select({ spec: jobs.spec, projectTimeout: projects.buildTimeout }).from(jobs)
       .innerJoin(projects, eq(projects.id, jobs.projectId)).where(eq(jobs.id, id)).prepare(),
     take: db.update(jobs)
@@ -202,6 +203,11 @@ export class JobService {
     pub('CI_PIPELINE_ID', pipeline.id); pub('CI_PIPELINE_IID', pipeline.id); pub('CI_PIPELINE_SOURCE', pipeline.source);
     pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
     if (pipeline.triggerVariables.length) { pub('CI_PIPELINE_TRIGGERED', 'true'); pub('CI_BUILD_TRIGGERED', 'true'); }
+    const user = pipeline.userId === null ? undefined : this.q.user.get({ id: pipeline.userId });
+    if (user) {
+      pub('GITLAB_USER_ID', user.id); pub('GITLAB_USER_LOGIN', user.username); pub('GITLAB_USER_NAME', user.name);
+      if (user.email) pub('GITLAB_USER_EMAIL', user.email);
+    }
     pub('CI_PROJECT_ID', project.id); pub('CI_PROJECT_NAME', project.path); pub('CI_PROJECT_TITLE', project.name);
     pub('CI_PROJECT_PATH', projectPath); pub('CI_PROJECT_PATH_SLUG', refSlug(projectPath)); pub('CI_PROJECT_NAMESPACE', project.namespace);
     pub('CI_PROJECT_ROOT_NAMESPACE', project.namespace);

@@ -37,7 +37,7 @@ export interface CreatePipelineInput {
   /** the `.gitlab-ci.yml` text; without it the file is read from the project's repository */
   content?: string;
   commit?: CommitInfo;
-  /** the person who started it (API, dashboard) */
+  /** the user who started it (API, dashboard): GitLab's pipeline `user`, the jobs' GITLAB_USER_* */
   userId?: number;
 }
 

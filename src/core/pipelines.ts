@@ -23,8 +23,8 @@ export interface PipelineInput {
   beforeSha?: string;
   source?: string;
   variables?: { key: string; value: string }[];
-  /** who started it (GitLab's `user`), when a person did */
-  userId?: number;
+  /** who started it (GITLAB_USER_*), when a person did */
+  userId?: number | null;
   /** the first line of the commit message, when known */
   commitTitle?: string;
 }

@@ -2,8 +2,8 @@
  * Runners: registration (instance token → shared runner, project token → project runner),
  * authentication by token hash, liveness, and the admin's edits.
  */
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { projects, runnerProjects, runners, type Runner } from '../db/schema';
+import { and, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
+import { members, projects, runnerProjects, runners, type Runner } from '../db/schema';
 import type { CoreDeps } from './context';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import type { InstanceService } from './instance';
@@ -181,15 +181,26 @@ export class RunnerService {
     this.changed();
   }
 
+  find(id: number): Runner | null {
+    return this.db.select().from(runners).where(eq(runners.id, id)).get() ?? null;
+  }
+
   get(id: number): Runner {
-    const r = this.db.select().from(runners).where(eq(runners.id, id)).get();
+    const r = this.find(id);
     if (!r) throw notFound('Runner');
     return r;
   }
 
-  list(opts: { projectId?: number; offset: number; limit: number }): { rows: Runner[]; total: number } {
-    const where = opts.projectId === undefined ? undefined
-      : inArray(runners.id, this.db.select({ id: runnerProjects.runnerId }).from(runnerProjects).where(eq(runnerProjects.projectId, opts.projectId)));
+  /** Newest first: every runner, a project's, or (maintainerId) those of the projects a user maintains. */
+  list(opts: { projectId?: number; maintainerId?: number; offset: number; limit: number }): { rows: Runner[]; total: number } {
+    const now = this.deps.clock.now();
+    const where = opts.projectId !== undefined
+      ? inArray(runners.id, this.db.select({ id: runnerProjects.runnerId }).from(runnerProjects).where(eq(runnerProjects.projectId, opts.projectId)))
+      : opts.maintainerId !== undefined
+        ? inArray(runners.id, this.db.select({ id: runnerProjects.runnerId }).from(runnerProjects)
+          .innerJoin(members, eq(members.projectId, runnerProjects.projectId))
+          .where(and(eq(members.userId, opts.maintainerId), gte(members.accessLevel, 40), or(isNull(members.expiresAt), sql`${members.expiresAt} > ${now}`))))
+        : undefined;
     const rows = this.db.select().from(runners).where(where).orderBy(desc(runners.id)).limit(opts.limit).offset(opts.offset).all();
     const total = this.db.select({ n: sql<number>`count(*)` }).from(runners).where(where).get()!.n;
     return { rows, total };

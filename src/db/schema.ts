@@ -6,7 +6,7 @@
  * render ISO 8601. Lists (tags) and structured YAML parts (job spec) are JSON text.
  */
 import { sql } from 'drizzle-orm';
-import { sqliteTable, integer, text, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, integer, text, primaryKey, index, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { JobSpec } from './job-spec';
 
 /** Instance-wide key/value settings: registration token, hashed admin token, … */
@@ -88,8 +88,8 @@ export const pipelines = sqliteTable('pipelines', {
   yamlVariables: text('yaml_variables', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
   /** Variables given when the pipeline was created (GitLab's trigger variables). */
   triggerVariables: text('trigger_variables', { mode: 'json' }).$type<{ key: string; value: string }[]>().notNull().default([]),
-  /** Who started it (API, dashboard); null for pushes, triggers, schedules and older rows. Shown as GitLab's `user`. */
-  userId: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+  /** Who started it (API, dashboard): GitLab's pipeline `user` and the jobs' GITLAB_USER_*; null for other sources or a deleted user. */
+  userId: integer('user_id').references((): AnySQLiteColumn => users.id, { onDelete: 'set null' }),
   /** The first line of the commit message, when known (read with git, or given by a forge); for lists. */
   commitTitle: text('commit_title'),
   createdAt: integer('created_at').notNull(),

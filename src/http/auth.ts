@@ -5,6 +5,7 @@
  *   `{ admin: true }`              an instance admin      → `actor`
  *   `{ can: 'create_pipeline' }`   that permission on the project in `:id` (a numeric id or
  *                                  `team%2Fapp`)          → `actor`, `project`
+ *   `{ runner: 'update_runner' }`  that permission on the runner in `:id` → `actor`, `runner`
  * The answer comes from the one authorization function (src/core/people/access.ts). Each
  * macro also writes what it needs into the route's OpenAPI detail (`x-baton-permission`),
  * which the role tests read.
@@ -26,9 +27,9 @@
 import { Elysia } from 'elysia';
 import type { Core } from '../core';
 import { forbidden } from '../core/errors';
-import { insufficientScope, PROJECT_PERMISSIONS, type Actor, type Credential, type ProjectPermission } from '../core/people/access';
+import { insufficientScope, PROJECT_PERMISSIONS, RUNNER_PERMISSIONS, type Actor, type Credential, type ProjectPermission, type RunnerPermission } from '../core/people/access';
 import { SESSION_COOKIE } from '../core/people/sessions';
-import type { Project } from '../db/schema';
+import type { Project, Runner } from '../db/schema';
 
 /** The credential of a request: `PRIVATE-TOKEN`, else `Authorization: Bearer`. */
 export function presentedToken(request: Request): string | undefined {
@@ -91,7 +92,7 @@ const needs = (what: string) => ({ [PERMISSION_KEY]: what }) as { hide?: boolean
 
 export function peopleAuth(core: Core) {
   // What transform found, handed to resolve (the same request object flows through).
-  const found = new WeakMap<Request, { actor: Actor; project?: Project }>();
+  const found = new WeakMap<Request, { actor: Actor; project?: Project; runner?: Runner }>();
   const authenticate = (request: Request): Actor => {
     const actor = core.access.authenticate(credentialOf(request));
     if (actor.readOnly && !READ_METHODS.has(request.method)) throw insufficientScope();
@@ -124,6 +125,20 @@ export function peopleAuth(core: Core) {
           resolve({ request }: { request: Request }) {
             const { actor, project } = found.get(request)!;
             return { actor, project: project! };
+          },
+        };
+      },
+      runner(permission: RunnerPermission) {
+        if (!RUNNER_PERMISSIONS.includes(permission)) throw new Error(`unknown runner permission "${permission}"`);
+        return {
+          detail: needs(permission),
+          transform({ request, params }: { request: Request; params: Record<string, string> }) {
+            const actor = authenticate(request);
+            found.set(request, { actor, runner: core.access.runner(actor, params.id ?? '', permission) });
+          },
+          resolve({ request }: { request: Request }) {
+            const { actor, runner } = found.get(request)!;
+            return { actor, runner: runner! };
           },
         };
       },

@@ -49,6 +49,8 @@ export function docs(version: string) {
           securitySchemes: {
             privateToken: { type: 'apiKey', in: 'header', name: 'PRIVATE-TOKEN' },
             bearer: { type: 'http', scheme: 'bearer' },
+            // the dashboard's sign-in; state-changing requests also need the session's X-CSRF-Token
+            session: { type: 'apiKey', in: 'cookie', name: 'baton_session' },
           },
         },
       },

@@ -137,7 +137,8 @@ export function withModel<S extends TSchema>(schema: S) {
       const first = Value.Check(schema, ctx.body) ? undefined : Value.Errors(schema, ctx.body).First();
       if (first) {
         const field = first.path.replace(/^\//, '').replace(/\//g, '.');
-        deferred.set(ctx.request, new ParamsError(field ? `${field} is invalid: ${first.message}` : first.message));
+        const missing = first.message.startsWith('Expected required property');
+        deferred.set(ctx.request, new ParamsError(field ? (missing ? `${field} is missing` : `${field} is invalid: ${first.message}`) : first.message));
       }
     },
     beforeHandle({ request }: { request: Request }) {

@@ -3,9 +3,9 @@ import { t } from 'elysia';
 import { badRequest } from '../core/errors';
 import { Message, STATUSES } from './presenters';
 
-const security: Record<string, string[]>[] = [{ privateToken: [] }, { bearer: [] }];
+const security: Record<string, string[]>[] = [{ privateToken: [] }, { bearer: [] }, { session: [] }];
 
-/** The route's OpenAPI tag, summary and security (what it needs is said by its auth macro). */
+/** The route's OpenAPI tag, summary and security (what it needs is said by its auth macro, as `x-baton-permission`). */
 export function restDoc(tag: string) {
   return (summary: string, description?: string) => ({
     detail: { tags: [tag], summary, ...(description ? { description } : {}), security },

@@ -146,7 +146,7 @@ export const PipelineModel = t.Object({
   queued_duration: t.Union([t.Number(), t.Null()], { description: 'seconds' }),
   coverage: t.Null(),
   web_url: t.String(),
-  user: t.Union([UserBasicModel, t.Null()], { description: 'who started it (null: a push, trigger or schedule)' }),
+  user: t.Union([UserBasicModel, t.Null()], { description: 'who started it (null: a trigger, a schedule, a webhook, or a deleted user)' }),
 });
 
 export const JobModel = t.Object({
@@ -251,14 +251,19 @@ export class Presenter {
     };
   }
 
+  private userOf(id: number | null): Static<typeof UserBasicModel> | null {
+    const u = id === null ? null : this.core.users.find(id);
+    return u ? this.userBasic(u) : null;
+  }
+
   userBasic(u: User): Static<typeof UserBasicModel> {
     return { id: u.id, username: u.username, name: u.name, state: u.state === 'blocked' ? 'blocked' : 'active', locked: false, avatar_url: null, web_url: `${this.url}/${u.username}` };
   }
 
-  /** What `viewer` sees of a user: everything for admins, the public profile for oneself, else the basic fields. */
+  /** What `viewer` sees of a user: everything for admins, the public profile for oneself, else the basic (lists) or user fields. */
   user(u: User, viewer: Actor, detail: 'basic' | 'user' = 'user'): Static<typeof AnyUserModel> {
     const basic = this.userBasic(u);
-    if (!viewer.admin && viewer.userId !== u.id) {
+    if (!viewer.admin && (viewer.userId !== u.id || detail === 'basic')) {
       return detail === 'basic' ? basic : { ...basic, created_at: iso(u.createdAt)!, public_email: null, bot: false };
     }
     const pub = {
@@ -298,13 +303,8 @@ export class Presenter {
       duration: p.startedAt !== null && p.finishedAt !== null ? Math.round(seconds(p.finishedAt - p.startedAt)) : null,
       queued_duration: p.startedAt !== null ? seconds(p.startedAt - p.createdAt) : null,
       coverage: null, web_url: `${this.projectUrl(project)}/-/pipelines/${p.id}`,
-      user: this.starter(p.userId),
+      user: this.userOf(p.userId),
     };
-  }
-
-  private starter(userId: number | null) {
-    const u = userId === null ? null : this.core.users.find(userId);
-    return u ? this.userBasic(u) : null;
   }
 
   /** `pipelines` caches the pipelines of a list, so rendering a page costs one lookup per pipeline. */
@@ -329,13 +329,15 @@ export class Presenter {
     };
   }
 
-  runner(r: Runner): RunnerJson {
+  /** A runner; its `projects` only those `viewer` may see (all for admins). */
+  runner(r: Runner, viewer: Actor | null = null): RunnerJson {
     const online = this.core.runners.isOnline(r);
     const now = this.core.deps.clock.now();
     const status = online ? 'online'
       : r.contactedAt === null ? (now - r.createdAt > STALE_MS ? 'stale' : 'never_contacted')
       : now - r.contactedAt > STALE_MS ? 'stale' : 'offline';
-    const projects = this.core.runners.projectIds(r.id).map((id) => this.core.projects.get(id));
+    const projects = this.core.runners.projectIds(r.id).map((id) => this.core.projects.get(id))
+      .filter((p) => viewer === null || this.core.access.can(viewer, 'read_project', p));
     return {
       id: r.id, description: r.description, name: r.name, active: r.active, paused: !r.active, is_shared: r.isShared,
       runner_type: r.isShared ? 'instance_type' : 'project_type', tag_list: r.tagList, run_untagged: r.runUntagged,

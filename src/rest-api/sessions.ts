@@ -43,7 +43,8 @@ const SignInBody = t.Object({
 const SignOutBody = t.Object({ authenticity_token: t.Optional(t.String({ description: 'the CSRF token, for a plain HTML form' })) });
 const SignedInModel = t.Object({ user: AnyUserModel, csrf_token: t.String({ description: 'send it in X-CSRF-Token on state-changing requests' }), expires_at: t.String({ format: 'date-time' }) });
 
-const isForm = (request: Request) => !/^application\/json/i.test(request.headers.get('content-type') ?? '');
+/** An HTML form post (answered with redirects); anything else is answered as an API call. */
+const isForm = (request: Request) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(request.headers.get('content-type') ?? '');
 
 /** Only a path on this server: `/x`, never `//host` or `/\host` (an open redirect). */
 function localPath(raw: string | undefined): string {

@@ -126,7 +126,7 @@ describe('help', () => {
   test('baton --help lists every client command and how to connect', async () => {
     const { code, stdout } = await cli(['--help'], { connect: false });
     expect(code).toBe(0);
-    for (const line of ['project create', 'project list', 'pipeline create', 'pipeline show ID', 'job trace ID', 'runner list', 'BATON_URL', 'BATON_TOKEN']) {
+    for (const line of ['project create', 'project list', 'pipeline create', 'pipeline show ID', 'job trace ID', 'runner list', 'user create', 'user list', 'token create', 'token list', 'token revoke ID', 'BATON_URL', 'BATON_TOKEN']) {
       expect(stdout).toContain(line);
     }
   });
@@ -138,6 +138,8 @@ describe('help', () => {
     ['pipeline', 'show', 'Without it, the projects are asked in turn'],
     ['job', 'trace', '1 when it ends failed'],
     ['runner', 'list', '--json'],
+    ['user', 'create', 'BATON_NEW_PASSWORD'],
+    ['token', 'create', 'shown'],
   ])('baton %s %s --help', async (group, sub, text) => {
     const { code, stdout, stderr } = await cli([group, sub, '--help'], { connect: false });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
@@ -290,6 +292,82 @@ describe('runners', () => {
   });
 });
 
+describe('users and tokens', () => {
+  const signIn = (login: string, password: string) => fetch(`${server.url}/users/sign_in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login, password }) });
+
+  test('user create (password from BATON_NEW_PASSWORD) prints the user; the user signs in; user list shows it', async () => {
+    const created = await cli(['user', 'create', '--username', 'cli-alice', '--email', 'cli-alice@example.com'], { env: { BATON_NEW_PASSWORD: 'alice-secret-pw' } });
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(created.stdout).toMatch(/^Created user \d+ \(cli-alice\)$/m);
+    expect(created.stdout).toMatch(/^name:\s+cli-alice$/m);
+    expect(created.stdout).toMatch(/^admin:\s+no$/m);
+    expect(created.stdout).toMatch(/^password:\s+set$/m);
+    expect(created.stdout).not.toContain('alice-secret-pw');
+    expect((await signIn('cli-alice', 'alice-secret-pw')).status).toBe(200);
+
+    const admin = await cli(['user', 'create', '--username', 'cli-admin', '--name', 'CLI Admin', '--password', 'admin-secret-pw', '--admin', '--json']);
+    expect(JSON.parse(admin.stdout)).toMatchObject({ username: 'cli-admin', name: 'CLI Admin', is_admin: true });
+
+    const listed = await cli(['user', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+USERNAME\s+NAME\s+EMAIL\s+ADMIN\s+STATE\s+LAST SIGN-IN$/);
+    expect(listed.stdout).toMatch(/^\d+\s+cli-alice\s+cli-alice\s+cli-alice@example\.com\s+no\s+active\s+\d{4}-/m);
+    expect(listed.stdout).toMatch(/^1\s+root\s+Administrator\s+-\s+yes\s+active\s+-$/m);
+  });
+
+  test('user create without a password makes a tokens-only user; a short one is refused before any request', async () => {
+    const bot = await cli(['user', 'create', '--username', 'cli-bot']);
+    expect(bot.code).toBe(0);
+    expect(bot.stdout).toMatch(/^password:\s+none \(tokens only until an admin sets one\)$/m);
+    const short = await cli(['user', 'create', '--username', 'cli-short', '--password', 'short']);
+    expect({ code: short.code, stderr: short.stderr }).toEqual({ code: 1, stderr: 'baton: --password / BATON_NEW_PASSWORD: must be at least 8 characters\n' });
+    const taken = await cli(['user', 'create', '--username', 'cli-bot']);
+    expect({ code: taken.code, stderr: taken.stderr }).toEqual({ code: 1, stderr: 'baton: 409 Conflict: Username has already been taken (POST /api/v4/users)\n' });
+  });
+
+  test('token create prints the token once; it works with its scopes; token list and revoke', async () => {
+    const user = JSON.parse((await cli(['user', 'create', '--username', 'cli-tok', '--json'])).stdout) as { id: number };
+    const made = await cli(['token', 'create', '--user', String(user.id), '--name', 'ci', '--scopes', 'read_api', '--expires-at', '2099-01-01']);
+    expect({ code: made.code, stderr: made.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(made.stdout).toMatch(new RegExp(`^Created token \\d+ \\(ci\\) for user ${user.id}; it is shown only now:$`, 'm'));
+    const token = /^token:\s+(glpat-\S+)$/m.exec(made.stdout)![1];
+    const id = Number(/^id:\s+(\d+)$/m.exec(made.stdout)![1]);
+    expect(made.stdout).toMatch(/^scopes:\s+read_api$/m);
+    expect(made.stdout).toMatch(/^expires_at:\s+2099-01-01$/m);
+
+    const asUser = (args: string[]) => runBaton(SOURCE, [...args, '--url', server.url, '--token', token]);
+    expect((await asUser(['project', 'list'])).code).toBe(0);
+    const write = await asUser(['project', 'create', '--name', 'nope', '--repo-url', 'https://git.example.com/nope.git']);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toBe("baton: 403 Forbidden - the token has the read_api scope only: this token's user may not do that (POST /api/v4/projects)\n");
+    const notAdmin = await asUser(['user', 'list']);
+    expect(notAdmin.code).toBe(0);
+    expect(notAdmin.stdout).toMatch(/^\d+\s+cli-tok\s+cli-tok\s+-\s+-\s+active/m);
+
+    const list = await cli(['token', 'list', '--user', String(user.id)]);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+USER\s+SCOPES\s+STATE\s+EXPIRES\s+LAST USED$/);
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+ci\\s+${user.id}\\s+read_api\\s+active\\s+2099-01-01\\s+\\d{4}-`, 'm'));
+    expect(list.stdout).not.toContain(token);
+
+    const revoked = await cli(['token', 'revoke', String(id)]);
+    expect({ code: revoked.code, stdout: revoked.stdout }).toEqual({ code: 0, stdout: `Revoked token ${id}\n` });
+    const after = await asUser(['project', 'list']);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toBe('baton: 401 Unauthorized: the server refused the token — check --token / BATON_TOKEN (Token was revoked. You have to re-authorize from the user.)\n');
+  });
+
+  test('token create without --user is for oneself; a non-admin may not create users', async () => {
+    const user = JSON.parse((await cli(['user', 'create', '--username', 'cli-self', '--json'])).stdout) as { id: number };
+    const first = /^token:\s+(\S+)$/m.exec((await cli(['token', 'create', '--user', String(user.id), '--name', 'a', '--scopes', 'api'])).stdout)![1];
+    const own = await runBaton(SOURCE, ['token', 'create', '--name', 'b', '--scopes', 'api,read_api', '--json', '--url', server.url, '--token', first]);
+    expect(JSON.parse(own.stdout)).toMatchObject({ user_id: user.id, name: 'b', scopes: ['api', 'read_api'], token: expect.stringMatching(/^glpat-/) });
+    const denied = await runBaton(SOURCE, ['user', 'create', '--username', 'x-nope', '--url', server.url, '--token', first]);
+    expect({ code: denied.code, stderr: denied.stderr }).toEqual({ code: 1, stderr: "baton: 403 Forbidden: this token's user may not do that (POST /api/v4/users)\n" });
+    const bad = await cli(['token', 'create', '--name', 'x', '--scopes', 'sudo']);
+    expect(bad.stderr).toBe('baton: 400 Bad request - scopes does not have a valid value: "sudo" (Baton knows api, read_api) (POST /api/v4/user/personal_access_tokens)\n');
+  });
+});
+
 describe('connection and failures: exit 1 with one line saying why', () => {
   test('BATON_URL and BATON_TOKEN stand in for the flags', async () => {
     const { code, stderr } = await cli(['project', 'list'], { connect: false, env: { BATON_URL: server.url, BATON_TOKEN: ADMIN_TOKEN } });
@@ -300,7 +378,7 @@ describe('connection and failures: exit 1 with one line saying why', () => {
   const cases: [string, () => Promise<string[]>, RegExp][] = [
     ['server down', async () => ['project', 'list', '--url', `http://127.0.0.1:${await closedPort()}`, '--token', ADMIN_TOKEN], /^cannot reach Baton at http:\/\/127\.0\.0\.1:\d+: connection refused/],
     ['wrong token (401)', async () => ['runner', 'list', '--url', server.url, '--token', 'wrong-token'], /^401 Unauthorized: .*--token/],
-    ['no token at all', async () => ['project', 'list', '--url', server.url], /^no admin token: pass --token or set BATON_TOKEN/],
+    ['no token at all', async () => ['project', 'list', '--url', server.url], /^no token: pass --token or set BATON_TOKEN/],
     ['unknown project (404)', async () => ['pipeline', 'create', '--project', '99999', '--ref', 'main', ...conn()], /^404 Project Not Found/],
     ['unknown pipeline with --project (404)', async () => {
       const p = await createProject('fail-404');

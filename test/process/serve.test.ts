@@ -85,10 +85,20 @@ describe('tokens on first and second start', () => {
     }
   });
 
-  test('`baton tokens --rotate-admin` prints a new admin token', async () => {
-    const r = await runBaton(SOURCE, ['tokens', '--data-dir', dataDir, '--rotate-admin']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Admin API token: \S{20,}$/m);
+  test('`baton tokens --rotate-admin` prints a new admin token: root\'s, and the only one that works', async () => {
+    const first = await runBaton(SOURCE, ['tokens', '--data-dir', dataDir, '--rotate-admin']);
+    const second = await runBaton(SOURCE, ['tokens', '--data-dir', dataDir, '--rotate-admin']);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const older = /^Admin API token: (\S{20,})$/m.exec(first.stdout)![1];
+    const newer = /^Admin API token: (\S{20,})$/m.exec(second.stdout)![1];
+    const b = await startBaton(SOURCE, [...LISTEN, '--data-dir', dataDir]);
+    try {
+      const me = await fetch(`${b.url}/api/v4/user`, { headers: { 'PRIVATE-TOKEN': newer } });
+      expect(await me.json()).toMatchObject({ id: 1, username: 'root', is_admin: true });
+      expect((await fetch(`${b.url}/api/v4/user`, { headers: { 'PRIVATE-TOKEN': older } })).status).toBe(401);
+    } finally {
+      expect(await b.stop()).toBe(0);
+    }
   });
 
   test('pinned tokens are not printed', async () => {

@@ -88,6 +88,17 @@ export const TABLE: Row[] = [
   rest('GET', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('DELETE', '/api/v4/projects/:id/jobs/:job_id/artifacts'), rest('POST', '/api/v4/projects/:id/jobs/:job_id/artifacts/keep'),
   rest('GET', '/api/v4/runners'), rest('GET', '/api/v4/runners/all'), rest('GET', '/api/v4/runners/:id'), rest('PUT', '/api/v4/runners/:id'), rest('DELETE', '/api/v4/runners/:id'),
   rest('GET', '/api/v4/projects/:id/runners'), rest('POST', '/api/v4/projects/:id/runners'), rest('DELETE', '/api/v4/projects/:id/runners/:runner_id'),
+  // people: members, users, personal access tokens (every role is walked by roles.test.ts)
+  rest('GET', '/api/v4/projects/:id/members'), rest('GET', '/api/v4/projects/:id/members/all'), rest('POST', '/api/v4/projects/:id/members'),
+  rest('GET', '/api/v4/projects/:id/members/:user_id'), rest('GET', '/api/v4/projects/:id/members/all/:user_id'),
+  rest('PUT', '/api/v4/projects/:id/members/:user_id'), rest('DELETE', '/api/v4/projects/:id/members/:user_id'),
+  rest('GET', '/api/v4/users'), rest('POST', '/api/v4/users'), rest('GET', '/api/v4/users/:id'), rest('PUT', '/api/v4/users/:id'), rest('DELETE', '/api/v4/users/:id'),
+  rest('POST', '/api/v4/users/:id/block'), rest('POST', '/api/v4/users/:id/unblock'), rest('GET', '/api/v4/user'),
+  rest('POST', '/api/v4/users/:id/personal_access_tokens'), rest('POST', '/api/v4/user/personal_access_tokens'),
+  rest('GET', '/api/v4/personal_access_tokens'), rest('GET', '/api/v4/personal_access_tokens/self'), rest('DELETE', '/api/v4/personal_access_tokens/self'),
+  rest('GET', '/api/v4/personal_access_tokens/:id'), rest('DELETE', '/api/v4/personal_access_tokens/:id'),
+  // dashboard sign-in: a password, not a token (sessions.test.ts has the cases)
+  R('POST', '/users/sign_in', 'none', 400, 400), R('POST', '/users/sign_out', 'none', 204, 204),
   // it would change the token the registration rows use
   rest('POST', '/api/v4/runners/reset_registration_token', false),
   // live streams (Server-Sent Events)
@@ -244,6 +255,28 @@ describe('R4 secrets', () => {
       expect(`${what}: ${bytes.includes(Buffer.from(token))}`).toBe(`${what}: false`);
     }
     // (the registration token and project runners tokens are kept as they are, by design: admins are shown them again)
+  });
+
+  test('passwords, personal access tokens and session cookies reach neither the data dir nor the log', async () => {
+    const admin = { 'PRIVATE-TOKEN': ADMIN_TOKEN, 'content-type': 'application/json' };
+    const password = 'a-password-nobody-may-see-42';
+    const user = await (await fetch(`${fx.baton.url}/api/v4/users`, { method: 'POST', headers: admin, body: JSON.stringify({ username: 'secret-keeper', name: 'S', password }) })).json() as { id: number };
+    const pat = await (await fetch(`${fx.baton.url}/api/v4/users/${user.id}/personal_access_tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'x', scopes: ['api'] }) })).json() as { token: string };
+    expect((await fetch(`${fx.baton.url}/api/v4/user`, { headers: { authorization: `Bearer ${pat.token}` } })).status).toBe(200);
+    const signIn = await fetch(`${fx.baton.url}/users/sign_in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'secret-keeper', password }) });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
+    expect((await fetch(`${fx.baton.url}/api/v4/user`, { headers: { cookie } })).status).toBe(200);
+    // a wrong password and a wrong cookie, too
+    await fetch(`${fx.baton.url}/users/sign_in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `login=secret-keeper&password=${password}x` });
+    await fetch(`${fx.baton.url}/api/v4/user`, { headers: { cookie: `${cookie}x` } });
+    await Bun.sleep(300); // pino writes asynchronously
+    const session = cookie.split('=')[1];
+    const bytes = storedBytes();
+    const out = fx.baton.output();
+    for (const [what, secret] of Object.entries({ password, pat: pat.token, session })) {
+      expect(`${what}: ${bytes.includes(Buffer.from(secret))} ${out.includes(secret)}`).toBe(`${what}: false false`);
+    }
   });
 
   test('logs carry no token, secret or query string', async () => {

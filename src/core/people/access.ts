@@ -17,13 +17,15 @@
  * A member's level is one indexed lookup, made together with the project's (findProject).
  *
  * Projects are also decided here where they are made: in which namespace a caller may
- * create one, and that only admins may point a project at the server's own disk.
+ * create one, and that only admins may point a project at the server's own disk. So are
+ * runners (RUNNER_PERMISSIONS) and other people's personal access tokens.
  */
 import { and, eq, gte, isNull, or, sql } from 'drizzle-orm';
-import { members, projects, type PersonalAccessToken, type Project } from '../../db/schema';
+import { members, projects, runnerProjects, type PersonalAccessToken, type Project, type Runner } from '../../db/schema';
 import type { CoreDeps } from '../context';
 import { badRequest, DomainError, forbidden, notFound } from '../errors';
 import { isValidPath, PATH_RULE, type ProjectFilter, type ProjectInput, type ProjectService } from '../projects';
+import type { RunnerService } from '../runners';
 import type { SessionService } from './sessions';
 import type { PersonalAccessTokenService, TokenFilter } from './tokens';
 import { RESERVED_NAMES, type UserService } from './users';
@@ -50,6 +52,15 @@ export const PROJECT_PERMISSIONS = {
   remove_project: ACCESS_LEVEL.owner,
 } as const;
 export type ProjectPermission = keyof typeof PROJECT_PERMISSIONS;
+
+/**
+ * What may be done to a runner (`/runners/:id`), GitLab's rules: admins anything; a
+ * Maintainer of one of a project runner's projects reads and edits it, enables it for
+ * another project they maintain (unless it is locked), and deletes it when it serves only
+ * that project. Instance runners are visible to everyone signed in, changed by admins only.
+ */
+export const RUNNER_PERMISSIONS = ['read_runner', 'update_runner', 'delete_runner', 'assign_runner'] as const;
+export type RunnerPermission = (typeof RUNNER_PERMISSIONS)[number];
 
 /** The authenticated caller of a people-facing request. */
 export interface Actor {
@@ -122,6 +133,7 @@ export class AccessService {
     private users: UserService,
     private tokens: PersonalAccessTokenService,
     private sessions: SessionService,
+    private runners: RunnerService,
   ) {}
 
   private q?: ReturnType<typeof lookups>;
@@ -225,7 +237,7 @@ export class AccessService {
    * A new project as this caller may make it: in their own namespace unless they name one
    * (another user's only for admins; a group-like one already in use only for admins and its
    * Maintainers), with a repo_url off the server's disk unless they are an admin, and with
-   * the caller as its Owner.
+   * the caller as its Owner (in a user's namespace: that user).
    */
   newProject(actor: Actor, input: ProjectInput): ProjectInput {
     let namespace = input.namespace ?? actor.username;
@@ -244,7 +256,8 @@ export class AccessService {
       }
     }
     this.checkRepoUrl(actor, input.repoUrl);
-    return { ...input, namespace, ownerId: actor.userId };
+    // A project in a user's namespace is that user's (an admin may create it for them).
+    return { ...input, namespace, ownerId: owner?.id ?? actor.userId };
   }
 
   /** An edit as this caller may make it (the repo_url rule of newProject). */
@@ -265,6 +278,39 @@ export class AccessService {
       eq(members.userId, actor.userId), gte(members.accessLevel, ACCESS_LEVEL.maintainer),
       eq(sql`lower(${projects.namespace})`, namespace.toLowerCase()), or(isNull(members.expiresAt), sql`${members.expiresAt} > ${now}`),
     )).limit(1).get();
+  }
+
+  // ---------------------------------------------------------------- runners
+
+  /** The runner a path names, if the actor may do `permission` to it: 404 when there is none, 403 when not allowed. */
+  runner(actor: Actor, rawId: string, permission: RunnerPermission): Runner {
+    const runner = /^\d{1,15}$/.test(rawId) ? this.runners.find(Number(rawId)) : null;
+    if (!runner) throw notFound('Runner');
+    if (actor.admin) return runner;
+    if (runner.isShared) {
+      if (permission === 'read_runner') return runner;
+      throw forbidden('403 Forbidden - Runner is instance type');
+    }
+    if (!this.maintainsProjectOf(actor, runner.id)) throw forbidden('403 Forbidden - No access granted');
+    if (permission === 'assign_runner' && runner.locked) throw forbidden('403 Forbidden - Runner is locked');
+    if (permission === 'delete_runner' && this.runners.projectIds(runner.id).length > 1) {
+      throw forbidden('403 Forbidden - Runner associated with more than one project');
+    }
+    return runner;
+  }
+
+  /** The runners `GET /runners` shows a non-admin: the project runners of projects they maintain. */
+  runnerOwner(actor: Actor): number | undefined {
+    return actor.admin ? undefined : actor.userId;
+  }
+
+  private maintainsProjectOf(actor: Actor, runnerId: number): boolean {
+    const now = this.deps.clock.now();
+    return !!this.deps.db.select({ id: members.projectId }).from(runnerProjects)
+      .innerJoin(members, eq(members.projectId, runnerProjects.projectId)).where(and(
+        eq(runnerProjects.runnerId, runnerId), eq(members.userId, actor.userId), gte(members.accessLevel, ACCESS_LEVEL.maintainer),
+        or(isNull(members.expiresAt), sql`${members.expiresAt} > ${now}`),
+      )).limit(1).get();
   }
 
   // ---------------------------------------------------------------- personal access tokens

@@ -222,8 +222,10 @@ export class UserService {
     return true;
   }
 
+  /** Devise's trackable rule, as GitLab shows it: last = the previous sign-in (the first time: this one). */
   recordSignIn(user: User) {
-    this.db.update(users).set({ lastSignInAt: user.currentSignInAt, currentSignInAt: this.deps.clock.now() }).where(eq(users.id, user.id)).run();
+    const now = this.deps.clock.now();
+    this.db.update(users).set({ lastSignInAt: user.currentSignInAt ?? now, currentSignInAt: now }).where(eq(users.id, user.id)).run();
   }
 
   /** 409 when the username or email belongs to someone else (or the username is a namespace in use). */
