@@ -14,6 +14,7 @@
  *   /<namespace>/<project>/-/jobs/<id>               log (live), details, artifacts
  *   /<namespace>/<project>/-/jobs/<id>/raw           the log as text (Range)
  *   /<namespace>/<project>/-/jobs/<id>/artifacts/download | browse
+ *   /<namespace>/<project>/-/runners                 its runners: pause/resume (Maintainers)
  *   /admin/runners  /admin/users                     instance administration
  *   /assets/<file>                                   the embedded script, stylesheet, icon
  */
@@ -23,7 +24,7 @@ import { jobIn, pipelineIn } from '../rest-api/lookup';
 import { artifactDownload } from '../runner-api/artifacts';
 import { assetResponse } from './assets';
 import { page, projectAt, seen, webContext } from './context';
-import { runnersPage, usersPage } from './pages/admin';
+import { projectRunnersPage, runnersPage, usersPage } from './pages/admin';
 import { artifactsPage, jobPage } from './pages/job';
 import { pipelinePage } from './pages/pipeline';
 import { newPipelinePage, pipelinesPage, projectPage } from './pages/pipelines';
@@ -57,6 +58,8 @@ export function dashboard(core: Core) {
     .get('/:namespace/:project/-/pipelines', ({ request, params: p, query }) =>
       page(web, request, (s) => pipelinesPage(web, s, projectAt(web, s, p.namespace, p.project, 'read_pipeline'), query)),
     { ...hide, params: Project, query: t.Object({ status: t.Optional(t.String()), ref: t.Optional(t.String()), page: t.Optional(t.String()) }) })
+    .get('/:namespace/:project/-/runners', ({ request, params: p }) =>
+      page(web, request, (s) => projectRunnersPage(web, s, projectAt(web, s, p.namespace, p.project, 'admin_project'))), { ...hide, params: Project })
     .get('/:namespace/:project/-/pipelines/new', ({ request, params: p }) =>
       page(web, request, (s) => newPipelinePage(web, s, projectAt(web, s, p.namespace, p.project, 'create_pipeline'))), { ...hide, params: Project })
     .get('/:namespace/:project/-/pipelines/:pipeline_id', ({ request, params: p }) => page(web, request, (s) => {

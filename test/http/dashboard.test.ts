@@ -14,6 +14,8 @@ let admin: Account;
 let dev: Account;
 let reporter: Account;
 let stranger: Account;
+let maintainer: Account;
+let runnerId: number;
 let cookies: Record<string, string>;
 let csrf: Record<string, string>;
 let projectId: number;
@@ -37,10 +39,13 @@ beforeAll(async () => {
   dev = await createAccount(s, { username: 'devi' });
   reporter = await createAccount(s, { username: 'repo' });
   stranger = await createAccount(s, { username: 'stranger' });
+  maintainer = await createAccount(s, { username: 'maint' });
   const p = await (await s.api('/api/v4/projects', { method: 'POST', json: { name: 'Web <App>', path: 'web', namespace: 'team', repo_url: 'https://example.com/web.git' } })).json() as { id: number };
   projectId = p.id;
   await addMember(s, projectId, dev.id, ROLE.developer);
   await addMember(s, projectId, reporter.id, ROLE.reporter);
+  await addMember(s, projectId, maintainer.id, ROLE.maintainer);
+  runnerId = s.core.runners.register({ token: s.core.projects.get(projectId).runnersToken, protocol: 'v4', description: 'team-runner' }).runner.id;
   const pipeline = makePipeline(s.core, projectId, 'build:\n  script: make\n  artifacts:\n    paths: [out/]\n');
   pipelineId = pipeline.id;
   const runner = await FakeRunnerV4.register(s.url, REGISTRATION_TOKEN);
@@ -51,7 +56,7 @@ beforeAll(async () => {
   otherJob = s.core.pipelines.latestJobs(makePipeline(s.core, other.id, 'x:\n  script: y\n').id)[0].id;
   cookies = {};
   csrf = {};
-  for (const [k, a] of Object.entries({ admin, dev, reporter, stranger })) ({ cookie: cookies[k], csrf: csrf[k] } = await signIn(a));
+  for (const [k, a] of Object.entries({ admin, dev, reporter, stranger, maintainer })) ({ cookie: cookies[k], csrf: csrf[k] } = await signIn(a));
 }, 30_000);
 afterAll(async () => { await s.stop(); });
 
@@ -81,6 +86,8 @@ describe('who gets which page', () => {
     ['unknown pipeline', () => '/team/web/-/pipelines/999999', 'admin', 404, ''],
     ['pipeline id that is no number', () => '/team/web/-/pipelines/abc', 'admin', 404, ''],
     ["another project's job", () => `/team/web/-/jobs/${otherJob}`, 'admin', 404, ''],
+    ['project runners (Maintainer)', () => '/team/web/-/runners', 'maintainer', 200, 'team-runner'],
+    ['project runners (Developer): 403', () => '/team/web/-/runners', 'dev', 403, ''],
     ['admin runners (admin)', () => '/admin/runners', 'admin', 200, 'registration token'],
     ['admin runners (not an admin): 403', () => '/admin/runners', 'dev', 403, ''],
     ['admin users (admin)', () => '/admin/users', 'admin', 200, 'stranger'],
@@ -128,6 +135,18 @@ describe('who gets which page', () => {
     expect(await count('reporter', `/team/web/-/pipelines/${pipelineId}`)).toBe(0);
     expect(await count('dev', `/team/web/-/jobs/${jobId}`)).toBe(1);
     expect(await count('dev', `/team/web/-/pipelines/${pipelineId}`)).toBeGreaterThanOrEqual(1);
+  });
+
+  test('a Maintainer pauses a project runner from the project runners page (the button calls the REST API with the session)', async () => {
+    const page = await (await get('/team/web/-/runners', 'maintainer')).text();
+    const button = new RegExp(`data-action="PUT /api/v4/runners/${runnerId}" data-then="reload" data-body="\\{&quot;paused&quot;:true\\}"`);
+    expect(page).toMatch(button);
+    const put = (headers: Record<string, string>) => fetch(`${s.url}/api/v4/runners/${runnerId}`, { method: 'PUT', headers: { cookie: cookies.maintainer, 'content-type': 'application/json', origin: s.url, ...headers }, body: JSON.stringify({ paused: true }) });
+    expect((await put({})).status).toBe(403); // no CSRF token
+    const ok = await put({ 'x-csrf-token': csrf.maintainer });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { paused: boolean }).paused).toBe(true);
+    expect(await (await get('/team/web/-/runners', 'maintainer')).text()).toContain(`aria-label="Resume runner #${runnerId}"`);
   });
 
   test('sign-out through the page form (authenticity_token) ends the session', async () => {

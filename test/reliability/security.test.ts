@@ -106,7 +106,7 @@ export const TABLE: Row[] = [
   // the dashboard
   R('GET', '/users/sign_in', 'none', 200, 200), R('GET', '/assets/:file', 'none', 200, 200),
   page('/'), page('/admin/runners'), page('/admin/users'), page('/:namespace/:project'), page('/:namespace/:project/-/pipelines'),
-  page('/:namespace/:project/-/pipelines/new'), page('/:namespace/:project/-/pipelines/:pipeline_id'), page('/:namespace/:project/-/jobs/:job_id'),
+  page('/:namespace/:project/-/pipelines/new'), page('/:namespace/:project/-/runners'), page('/:namespace/:project/-/pipelines/:pipeline_id'), page('/:namespace/:project/-/jobs/:job_id'),
   page('/:namespace/:project/-/jobs/:job_id/raw'), page('/:namespace/:project/-/jobs/:job_id/artifacts/download'),
   page('/:namespace/:project/-/jobs/:job_id/artifacts/browse'),
 ];

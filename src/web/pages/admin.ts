@@ -1,5 +1,5 @@
 /** Instance administration: runners (with the registration token) and users. Admins only. */
-import type { Job } from '../../db/schema';
+import type { Job, Project, Runner } from '../../db/schema';
 import type { Seen, Web } from '../context';
 import { html, query } from '../html';
 import { timeAgo } from '../views/format';
@@ -9,10 +9,8 @@ import { pager } from './pipelines';
 
 const PER_PAGE = 50;
 
-export function runnersPage(web: Web, s: Seen, q: { page?: string }): string {
-  web.core.access.requireAdmin(s.actor);
-  const page = Math.max(1, Number(q.page) || 1);
-  const { rows, total } = web.core.runners.list({ offset: (page - 1) * PER_PAGE, limit: PER_PAGE });
+/** Runners as a table: status, what they are, what they run; pause/resume where `canToggle` says. */
+export function runnersTable(web: Web, rows: Runner[], canToggle: (r: Runner) => boolean) {
   const running = new Map<number, Job[]>();
   for (const j of web.core.jobs.runningOn(rows.map((r) => r.id))) running.set(j.runnerId!, [...(running.get(j.runnerId!) ?? []), j]);
   const now = web.core.deps.clock.now();
@@ -30,9 +28,19 @@ export function runnersPage(web: Web, s: Seen, q: { page?: string }): string {
       const p = web.core.projects.find(j.projectId);
       return p ? html`<a href="/${p.namespace}/${p.path}/-/jobs/${j.id}">${j.name} #${j.id}</a> ` : '';
     }) : html`<span class="muted">idle</span>`}</td>
-<td>${actionButton(shown.paused ? 'Resume' : 'Pause', { path: `/api/v4/runners/${r.id}`, method: 'PUT', body: { paused: !shown.paused }, aria: `${shown.paused ? 'Resume' : 'Pause'} runner #${r.id}` })}</td>
+<td>${canToggle(r) ? actionButton(shown.paused ? 'Resume' : 'Pause', { path: `/api/v4/runners/${r.id}`, method: 'PUT', body: { paused: !shown.paused }, aria: `${shown.paused ? 'Resume' : 'Pause'} runner #${r.id}` }) : ''}</td>
 </tr>`;
   });
+  return html`<div class="table-wrap"><table class="list runners">
+<caption class="sr-only">Runners</caption>
+<thead><tr><th scope="col">Status</th><th scope="col">Runner</th><th scope="col">Version</th><th scope="col">Protocol</th><th scope="col">Tags</th><th scope="col">Last contact</th><th scope="col">Current job</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+<tbody>${body}</tbody></table></div>`;
+}
+
+export function runnersPage(web: Web, s: Seen, q: { page?: string }): string {
+  web.core.access.requireAdmin(s.actor);
+  const page = Math.max(1, Number(q.page) || 1);
+  const { rows, total } = web.core.runners.list({ offset: (page - 1) * PER_PAGE, limit: PER_PAGE });
   return layout({
     title: 'Runners', viewer: s.viewer, page: 'runners', crumbs: [['Admin'], ['Runners']],
     main: html`<h1>Runners</h1>
@@ -42,11 +50,30 @@ export function runnersPage(web: Web, s: Seen, q: { page?: string }): string {
 <p>${actionButton('Reset the registration token', { path: '/api/v4/runners/reset_registration_token', then: 'reload', kind: 'danger', confirm: 'Runners registered already keep working; new registrations need the new token. Reset it?' })}</p>
 </section>
 <h2>All runners <span class="muted small">(${total})</span></h2>
-${total === 0 ? html`<p class="empty">No runner has registered yet.</p>` : html`<div class="table-wrap"><table class="list runners">
-<caption class="sr-only">Runners</caption>
-<thead><tr><th scope="col">Status</th><th scope="col">Runner</th><th scope="col">Version</th><th scope="col">Protocol</th><th scope="col">Tags</th><th scope="col">Last contact</th><th scope="col">Current job</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-<tbody>${body}</tbody></table></div>`}
+${total === 0 ? html`<p class="empty">No runner has registered yet.</p>` : runnersTable(web, rows, () => true)}
 ${pager(page, Math.max(1, Math.ceil(total / PER_PAGE)), (n) => `/admin/runners${query({ page: n })}`)}`,
+  }).value;
+}
+
+/**
+ * A project's runners, for its Maintainers (GitLab's `/-/runners`): its project runners, which
+ * they may pause and resume (the REST API's runner rules), and the instance runners it may use.
+ */
+export function projectRunnersPage(web: Web, s: Seen, project: Project): string {
+  const own = web.core.runners.list({ projectId: project.id, offset: 0, limit: 100 });
+  const shared = project.sharedRunnersEnabled ? web.core.runners.list({ offset: 0, limit: 100 }).rows.filter((r) => r.isShared) : [];
+  const base = `/${project.namespace}/${project.path}`;
+  return layout({
+    title: `Runners · ${project.name}`, viewer: s.viewer, page: 'project-runners',
+    crumbs: [['Projects', '/'], [`${project.namespace} / ${project.name}`, base], ['Runners']],
+    main: html`<h1>Runners of ${project.name}</h1>
+<section class="card" aria-labelledby="register"><h2 id="register">Register a project runner</h2>
+<pre class="cmd"><code>gitlab-runner register --url ${web.core.deps.server.url}/ --registration-token ${project.runnersToken}</code></pre></section>
+<h2>Project runners <span class="muted small">(${own.total})</span></h2>
+${own.total === 0 ? html`<p class="empty">No project runner yet.</p>` : runnersTable(web, own.rows, () => true)}
+<h2>Instance runners</h2>
+${!project.sharedRunnersEnabled ? html`<p class="muted">Instance runners are turned off for this project.</p>`
+  : shared.length === 0 ? html`<p class="empty">No instance runner.</p>` : runnersTable(web, shared, () => s.viewer.admin)}`,
   }).value;
 }
 

@@ -61,7 +61,7 @@ function projectHeader(web: Web, s: Seen, project: Project): Html {
 <div><h1>${project.name}</h1><p class="muted small"><code>${project.repoUrl}</code> · default branch <code>${project.defaultBranch}</code></p></div>
 <div class="actions">${canRun ? html`<a class="btn primary" href="${base}/-/pipelines/new">Run pipeline</a>` : ''}</div>
 </div>
-<nav class="tabs" aria-label="Project"><a href="${base}">Overview</a><a href="${base}/-/pipelines">Pipelines</a></nav>`;
+<nav class="tabs" aria-label="Project"><a href="${base}">Overview</a><a href="${base}/-/pipelines">Pipelines</a>${web.core.access.can(s.actor, 'admin_project', project) ? html`<a href="${base}/-/runners">Runners</a>` : ''}</nav>`;
 }
 
 export function crumbsOf(project: Project, ...more: [string, string?][]): [string, string?][] {
