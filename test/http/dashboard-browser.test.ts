@@ -16,7 +16,8 @@ import { parseCiConfig } from '../../src/core/ci-config';
 import { addMember, createAccount, ROLE, type Account } from '../support/accounts';
 import { openBrowser, type Browser } from '../support/browser';
 import { FakeRunnerV4 } from '../support/fake-runner-v4';
-import { REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
+import { makePipeline, REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
+import { makeZip } from '../support/zip';
 
 const SHOTS = process.env.BATON_CI_LOG_DIR ? join(process.env.BATON_CI_LOG_DIR, 'screenshots') : mkdtempSync(join(tmpdir(), 'baton-dashboard-shots-'));
 mkdirSync(SHOTS, { recursive: true });
@@ -306,6 +307,22 @@ describe('dashboard in Chromium', () => {
     await shot(page, 'pipelines');
     await page.goto(`${s.url}/`);
     await shot(page, 'projects');
+    // a second project whose job leaves artifacts, run by its own project runner
+    const lib = (await (await s.api('/api/v4/projects', { method: 'POST', json: { name: 'lib', namespace: 'team', repo_url: repo } })).json()) as { id: number; runners_token: string };
+    makePipeline(s.core, lib.id, 'pack:\n  script: make dist\n  artifacts:\n    paths: [dist/]\n');
+    const packer = await FakeRunnerV4.register(s.url, lib.runners_token, { description: 'lib-runner' });
+    const packed = await packer.runOne({ pack: { output: ['packing'], artifacts: makeZip([{ path: 'dist/', data: '' }, { path: 'dist/lib.js', data: 'x'.repeat(5000) }, { path: 'dist/lib.d.ts', data: 'y'.repeat(300) }]) } });
+    await page.goto(`${s.url}/team/lib/-/jobs/${packed!.jobId}`);
+    await eventually(async () => expect(await text(page.locator('table.files'))).toContain('dist/lib.js'));
+    await page.getByRole('link', { name: 'Browse' }).click();
+    await page.waitForURL(/\/artifacts\/browse$/);
+    await shot(page, 'artifacts');
+    await page.goto(`${s.url}/team/lib`);
+    await shot(page, 'project');
+    await page.getByRole('link', { name: 'Runners' }).last().click();
+    await page.waitForURL(/\/team\/lib\/-\/runners$/);
+    await eventually(async () => expect(await text(page.locator('table.runners'))).toContain('lib-runner'));
+    await shot(page, 'project-runners');
     await page.close();
 
     const dark = await newPage({ dark: true });

@@ -120,6 +120,17 @@ describe('who gets which page', () => {
     }
   });
 
+  test('web_url of a project, a pipeline and a job in the REST API is its page', async () => {
+    const auth = { 'PRIVATE-TOKEN': admin.token };
+    const urls = [
+      ((await (await s.api(`/api/v4/projects/${projectId}`, { headers: auth })).json()) as { web_url: string }).web_url,
+      ((await (await s.api(`/api/v4/projects/${projectId}/pipelines/${pipelineId}`, { headers: auth })).json()) as { web_url: string }).web_url,
+      ((await (await s.api(`/api/v4/projects/${projectId}/jobs/${jobId}`, { headers: auth })).json()) as { web_url: string }).web_url,
+    ];
+    expect(urls).toEqual([`${s.url}/team/web`, `${s.url}/team/web/-/pipelines/${pipelineId}`, `${s.url}/team/web/-/jobs/${jobId}`]);
+    for (const u of urls) expect((await fetch(u, { headers: { cookie: cookies.reporter } })).status).toBe(200);
+  });
+
   test('what users wrote is escaped (project name, artifact paths, commit titles)', async () => {
     const job = await (await get(`/team/web/-/jobs/${jobId}`, 'dev')).text();
     expect(job).toContain('out/&lt;b&gt;report&lt;/b&gt;.txt');

@@ -197,6 +197,12 @@ export class LogView {
     if (on) this.scrollToEnd();
   }
 
+  /** The line-number gutter fits the largest number drawn (set through the CSSOM, as the CSP wants). */
+  private fitGutter() {
+    const last = this.blocks.at(-1);
+    if (last) this.o.el.style.setProperty('--digits', String(Math.max(3, String(last.next).length)));
+  }
+
   private scrollToEnd() {
     this.programmaticScroll = true;
     this.o.el.scrollTop = this.o.el.scrollHeight;
@@ -241,6 +247,7 @@ export class LogView {
     this.empty();
     this.o.el.append(block.el);
     block.write(this.decoder.decode(bytes, { stream: true }));
+    this.fitGutter();
     this.updateEarlier();
     if (this.follow) this.scrollToEnd();
   }
@@ -255,6 +262,7 @@ export class LogView {
       this.pendingText = '';
       this.empty();
       this.blocks.at(-1)!.write(t);
+      this.fitGutter();
       if (this.follow) this.scrollToEnd();
     });
   }

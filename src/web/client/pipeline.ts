@@ -54,8 +54,12 @@ export function initPipeline() {
     host.innerHTML = pipelineGraph(snap.jobs, { api: d.api!, canUpdate }).value;
     const badge = document.querySelector('[data-pipeline-status]');
     if (badge) badge.innerHTML = statusBadge(snap.pipeline.status, 'big').value;
-    const dur = document.querySelector('[data-pipeline-duration]');
-    if (dur) dur.textContent = duration(snap.pipeline.duration);
+    const dur = document.querySelector<HTMLElement>('[data-pipeline-duration]');
+    if (dur) {
+      // a running pipeline's duration ticks (client/times.ts); a finished one says its own
+      if (snap.pipeline.status === 'running' && snap.pipeline.started_at) dur.dataset.started = snap.pipeline.started_at;
+      else { delete dur.dataset.started; dur.textContent = duration(snap.pipeline.duration); }
+    }
     const actions = document.querySelector('[data-pipeline-actions]');
     if (actions) actions.innerHTML = pipelineActions(snap.pipeline.status, `${d.api}/pipelines/${snap.pipeline.id}`, canUpdate).value;
     refreshTimes(host);

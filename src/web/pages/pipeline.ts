@@ -27,7 +27,7 @@ export function pipelinePage(web: Web, s: Seen, project: Project, pipeline: Pipe
 <p class="small">${p.user ? html`Started by <span class="strong">${p.user.username}</span>` : html`Started by ${p.source}`}
 <time datetime="${p.created_at}" data-ago>${timeAgo(p.created_at, now)}</time> · source <code>${p.source}</code></p>
 <p class="small">${p.tag ? 'tag' : 'branch'} <code>${p.ref}</code> · commit <code title="${p.sha}">${p.sha.slice(0, 8)}</code> ${pipeline.commitTitle ? html`<span class="title">${pipeline.commitTitle}</span>` : ''}</p>
-<p class="small">Duration <span data-pipeline-duration>${duration(p.duration)}</span></p></div>
+<p class="small">Duration <span data-pipeline-duration${p.status === 'running' && p.started_at ? html` data-started="${p.started_at}"` : ''}>${p.status === 'running' && p.started_at ? duration((now - Date.parse(p.started_at)) / 1000) : duration(p.duration)}</span></p></div>
 <div class="actions" data-pipeline-actions>${pipelineActions(p.status, `${api}/pipelines/${p.id}`, canUpdate)}</div>
 </div>
 <p class="live muted small" data-live aria-live="polite">${FINAL.has(p.status) ? '' : 'Updating live'}</p>
