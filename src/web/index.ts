@@ -21,7 +21,7 @@
 import { Elysia, t } from 'elysia';
 import type { Core } from '../core';
 import { jobIn, pipelineIn } from '../rest-api/lookup';
-import { artifactDownload } from '../runner-api/artifacts';
+import { artifactDownload } from '../http/download';
 import { assetResponse } from './assets';
 import { page, projectAt, seen, webContext } from './context';
 import { projectRunnersPage, runnersPage, usersPage } from './pages/admin';
