@@ -14,6 +14,8 @@ import { DomainError } from './errors';
 
 /** At most this many trace files are kept open (well under common fd limits of 1024). */
 const OPEN_TRACES = 256;
+/** Line counts remembered per trace (countTraceLines). */
+const LINE_MARKS = 32;
 
 export class LocalBlobStore {
   readonly traces: string;
@@ -115,6 +117,7 @@ export class LocalBlobStore {
   }
 
   replaceTrace(jobId: number, bytes: Uint8Array): number {
+    this.lineMarks.delete(jobId);
     const fd = openSync(this.tracePath(jobId), 'a+');
     try {
       ftruncateSync(fd, 0);
@@ -153,29 +156,45 @@ export class LocalBlobStore {
   }
 
   /**
+   * Line counts already made, per trace: (offset, lines before it), so that asking again for
+   * the tail of a long log counts only what was added since (a trace only grows, except when
+   * replaced, which forgets them). Bounded: LINE_MARKS per trace, OPEN_TRACES traces.
+   */
+  private lineMarks = new Map<number, { offset: number; lines: number }[]>();
+
+  /**
    * How many lines end before byte `offset` of a trace (so a page that shows the tail of a
-   * long log can number its lines): read in 1 MiB slices, never the whole file at once.
+   * long log can number its lines): counted from the nearest earlier count, in 1 MiB slices,
+   * never the whole file at once.
    */
   countTraceLines(jobId: number, offset: number): number {
+    const marks = this.lineMarks.get(jobId) ?? [];
+    const from = marks.filter((m) => m.offset <= offset).at(-1) ?? { offset: 0, lines: 0 };
+    if (from.offset === offset) return from.lines;
     let fd: number;
     try { fd = openSync(this.tracePath(jobId), 'r'); } catch { return 0; }
+    let lines = from.lines;
     try {
-      const buf = Buffer.allocUnsafe(2 ** 20);
-      let lines = 0;
-      for (let at = 0; at < offset;) {
+      const buf = Buffer.allocUnsafe(Math.min(2 ** 20, offset - from.offset));
+      for (let at = from.offset; at < offset;) {
         const n = readSync(fd, buf, 0, Math.min(buf.length, offset - at), at);
         if (n <= 0) break;
         for (let i = buf.indexOf(10, 0); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) lines++;
         at += n;
       }
-      return lines;
     } finally {
       closeSync(fd);
     }
+    const next = [...marks, { offset, lines }].sort((a, b) => a.offset - b.offset).slice(-LINE_MARKS);
+    this.lineMarks.delete(jobId);
+    this.lineMarks.set(jobId, next);
+    if (this.lineMarks.size > OPEN_TRACES) this.lineMarks.delete(this.lineMarks.keys().next().value!);
+    return lines;
   }
 
   deleteTrace(jobId: number) {
     this.closeTrace(jobId);
+    this.lineMarks.delete(jobId);
     rmSync(this.tracePath(jobId), { force: true });
   }
 
