@@ -22,7 +22,7 @@ const dir = tempDir('metrics');
 try {
   let t = performance.now();
   seedFinished(dir, rows);
-  seedPending(dir, 100, 10);
+  await seedPending(dir, 100, 10);
   console.log(`seeded ${fmt(rows)} finished + 1000 pending jobs in ${fmt((performance.now() - t) / 1000)} s`);
 
   const server = await startBaton(dir);

@@ -26,7 +26,7 @@ const pending = pendingAt === -1 ? 0 : Number(rest[pendingAt + 1]);
 
 const dir = tempDir('profile');
 const profDir = tempDir('profile-out');
-if (pending > 0) seedPending(dir, Math.ceil(pending / 100), Math.min(100, pending));
+if (pending > 0) await seedPending(dir, Math.ceil(pending / 100), Math.min(100, pending));
 const server = await startServer([BUN, '--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${profDir}`, 'run', join(ROOT, 'src/main.ts'), ...batonArgs(dir), ...serverFlags]);
 try {
   const [result] = await runLoad([{ script, options: { registrationToken: REGISTRATION_TOKEN, ...JSON.parse(json), url: server.url } }]);

@@ -20,7 +20,7 @@ import { fmt, median, percentile } from './lib/stats';
 import {
   ADMIN_TOKEN, BUN, REGISTRATION_TOKEN, ROOT, batonArgs, procMemory, runLoad, serverHandle, startBare, startBaton, type Server,
 } from './lib/proc';
-import { cloneDataDir, seedFinished, seedPending, tempDir } from './lib/seed';
+import { cloneDataDir, seedFinished, seedPending, seedPipelines, tempDir } from './lib/seed';
 
 const { values: flags } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
 const QUICK = !!flags.quick;
@@ -30,10 +30,12 @@ const ONLY = flags.only ? new Set(flags.only.toUpperCase().split(',').map((s) =>
 const C = QUICK
   ? { reps: 1, bigReps: 1, pollClients: 64, pollWarmupMs: 300, pollMs: 700, drainJobs: 1000, drainProcs: 2, drainRunners: 32,
     pickupSamples: 20, pickupRunners: 4, traceJobs: 100, traceWarmupMs: 200, traceMs: 600, uploadBytes: 64 * 2 ** 20,
-    startReps: 2, claimWarmup: 30, claims: 100, historyRows: 50_000 }
+    startReps: 2, claimWarmup: 30, claims: 100, historyRows: 50_000, dashPipelines: 10_000, pageWarmup: 5, pageRequests: 20,
+    sseWatchers: 50, sseChunks: 100, ssePace: 50 }
   : { reps: 5, bigReps: 3, pollClients: 64, pollWarmupMs: 1000, pollMs: 3000, drainJobs: 10_000, drainProcs: 2, drainRunners: 32,
     pickupSamples: 200, pickupRunners: 4, traceJobs: 100, traceWarmupMs: 1000, traceMs: 3000, uploadBytes: 2 ** 30,
-    startReps: 5, claimWarmup: 200, claims: 1000, historyRows: 1_000_000 };
+    startReps: 5, claimWarmup: 200, claims: 1000, historyRows: 1_000_000, dashPipelines: 10_000, pageWarmup: 20, pageRequests: 200,
+    sseWatchers: 50, sseChunks: 1000, ssePace: 50 };
 
 type Verdict = 'PASS' | 'MISS' | 'ERROR' | '—';
 
@@ -452,9 +454,126 @@ async function p7() {
   });
 }
 
+// ---------------------------------------------------------------------------------- P9, P10
+
+/** The dashboard's pipeline list and pipeline page, with 10 000 pipelines against 10. */
+async function p9p10() {
+  await withCleanup(async (defer) => {
+    const big = tempDir('p9-big');
+    defer(rmDir(big));
+    const small = tempDir('p9-small');
+    defer(rmDir(small));
+    const t = performance.now();
+    const seeded = { big: await seedPipelines(big, C.dashPipelines, 6), small: await seedPipelines(small, 10, 6) };
+    say(`  P9: seeded ${fmt(C.dashPipelines)} pipelines in ${fmt((performance.now() - t) / 1000)} s`);
+    const servers = { big: await startBaton(big), small: await startBaton(small) };
+    defer(() => servers.big.stop());
+    defer(() => servers.small.stop());
+    const paths = (x: { path: string; pipelineId: number }) => ({
+      list: `/${x.path}/-/pipelines`, filtered: `/${x.path}/-/pipelines?status=failed&ref=main&page=3`, pipeline: `/${x.path}/-/pipelines/${x.pipelineId}`,
+    });
+    type Kind = 'list' | 'filtered' | 'pipeline';
+    const got: Record<'big' | 'small', Record<Kind, { p50: number[]; p99: number[] }>> = {
+      big: { list: { p50: [], p99: [] }, filtered: { p50: [], p99: [] }, pipeline: { p50: [], p99: [] } },
+      small: { list: { p50: [], p99: [] }, filtered: { p50: [], p99: [] }, pipeline: { p50: [], p99: [] } },
+    };
+    for (let rep = 1; rep <= C.bigReps; rep++) {
+      for (const name of ['small', 'big'] as const) {
+        const ps = paths(seeded[name]);
+        const [r] = await runLoad<{ latencies: Record<string, number[]> }>([{
+          script: 'pages', options: { url: servers[name].url, token: ADMIN_TOKEN, paths: Object.values(ps), warmup: C.pageWarmup, requests: C.pageRequests },
+        }]);
+        for (const k of Object.keys(ps) as Kind[]) {
+          got[name][k].p50.push(percentile(r.latencies[ps[k]], 50));
+          got[name][k].p99.push(percentile(r.latencies[ps[k]], 99));
+        }
+      }
+      say(`  P9/P10 rep ${rep}/${C.bigReps}: list p50 ${ms(got.big.list.p50.at(-1)!)} (10 pipelines: ${ms(got.small.list.p50.at(-1)!)}), pipeline page p50 ${ms(got.big.pipeline.p50.at(-1)!)}`);
+    }
+    const m = (name: 'big' | 'small', k: Kind, q: 'p50' | 'p99') => median(got[name][k][q]);
+    rows.push({
+      id: 'P9', what: `dashboard pipeline list, page 1, with ${fmt(C.dashPipelines)} pipelines in the project (p99 ${ms(m('big', 'list', 'p99'))}; filtered by status and ref, page 3: p50 ${ms(m('big', 'filtered', 'p50'))}, p99 ${ms(m('big', 'filtered', 'p99'))})`,
+      baton: ms(m('big', 'list', 'p50')), baseline: `${ms(m('small', 'list', 'p50'))} (10 pipelines)`, ratio: ratio(m('big', 'list', 'p50'), m('small', 'list', 'p50')),
+      target: '≤ 2×, p99 < 100 ms', pass: m('big', 'list', 'p50') / m('small', 'list', 'p50') <= 2 && m('big', 'list', 'p99') < 100 && m('big', 'filtered', 'p99') < 100,
+    });
+    rows.push({
+      id: 'P10', what: `dashboard pipeline page (6 jobs in 3 stages) with ${fmt(C.dashPipelines)} pipelines in the project (p99 ${ms(m('big', 'pipeline', 'p99'))})`,
+      baton: ms(m('big', 'pipeline', 'p50')), baseline: `${ms(m('small', 'pipeline', 'p50'))} (10 pipelines)`, ratio: ratio(m('big', 'pipeline', 'p50'), m('small', 'pipeline', 'p50')),
+      target: '≤ 2×, p99 < 100 ms', pass: m('big', 'pipeline', 'p50') / m('small', 'pipeline', 'p50') <= 2 && m('big', 'pipeline', 'p99') < 100,
+    });
+    for (const name of ['big', 'small'] as const) {
+      for (const k of ['list', 'filtered', 'pipeline'] as Kind[]) raw.push(`P9/P10 ${name} ${k} p50/p99 ms: ${got[name][k].p50.map((x, i) => `${fmt(x)}/${fmt(got[name][k].p99[i])}`).join(', ')}`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------- P11
+
+interface SseWriteResult { jobId: number; bytes: number; sha256: string; acks: [number, number][]; patchMs: number[]; rate: number }
+interface SseWatchResult { watchers: { bytes: number; sha256: string; arrivals: [number, number][]; ended: boolean }[] }
+
+/**
+ * A log delivered live to 50 watchers (Server-Sent Events) while a runner writes it at a
+ * steady, chatty pace (real runners PATCH every 3 s; this one 50 times a second), against
+ * the same writing with nobody watching: how late each slice reaches every watcher, and
+ * what the watchers cost the runner's PATCHes.
+ */
+async function p11() {
+  await withCleanup(async (defer) => {
+    const p = proto.v4 ? 'v4' : 'v1';
+    const got = { p50: [] as number[], p99: [] as number[], patchWatched: [] as number[], patchAlone: [] as number[], rate: [] as number[] };
+    const write = { proto: p, registrationToken: REGISTRATION_TOKEN, chunks: C.sseChunks, chunkBytes: 4096, pace: C.ssePace };
+    for (let rep = 1; rep <= C.reps; rep++) {
+      for (const leg of ['alone', 'watched'] as const) {
+        const dir = tempDir(`p11-${leg}`);
+        defer(rmDir(dir));
+        const { projectId } = await seedPending(dir, 1, 1);
+        const baton = await startBaton(dir, ['--max-streams-per-user', String(C.sseWatchers + 10)]);
+        defer(() => baton.stop());
+        if (leg === 'alone') {
+          const [w] = await runLoad<SseWriteResult>([{ script: 'sse-write', options: { ...write, url: baton.url } }]);
+          got.patchAlone.push(percentile(w.patchMs, 99));
+        } else {
+          const [watch, w] = await runLoad<SseWatchResult | SseWriteResult>([
+            { script: 'sse-watch', options: { url: baton.url, token: ADMIN_TOKEN, projectId, jobId: 1, watchers: C.sseWatchers } },
+            { script: 'sse-write', options: { ...write, url: baton.url } },
+          ]) as [SseWatchResult, SseWriteResult];
+          got.patchWatched.push(percentile(w.patchMs, 99));
+          got.rate.push(w.rate);
+          const acked = new Map(w.acks);
+          const lags: number[] = [];
+          for (const [i, x] of watch.watchers.entries()) {
+            if (!x.ended || x.bytes !== w.bytes || x.sha256 !== w.sha256) throw new Error(`P11: watcher ${i} got ${x.bytes} of ${w.bytes} bytes (${x.ended ? 'ended' : 'no end'}, hash ${x.sha256 === w.sha256 ? 'equal' : 'different'})`);
+            for (const [offset, at] of x.arrivals) {
+              const ack = acked.get(offset);
+              if (ack !== undefined) lags.push(Math.max(0, at - ack));
+            }
+          }
+          got.p50.push(percentile(lags, 50));
+          got.p99.push(percentile(lags, 99));
+        }
+        await baton.stop();
+      }
+      say(`  P11 rep ${rep}/${C.reps}: delivery to ${C.sseWatchers} watchers p50 ${ms(got.p50.at(-1)!)} p99 ${ms(got.p99.at(-1)!)}; PATCH p99 ${ms(got.patchWatched.at(-1)!)} watched, ${ms(got.patchAlone.at(-1)!)} alone; ${fmt(got.rate.at(-1)!)} PATCH/s`);
+    }
+    const p99 = median(got.p99);
+    const watched = median(got.patchWatched);
+    const alone = median(got.patchAlone);
+    const pace = median(got.rate);
+    rows.push({
+      id: 'P11', what: `one job's log (${C.sseChunks} × 4 KiB PATCHes at ${C.ssePace}/s, ${p}) streamed to ${C.sseWatchers} SSE watchers, each getting every byte: delivery after the PATCH p50 ${ms(median(got.p50))}, p99 (Baton column) ${ms(p99)}; the runner's PATCH p99 ${ms(watched)} while watched (ratio) vs alone (baseline); ${fmt(pace)} PATCH/s kept`,
+      baton: ms(p99), baseline: `${ms(alone)} PATCH p99 (nobody watching)`, ratio: ratio(watched, alone),
+      target: 'delivery p99 < 100 ms; pace kept (≥ 95 %)', pass: p99 < 100 && pace >= 0.95 * C.ssePace,
+    });
+    raw.push(`P11 delivery p50/p99 ms: ${got.p50.map((x, i) => `${fmt(x)}/${fmt(got.p99[i])}`).join(', ')}`,
+      `P11 PATCH p99 ms watched/alone: ${got.patchWatched.map((x, i) => `${fmt(x)}/${fmt(got.patchAlone[i])}`).join(', ')}`,
+      `P11 PATCH/s kept: ${got.rate.map((x) => fmt(x)).join(', ')}`);
+  });
+}
+
 // ---------------------------------------------------------------------------------- run
 
-const FIGURES: [string, () => Promise<void>][] = [['P1', p1], ['P2', p2], ['P3', p3], ['P4', p4], ['P5', p5], ['P6', p6], ['P7', p7]];
+const FIGURES: [string, () => Promise<void>][] = [['P1', p1], ['P2', p2], ['P3', p3], ['P4', p4], ['P5', p5], ['P6', p6], ['P7', p7], ['P9/P10', p9p10], ['P11', p11]];
 
 function table(): string {
   const head = ['#', 'What', 'Baton', 'Baseline (same run)', 'Baton/baseline', 'Target', 'Result'];
@@ -484,7 +603,7 @@ async function main() {
     if (!proto.v4) say('  (the v4 runner API is not mounted: v4 legs are skipped, v1 is used throughout)');
   }
   for (const [id, fn] of FIGURES) {
-    if (ONLY && !ONLY.has(id)) continue;
+    if (ONLY && !id.split('/').some((x) => ONLY.has(x))) continue;
     const t = performance.now();
     say(`${id} …`);
     try {

@@ -9,16 +9,22 @@ import { docs } from './http/docs';
 import { errorHandler } from './http/errors';
 import { health } from './http/health';
 import { metricsRoute, routeRecorder } from './http/metrics';
+import type { StreamLimits } from './http/sse';
 import { runnerApiV1 } from './runner-api/v1/routes';
 import { runnerApiV4 } from './runner-api/v4/routes';
 import { restApi } from './rest-api';
 import { VERSION } from './version';
+import { dashboard } from './web';
 
 export interface AppOptions {
   pollTimeoutMs: number;
   /** GET /metrics wants this Bearer token when set */
   metricsToken?: string;
+  /** open Server-Sent Event streams allowed (default DEFAULT_STREAM_LIMITS) */
+  streams?: StreamLimits;
 }
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { perUser: 20, total: 1000 };
 
 export function createApp(core: Core, log: Logger, opts: AppOptions) {
   return new Elysia({ name: 'baton' })
@@ -29,7 +35,8 @@ export function createApp(core: Core, log: Logger, opts: AppOptions) {
     .use(metricsRoute(core, opts))
     .use(runnerApiV1(core, opts))
     .use(runnerApiV4(core, opts))
-    .use(restApi(core));
+    .use(restApi(core, { streams: opts.streams ?? DEFAULT_STREAM_LIMITS }))
+    .use(dashboard(core));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -37,6 +37,10 @@ export const ConfigSchema = t.Object({
   metricsToken: t.Optional(t.String({ minLength: 8 })),
   /** bytes that must stay free under the data dir (artifacts are evicted, uploads refused) */
   minFreeDisk: t.Integer({ minimum: 0 }),
+  /** live event streams (job logs, pipeline statuses) one user may hold open at once */
+  maxStreamsPerUser: t.Integer({ minimum: 1 }),
+  /** live event streams the server holds open at once */
+  maxStreams: t.Integer({ minimum: 1 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -77,6 +81,10 @@ const bool = (v: string, flag: string) => {
   if (['true', '1', 'yes'].includes(s)) return true;
   if (['false', '0', 'no'].includes(s)) return false;
   throw new ConfigError(`--${flag}: expected true or false, got "${v}"`);
+};
+const count = (v: string, flag: string) => {
+  if (!/^\d{1,9}$/.test(v.trim()) || Number(v) < 1) throw new ConfigError(`--${flag}: expected a whole number of at least 1, got "${v}"`);
+  return Number(v);
 };
 const positive = (v: string, flag: string) => {
   const s = seconds(v, flag);
@@ -137,6 +145,8 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
   'reaper-interval': { arg: 'DUR', env: 'BATON_REAPER_INTERVAL', default: '30s', help: 'how often timeouts, stuck jobs and expired artifacts are swept', read: (v, f) => ({ reaperInterval: positive(v, f) }) },
   'job-timeout': { arg: 'DUR', env: 'BATON_JOB_TIMEOUT', default: '1h', help: 'job timeout when neither job nor project sets one', read: (v, f) => ({ defaultJobTimeout: positive(v, f) }) },
   'max-trace-size': { arg: 'MIB', env: 'BATON_MAX_TRACE_SIZE', default: '100', help: 'per-job trace limit in MiB', read: (v, f) => ({ maxTraceSize: Math.max(1, mib(v, f)) }) },
+  'max-streams-per-user': { arg: 'N', env: 'BATON_MAX_STREAMS_PER_USER', default: '20', help: 'live log/status streams one user may hold open', read: (v, f) => ({ maxStreamsPerUser: count(v, f) }) },
+  'max-streams': { arg: 'N', env: 'BATON_MAX_STREAMS', default: '1000', help: 'live log/status streams the server holds open in all', read: (v, f) => ({ maxStreams: count(v, f) }) },
   'allow-local-requests': {
     arg: '', boolean: true,
     env: 'BATON_ALLOW_LOCAL_REQUESTS', default: 'false', help: 'let remote includes, forge statuses and hooks reach loopback and private addresses',

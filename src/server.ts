@@ -84,7 +84,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.logLevel);
   const core = openCore(config, { clock: opts.clock, log, freeSpaceProbe: opts.freeSpaceProbe, outbox: opts.outbox });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
-  const app = createApp(core, log, { pollTimeoutMs: config.pollTimeout * 1000, metricsToken: config.metricsToken });
+  const app = createApp(core, log, {
+    pollTimeoutMs: config.pollTimeout * 1000,
+    metricsToken: config.metricsToken,
+    streams: { perUser: config.maxStreamsPerUser, total: config.maxStreams },
+  });
   const handle = withRequestLog(log, (req) => app.fetch(req), httpMetrics(core.deps.metrics.registry).observe);
   const server = Bun.serve({
     hostname: config.host,

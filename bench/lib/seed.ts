@@ -43,8 +43,9 @@ export async function seedPending(dataDir: string, pipelines: number, jobsPerPip
     const project = c.projects.create({ name: `bench-${Math.random().toString(36).slice(2, 8)}`, repoUrl: LOCAL_REPO });
     if (pipelines > 0) {
       const plan = await planFor(matrixYaml(jobsPerPipeline));
+      // One ref per pipeline: pipelines of one ref would auto-cancel the older ones (GitLab's default).
       for (let i = 0; i < pipelines; i++) {
-        c.pipelines.create(project.id, { ref: 'main', tag: false, sha: (i + 1).toString(16).padStart(40, '0') }, plan);
+        c.pipelines.create(project.id, { ref: `bench-${i}`, tag: false, sha: (i + 1).toString(16).padStart(40, '0') }, plan);
       }
     }
     return { projectId: project.id };
@@ -84,6 +85,46 @@ export async function seedFinished(dataDir: string, rows: number) {
           i.toString(16).padStart(64, '0'), failed ? 'script_failure' : null, failed ? 1 : 0, t, t, t + 1000, t + 60_000, t + 60_000);
       }
     }).immediate();
+  } finally {
+    close(db);
+  }
+}
+
+/**
+ * One project with `count` finished pipelines of `jobsPerPipeline` jobs each (statuses
+ * mixed, commit titles set), bulk-inserted like seedFinished — the history the dashboard's
+ * lists page through (P8, P9). Returns the project's web path and a pipeline in the middle.
+ */
+export async function seedPipelines(dataDir: string, count: number, jobsPerPipeline: number): Promise<{ projectId: number; path: string; pipelineId: number }> {
+  const c = core(dataDir);
+  const db = c.deps.db.$client;
+  try {
+    const project = c.projects.create({ name: `dash-${Math.random().toString(36).slice(2, 8)}`, repoUrl: LOCAL_REPO });
+    const { runner } = c.runners.create({ description: 'history', protocol: 'v4' });
+    const spec = JSON.stringify((await planFor(matrixYaml(1))).jobs[0]);
+    const t0 = Date.now() - 30 * 86_400_000;
+    const insertPipeline = db.prepare(`INSERT INTO pipelines (project_id, ref, tag, sha, before_sha, source, status, yaml_variables, trigger_variables,
+      commit_message, created_at, updated_at, started_at, finished_at) VALUES (?, ?, 0, ?, ?, 'push', ?, '{}', '[]', ?, ?, ?, ?, ?)`);
+    const insertJob = db.prepare(`INSERT INTO jobs (pipeline_id, project_id, name, stage, stage_idx, status, "when", allow_failure, tag_list, spec,
+      retries_left, retried, runner_id, token_hash, timeout, failure_reason, exit_code, created_at, queued_at, started_at, finished_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, 'on_success', 0, '[]', ?, 0, 0, ?, NULL, 3600, ?, ?, ?, ?, ?, ?, ?)`);
+    let middle = 0;
+    db.transaction(() => {
+      for (let i = 0; i < count; i++) {
+        const t = t0 + i * 60_000;
+        const failed = i % 7 === 3;
+        const sha = i.toString(16).padStart(40, 'b');
+        const id = Number(insertPipeline.run(project.id, i % 5 === 0 ? `feature-${i % 50}` : 'main', sha, sha, failed ? 'failed' : 'success',
+          `Change number ${i}: make the build faster`, t, t + 120_000, t + 2000, t + 120_000).lastInsertRowid);
+        if (i === Math.floor(count / 2)) middle = id;
+        for (let k = 0; k < jobsPerPipeline; k++) {
+          const jobFailed = failed && k === jobsPerPipeline - 1;
+          insertJob.run(id, project.id, `job_${k + 1}`, `stage_${Math.floor(k / 2)}`, Math.floor(k / 2), jobFailed ? 'failed' : 'success', spec, runner.id,
+            jobFailed ? 'script_failure' : null, jobFailed ? 1 : 0, t, t, t + 2000, t + 100_000, t + 100_000);
+        }
+      }
+    }).immediate();
+    return { projectId: project.id, path: `${project.namespace}/${project.path}`, pipelineId: middle };
   } finally {
     close(db);
   }

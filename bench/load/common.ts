@@ -25,14 +25,14 @@ export async function ready(): Promise<void> {
   reader.releaseLock();
 }
 
-export function finish(result: unknown): never {
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-  process.exit(0);
-}
-
 /** Any failure of a generator ends it with a message run.ts shows. */
 export function main(fn: () => Promise<unknown>) {
-  fn().then((r) => finish(r), (e: unknown) => {
+  // The result line is written out whole before the exit (a large one, as P10's watchers
+  // send, would be cut by process.exit while the pipe is still taking it).
+  fn().then(async (r) => {
+    await Bun.write(Bun.stdout, `RESULT ${JSON.stringify(r)}\n`);
+    process.exit(0);
+  }, (e: unknown) => {
     process.stderr.write(`load generator failed: ${(e as Error)?.stack ?? String(e)}\n`);
     process.exit(1);
   });

@@ -97,6 +97,18 @@ export class BatonClient {
     return new Uint8Array(await res.arrayBuffer());
   }
 
+  /**
+   * Opens a Server-Sent Events stream: no time limit (it lasts as long as what it follows;
+   * the caller aborts it through `signal`); `lastEventId` resumes it. A non-2xx answer fails like any other request.
+   */
+  async stream(path: string, opts: { lastEventId?: string; signal: AbortSignal }): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId;
+    const res = await this.send('GET', path, { headers, signal: opts.signal });
+    if (!res.ok) await this.fail(res, 'GET', path);
+    return res;
+  }
+
   private async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown }): Promise<T> {
     return this.parse<T>(await this.send(method, path, opts), method, path);
   }
@@ -111,16 +123,16 @@ export class BatonClient {
     }
   }
 
-  private async send(method: string, path: string, opts: { query?: Query; body?: unknown }): Promise<Response> {
+  private async send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response> {
     const target = new URL(`${this.conn.url}/api/v4${path}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) target.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { 'PRIVATE-TOKEN': this.conn.token, accept: 'application/json' };
+    const headers: Record<string, string> = { 'PRIVATE-TOKEN': this.conn.token, accept: 'application/json', ...opts.headers };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     try {
       return await fetch(target, {
         method, headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: opts.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         redirect: 'manual',
       });
     } catch (e) {

@@ -22,6 +22,7 @@ import { formatBytes } from './disk';
 import { parseExpireIn } from './duration';
 import { DOTENV_MAX_BYTES, parseDotenv, parseJunitFile, REPORT_TYPES, type TestCase } from './reports';
 import { storageError } from './storage';
+import { listZip, ZipError, type ZipListing } from './zip';
 
 function writeAll(fd: number, bytes: Uint8Array) {
   for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
@@ -62,6 +63,7 @@ export class ArtifactService {
       artifactsExpireAt: this.expireAt(expireIn),
       updatedAt: now,
     }).where(eq(jobs.id, job.id)).run();
+    this.deps.notifier.pipelines.signal(job.pipelineId);
     return this.db.select().from(jobs).where(eq(jobs.id, job.id)).get()!;
   }
 
@@ -231,9 +233,21 @@ export class ArtifactService {
     return { path: this.deps.store.artifactPath(job.id), filename: job.artifactsFile, size };
   }
 
+  /** The files inside a job's archive (bounded; see zip.ts); 404 without an archive. */
+  entries(job: Job): ZipListing {
+    const { path } = this.file(job);
+    try {
+      return listZip(path);
+    } catch (e) {
+      if (e instanceof ZipError) throw new DomainError('bad_request', `The artifacts archive cannot be listed: ${e.message}`);
+      throw e;
+    }
+  }
+
   remove(job: Job) {
     this.deps.store.deleteArtifact(job.id);
     this.db.update(jobs).set({ artifactsFile: null, artifactsSize: null, artifactsExpireAt: null }).where(eq(jobs.id, job.id)).run();
+    this.deps.notifier.pipelines.signal(job.pipelineId);
   }
 
   keep(job: Job): Job {

@@ -94,6 +94,7 @@ export class GitReader {
     return { sha, tag: !branchTip };
   }
 
+  /** The first line of a commit's message (for pipeline lists), at most 255 characters. */
   // ---- reading a fetched commit (call ciSource/resolve first: they fetch) ----
 
   /** The text of `path` at `sha`, or null when there is no such file (or it is not a file). */

@@ -178,6 +178,7 @@ export class JobService {
           // Only the first claim of a pipeline can change its aggregate status.
           if (this.q.pipeline.get({ id: job.pipelineId })?.status !== 'running') this.pipelines.refreshStatus(job.pipelineId);
           else if (job.spec.environment) this.pipelines.environments.sync(job.pipelineId);
+          else this.deps.notifier.pipelines.signal(job.pipelineId);
           return { job, token };
         }
         lost++;
@@ -394,6 +395,7 @@ export class JobService {
       const max = this.deps.limits.maxTraceSize;
       if (input.trace !== undefined) {
         this.deps.metrics.traceBytes.inc(this.deps.store.replaceTrace(job.id, this.mask(job, input.trace.length > max ? input.trace.subarray(0, max) : input.trace, input.presentedToken)));
+        this.deps.notifier.traces.signal(job.id);
       }
       if (input.state === 'success' || input.state === 'failed') {
         this.finish(job.id, input.state, {
@@ -423,6 +425,8 @@ export class JobService {
     const res = this.deps.store.appendTrace(job.id, start, this.mask(job, bytes, presentedToken));
     if (res.mismatch) throw new DomainError('range_mismatch', '416 Range Not Satisfiable', { length: res.length });
     this.deps.metrics.traceBytes.inc(bytes.length);
+    // Live log viewers (SSE): a Map lookup when nobody watches this job.
+    if (bytes.length > 0) this.deps.notifier.traces.signal(job.id);
     // A sign of life for the reaper, written at most every 1 s (a tenth of --stuck-timeout if
     // that is shorter): runners PATCH many times a second, and each write is a commit (bench P4).
     const now = this.deps.clock.now();
@@ -460,7 +464,9 @@ export class JobService {
   }
 
   traceLength(jobId: number) { return this.deps.store.traceLength(jobId); }
-  readTrace(jobId: number, offset = 0) { return this.deps.store.readTrace(jobId, offset); }
+  readTrace(jobId: number, offset = 0, limit?: number) { return this.deps.store.readTrace(jobId, offset, limit); }
+  traceLinesBefore(jobId: number, offset: number) { return this.deps.store.countTraceLines(jobId, offset); }
+  traceBlob(jobId: number) { return this.deps.store.traceBlob(jobId); }
 
   // ---------------------------------------------------------------- endings
 
@@ -573,6 +579,12 @@ export class JobService {
     if (job.kind === 'bridge') return null;
     if (job.status !== 'pending') return null;
     return pendingReason(this.db, job, this.deps.clock.now(), ONLINE_WINDOW_MS);
+  }
+
+  /** The jobs these runners are running now (the runners page shows each one's current job). */
+  runningOn(runnerIds: number[]): Job[] {
+    if (runnerIds.length === 0) return [];
+    return this.db.select().from(jobs).where(and(inArray(jobs.runnerId, runnerIds), eq(jobs.status, 'running'))).orderBy(asc(jobs.id)).all();
   }
 
   runnerOf(job: Pick<Job, 'runnerId'>): Runner | null {

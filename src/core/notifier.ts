@@ -1,11 +1,21 @@
 /**
- * In-process wake-ups for long-polling runners: whoever makes work available calls
- * notify(); held job requests wait on wait(). This is the seam where PostgreSQL
- * LISTEN/NOTIFY would plug in for several replicas.
+ * In-process wake-ups. Two kinds, both the seam where PostgreSQL LISTEN/NOTIFY would plug
+ * in for several replicas:
+ *   - work for long-polling runners: whoever makes work available calls notify(); held job
+ *     requests wait on wait();
+ *   - changes live views watch (the SSE streams of src/http/sse.ts): `traces` is signalled
+ *     with a job id when its log grew or was replaced, `pipelines` with a pipeline id when
+ *     the pipeline or one of its jobs changed (status, artifacts). A signal says only "look
+ *     again"; the watcher reads the state itself, after the change's transaction (signals
+ *     are synchronous and watchers only schedule their read).
  */
 export class Notifier {
   private waiters = new Set<() => void>();
   private closed = false;
+  /** job id → trace changed */
+  readonly traces = new Topic();
+  /** pipeline id → the pipeline or one of its jobs changed */
+  readonly pipelines = new Topic();
 
   /** Resolves 'notified', 'timeout', 'aborted' or 'closed' (shutdown), whichever comes first. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<'notified' | 'timeout' | 'aborted' | 'closed'> {
@@ -36,9 +46,48 @@ export class Notifier {
 
   get waiting() { return this.waiters.size; }
 
-  /** Releases every held request (shutdown) and refuses new waits. */
+  get isClosed() { return this.closed; }
+
+  /** Releases every held request and every watcher (shutdown) and refuses new waits. */
   close() {
     this.closed = true;
     this.notify();
+    this.traces.signalAll();
+    this.pipelines.signalAll();
+  }
+}
+
+/**
+ * Watchers by id. signal() is on the trace PATCH hot path: with nobody watching that id it
+ * is one Map lookup, no allocation.
+ */
+export class Topic {
+  private byId = new Map<number, Set<() => void>>();
+
+  signal(id: number) {
+    const set = this.byId.get(id);
+    if (set !== undefined) for (const fn of set) fn();
+  }
+
+  /** Calls `fn` on every signal for `id` until the returned function is called. */
+  watch(id: number, fn: () => void): () => void {
+    let set = this.byId.get(id);
+    if (set === undefined) this.byId.set(id, (set = new Set()));
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.byId.get(id) === set) this.byId.delete(id);
+    };
+  }
+
+  signalAll() {
+    for (const set of [...this.byId.values()]) for (const fn of [...set]) fn();
+  }
+
+  /** How many watchers there are (tests: streams are released). */
+  get watchers() {
+    let n = 0;
+    for (const set of this.byId.values()) n += set.size;
+    return n;
   }
 }

@@ -304,6 +304,8 @@ export class PipelineService {
     }
     this.environments.sync(pipelineId);
     if (status !== p.status && p.upstreamJobId !== null) this.syncBridge(p.upstreamJobId, status);
+    // Every job status change ends here (process → refreshStatus): live views look again.
+    this.deps.notifier.pipelines.signal(pipelineId);
   }
 
   /**
@@ -385,7 +387,9 @@ export class PipelineService {
       this.deps.store.deleteTrace(id);
       this.deps.store.deleteArtifact(id);
       this.deps.store.deleteReports(id);
+      this.deps.notifier.traces.signal(id);
     }
+    this.deps.notifier.pipelines.signal(pipelineId);
   }
 
   // ---------------------------------------------------------------- auto-cancel

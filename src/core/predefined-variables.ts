@@ -51,6 +51,11 @@ function truncateBytes(s: string): { text: string; truncated: boolean } {
   return { text: bytes.subarray(0, MAX_MESSAGE_BYTES).toString('utf8').replace(/\uFFFD$/, ''), truncated: true };
 }
 
+/** A stored pipeline's commit title (lists, pages), when its commit message is known. */
+export function commitTitleOf(p: { commitMessage: string | null }): string | null {
+  return p.commitMessage === null ? null : commitTitleAndDescription(p.commitMessage).title;
+}
+
 /** `CI_COMMIT_TITLE` / `CI_COMMIT_DESCRIPTION` as GitLab derives them from the message. */
 export function commitTitleAndDescription(message: string): { title: string; description: string } {
   const cut = message.search(/[\r\n]/);

@@ -15,6 +15,8 @@ import { DomainError } from './errors';
 
 /** At most this many trace files are kept open (well under common fd limits of 1024). */
 const OPEN_TRACES = 256;
+/** Line counts remembered per trace (countTraceLines). */
+const LINE_MARKS = 32;
 
 export class LocalBlobStore {
   readonly traces: string;
@@ -116,6 +118,7 @@ export class LocalBlobStore {
   }
 
   replaceTrace(jobId: number, bytes: Uint8Array): number {
+    this.lineMarks.delete(jobId);
     const fd = openSync(this.tracePath(jobId), 'a+');
     try {
       ftruncateSync(fd, 0);
@@ -128,14 +131,19 @@ export class LocalBlobStore {
     }
   }
 
-  /** The trace from `offset` on (whole trace by default). */
-  readTrace(jobId: number, offset = 0): Uint8Array {
+  /** The trace as a Blob, for streaming it (or a range of it) in an answer without reading it into memory. */
+  traceBlob(jobId: number): Blob {
+    return Bun.file(this.tracePath(jobId));
+  }
+
+  /** The trace from `offset` on (whole trace by default), at most `limit` bytes. */
+  readTrace(jobId: number, offset = 0, limit = Infinity): Uint8Array {
     let fd: number;
     try { fd = openSync(this.tracePath(jobId), 'r'); } catch { return new Uint8Array(0); }
     try {
       const size = fstatSync(fd).size;
       if (offset >= size) return new Uint8Array(0);
-      const buf = new Uint8Array(size - offset);
+      const buf = new Uint8Array(Math.min(size - offset, limit));
       let read = 0;
       while (read < buf.length) {
         const n = readSync(fd, buf, read, buf.length - read, offset + read);
@@ -148,8 +156,46 @@ export class LocalBlobStore {
     }
   }
 
+  /**
+   * Line counts already made, per trace: (offset, lines before it), so that asking again for
+   * the tail of a long log counts only what was added since (a trace only grows, except when
+   * replaced, which forgets them). Bounded: LINE_MARKS per trace, OPEN_TRACES traces.
+   */
+  private lineMarks = new Map<number, { offset: number; lines: number }[]>();
+
+  /**
+   * How many lines end before byte `offset` of a trace (so a page that shows the tail of a
+   * long log can number its lines): counted from the nearest earlier count, in 1 MiB slices,
+   * never the whole file at once.
+   */
+  countTraceLines(jobId: number, offset: number): number {
+    const marks = this.lineMarks.get(jobId) ?? [];
+    const from = marks.filter((m) => m.offset <= offset).at(-1) ?? { offset: 0, lines: 0 };
+    if (from.offset === offset) return from.lines;
+    let fd: number;
+    try { fd = openSync(this.tracePath(jobId), 'r'); } catch { return 0; }
+    let lines = from.lines;
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(2 ** 20, offset - from.offset));
+      for (let at = from.offset; at < offset;) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, offset - at), at);
+        if (n <= 0) break;
+        for (let i = buf.indexOf(10, 0); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) lines++;
+        at += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const next = [...marks, { offset, lines }].sort((a, b) => a.offset - b.offset).slice(-LINE_MARKS);
+    this.lineMarks.delete(jobId);
+    this.lineMarks.set(jobId, next);
+    if (this.lineMarks.size > OPEN_TRACES) this.lineMarks.delete(this.lineMarks.keys().next().value!);
+    return lines;
+  }
+
   deleteTrace(jobId: number) {
     this.closeTrace(jobId);
+    this.lineMarks.delete(jobId);
     rmSync(this.tracePath(jobId), { force: true });
   }
 

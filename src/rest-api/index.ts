@@ -8,6 +8,8 @@ import { Elysia } from 'elysia';
 import type { Core } from '../core';
 import { hookRoutes } from './hooks';
 import { executionRoutes } from './execution';
+import { StreamSlots, type StreamLimits } from '../http/sse';
+import { liveRoutes } from './live';
 import { jobRoutes } from './jobs';
 import { memberRoutes } from './members';
 import { lintRoutes } from './lint';
@@ -22,7 +24,7 @@ import { triggerRoutes } from './triggers';
 import { variableRoutes } from './variables';
 import { webhookRoutes } from './webhooks';
 
-export function restApi(core: Core) {
+export function restApi(core: Core, opts: { streams: StreamLimits }) {
   return new Elysia({ name: 'rest-api' })
     .use(projectRoutes(core))
     .use(variableRoutes(core))
@@ -30,6 +32,7 @@ export function restApi(core: Core) {
     .use(lintRoutes(core))
     .use(jobRoutes(core))
     .use(executionRoutes(core))
+    .use(liveRoutes(core, new StreamSlots(opts.streams)))
     .use(runnerRoutes(core))
     .use(memberRoutes(core))
     .use(userRoutes(core))

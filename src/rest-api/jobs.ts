@@ -8,7 +8,7 @@ import type { Core } from '../core';
 import type { Pipeline } from '../db/schema';
 import { peopleAuth } from '../http/auth';
 import { empty, json, text } from '../http/respond';
-import { artifactDownload } from '../runner-api/artifacts';
+import { artifactDownload } from '../http/download';
 import { Errors, JobParams, ProjectParams, restDoc, ScopeQuery, scopeOf } from './common';
 import { jobIn } from './lookup';
 import { PageQuery, pageOf, paginated } from './pagination';

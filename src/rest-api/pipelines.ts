@@ -45,11 +45,12 @@ export function pipelineRoutes(core: Core) {
   const doc = restDoc('pipelines');
   return new Elysia({ name: 'rest-api.pipelines', prefix: '/api/v4/projects/:id' })
     .use(peopleAuth(core))
-    .post('/pipeline', async ({ actor, project, body }) => {
+    .post('/pipeline', async ({ project, body, actor }) => {
       try {
         const pipeline = await core.creator.create(project, {
-          ref: body.ref, sha: body.sha, beforeSha: body.before_sha, tag: body.tag, content: body.content, source: 'api', variables: body.variables,
-          userId: actor.userId, actor,
+          ref: body.ref, sha: body.sha, beforeSha: body.before_sha, tag: body.tag, content: body.content, variables: body.variables,
+          // GitLab: a pipeline started from the dashboard has source `web`
+          source: actor.via === 'session' ? 'web' : 'api', userId: actor.userId, actor,
           ...(body.inputs ? { inputs: body.inputs } : {}),
         });
         return json(show.pipeline(pipeline, project, { withName: false }), 201);

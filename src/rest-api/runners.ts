@@ -71,6 +71,11 @@ export function runnerRoutes(core: Core) {
     .get('/runners', ({ actor, query, request }) => list(request, query, actor, { maintainerId: core.access.runnerOwner(actor) }),
       { auth: true, ...List, ...doc('List runners', "An admin's list has every runner (as /runners/all); others see the project runners of the projects they maintain.") })
 
+    .post('/runners/reset_registration_token', () => json({ token: core.instance.rotateRegistrationToken(), token_expires_at: null }, 201), {
+      admin: true, response: { 201: t.Object({ token: t.String(), token_expires_at: t.Null() }), ...Errors },
+      ...doc("Reset the instance's runner registration token", 'Runners registered already keep working; new registrations need the new token.'),
+    })
+
     .get('/runners/:id', ({ actor, runner }) => json(show.runner(runner, actor)),
       { runner: 'read_runner', params: RunnerParams, response: { 200: RunnerModel, ...Errors }, ...doc('Get a runner', 'Instance runners: anyone signed in; project runners: Maintainers of one of its projects, admins.') })
 

@@ -38,16 +38,5 @@ export async function receiveArtifacts(core: Core, job: Job, request: Request, e
   }
 }
 
-/** The archive, streamed from disk. */
-export function artifactDownload(core: Core, job: Job): Response {
-  const file = core.artifacts.file(job);
-  return new Response(Bun.file(file.path), {
-    status: 200,
-    headers: {
-      'content-type': 'application/octet-stream',
-      'content-disposition': `attachment; filename=${file.filename}`,
-      'content-transfer-encoding': 'binary',
-      'content-length': String(file.size),
-    },
-  });
-}
+/** The download is the same for the runners, the REST API and the dashboard. */
+export { artifactDownload } from '../http/download';

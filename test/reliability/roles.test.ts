@@ -190,6 +190,11 @@ async function call(route: Route, role: Role): Promise<{ status: number; body: R
   const res = await fetch(s.url + path, {
     method: route.method, headers: { ...headers, ...(hasBody ? { 'content-type': 'application/json' } : {}) }, body: hasBody ? '{}' : undefined,
   });
+  // A live stream (Server-Sent Events) lasts as long as its job: its status is the answer.
+  if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+    await res.body?.cancel();
+    return { status: res.status, body: null };
+  }
   const text = await res.text();
   let body: Record<string, unknown> | null = null;
   try { body = JSON.parse(text); } catch { /* not JSON: a log, an archive */ }

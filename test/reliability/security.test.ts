@@ -25,15 +25,20 @@ import { V1Client } from './support/v1';
 const MiB = 1024 * 1024;
 let fx: Fixture;
 let v1: V1Client;
+/** `<namespace>/<path>` of the fixture's first project (dashboard pages) */
+let projectPath: string;
 beforeAll(async () => {
   fx = await startFixture({ 'log-level': 'debug', 'max-trace-size': '1', 'max-artifact-size': '1' }, { projects: 2 });
   v1 = new V1Client(() => fx.baton.url);
+  const project = await fetch(`${fx.baton.url}/api/v4/projects/${fx.creds.projectId}`, { headers: { 'PRIVATE-TOKEN': ADMIN_TOKEN } });
+  projectPath = ((await project.json()) as { path_with_namespace: string }).path_with_namespace;
 }, 60_000);
 afterAll(() => fx?.close());
 
 // ---------------------------------------------------------------- the credential table
 
-type Cred = 'registration' | 'runner' | 'job' | 'admin' | 'webhook' | 'trigger' | 'none';
+/** `page`: a dashboard page — a session cookie (or a token); without a valid one it redirects to the sign-in page. */
+type Cred = 'registration' | 'runner' | 'job' | 'admin' | 'webhook' | 'trigger' | 'page' | 'none';
 interface Row {
   method: string;
   path: string;
@@ -47,6 +52,7 @@ interface Row {
 
 const R = (method: string, path: string, cred: Cred, wrong: number, missing: number, tryRight = true): Row => ({ method, path, cred, wrong, missing, tryRight });
 const rest = (method: string, path: string, tryRight = method === 'GET'): Row => R(method, path, 'admin', 401, 401, tryRight);
+const page = (path: string): Row => R('GET', path, 'page', 302, 302);
 
 export const TABLE: Row[] = [
   R('GET', '/-/health', 'none', 200, 200), R('GET', '/api/v4/version', 'none', 200, 200), R('GET', '/swagger', 'none', 200, 200),
@@ -120,6 +126,16 @@ export const TABLE: Row[] = [
   rest('DELETE', '/api/v4/projects/:id/pipeline_schedules/:schedule_id/variables/:key'),
   rest('GET', '/api/v4/projects/:id/hooks'), rest('POST', '/api/v4/projects/:id/hooks'), rest('GET', '/api/v4/projects/:id/hooks/:hook_id'),
   rest('PUT', '/api/v4/projects/:id/hooks/:hook_id'), rest('DELETE', '/api/v4/projects/:id/hooks/:hook_id'),
+  // it would change the token the registration rows use
+  rest('POST', '/api/v4/runners/reset_registration_token', false),
+  // live streams (Server-Sent Events)
+  rest('GET', '/api/v4/projects/:id/jobs/:job_id/trace/stream'), rest('GET', '/api/v4/projects/:id/pipelines/:pipeline_id/stream'),
+  // the dashboard
+  R('GET', '/users/sign_in', 'none', 200, 200), R('GET', '/assets/:file', 'none', 200, 200),
+  page('/'), page('/admin/runners'), page('/admin/users'), page('/:namespace/:project'), page('/:namespace/:project/-/pipelines'),
+  page('/:namespace/:project/-/pipelines/new'), page('/:namespace/:project/-/runners'), page('/:namespace/:project/-/pipelines/:pipeline_id'), page('/:namespace/:project/-/jobs/:job_id'),
+  page('/:namespace/:project/-/jobs/:job_id/raw'), page('/:namespace/:project/-/jobs/:job_id/artifacts/download'),
+  page('/:namespace/:project/-/jobs/:job_id/artifacts/browse'),
 ];
 
 /** The seeded project's webhook secret (kept as-is, like runners_token). */
@@ -143,10 +159,11 @@ function request(row: Row, cred: string | undefined): { url: string; init: Reque
     .replace(':id/', `${row.path.startsWith('/api/v4/projects') ? c.projectId : row.path.startsWith('/api/v4/runners') ? 1 : v4 ? c.jobV4 : c.jobV1}/`)
     .replace(/:id$/, String(row.path.startsWith('/api/v4/projects') ? c.projectId : row.path.startsWith('/api/v4/runners') ? 1 : v4 ? c.jobV4 : c.jobV1))
     .replace(':pipeline_id', String(c.pipelineId)).replace(':job_id', String(c.jobV1)).replace(':key', 'SECRET').replace(':runner_id', '1')
-    .replace(':trigger_id', '1').replace(':schedule_id', '1').replace(':hook_id', '1').replace(':ref', 'main').replace(':environment_id', '1');
+    .replace(':trigger_id', '1').replace(':schedule_id', '1').replace(':hook_id', '1').replace(':ref', 'main').replace(':environment_id', '1')
+    .replace(':namespace/:project', projectPath).replace(':file', 'favicon.svg');
   const headers: Record<string, string> = {};
   let body: NonNullable<RequestInit['body']> | undefined;
-  if (row.cred === 'admin' && cred !== undefined) headers['PRIVATE-TOKEN'] = cred;
+  if ((row.cred === 'admin' || row.cred === 'page') && cred !== undefined) headers['PRIVATE-TOKEN'] = cred;
   if (row.cred === 'webhook') {
     const d = webhookDelivery(cred);
     Object.assign(headers, d.headers);
@@ -171,7 +188,7 @@ function request(row: Row, cred: string | undefined): { url: string; init: Reque
   }
   // An invalid body on purpose: the credential must be judged first (401, not 400).
   if (row.cred === 'admin' && (row.method === 'POST' || row.method === 'PUT') && !body) { headers['content-type'] = 'application/json'; body = '{"name":{}}'; }
-  return { url: fx.baton.url + path, init: { method: row.method, headers, body } };
+  return { url: fx.baton.url + path, init: { method: row.method, headers, body, redirect: 'manual' } };
 }
 
 function rightCred(row: Row): string | undefined {
@@ -179,7 +196,7 @@ function rightCred(row: Row): string | undefined {
   return {
     registration: REGISTRATION_TOKEN, runner: row.path.startsWith('/ci/') ? c.runnerV1 : c.runnerV4, job: row.path.startsWith('/ci/') ? c.jobV1Token : c.jobV4Token,
     // a running job's CI_JOB_TOKEN triggers pipelines of its own project
-    admin: ADMIN_TOKEN, webhook: row.cred === 'webhook' ? webhookSecret() : undefined, trigger: jobOfProject(c.projectId), none: undefined,
+    admin: ADMIN_TOKEN, page: ADMIN_TOKEN, webhook: row.cred === 'webhook' ? webhookSecret() : undefined, trigger: jobOfProject(c.projectId), none: undefined,
   }[row.cred];
 }
 
@@ -199,7 +216,7 @@ function wrongCreds(row: Row): string[] {
     case 'runner': return [REGISTRATION_TOKEN, row.path.startsWith('/ci/') ? c.jobV1Token : c.jobV4Token, 'glrt-' + 'x'.repeat(27)];
     // the other job's token: a valid token, of a job of the other project
     case 'job': return [row.path.startsWith('/ci/') ? c.jobV4Token : c.jobV1Token, ADMIN_TOKEN, 'glcbt-' + 'x'.repeat(27)];
-    case 'admin': return [REGISTRATION_TOKEN, c.runnerV1, c.jobV1Token, ADMIN_TOKEN + 'x', ADMIN_TOKEN.slice(0, -1)];
+    case 'admin': case 'page': return [REGISTRATION_TOKEN, c.runnerV1, c.jobV1Token, ADMIN_TOKEN + 'x', ADMIN_TOKEN.slice(0, -1)];
     // the project's runners_token, the admin token, a near miss of the secret
     case 'webhook': return [c.projectToken, ADMIN_TOKEN, webhookSecret() + 'x', webhookSecret().slice(1)];
     case 'trigger': return [ADMIN_TOKEN, REGISTRATION_TOKEN, c.runnerV4, c.projectToken, 'glptt-' + '0'.repeat(40)];
@@ -243,7 +260,7 @@ describe('R4 credential table', () => {
       if (row.tryRight && row.cred !== 'none') {
         const { url, init } = request(row, rightCred(row));
         const status = (await fetch(url, init)).status;
-        expect(status === 401 || status === 403).toBe(false);
+        expect(status === 401 || status === 403 || (row.cred === 'page' && status === 302)).toBe(false);
       }
     });
   }

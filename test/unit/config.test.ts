@@ -69,6 +69,8 @@ describe('each flag reads its value; its env alias does the same', () => {
     ['min-free-disk', '1.5g', { minFreeDisk: 1536 * MiB }],
     ['min-free-disk', '300', { minFreeDisk: 300 * MiB }],
     ['min-free-disk', '0', { minFreeDisk: 0 }],
+    ['max-streams-per-user', '5', { maxStreamsPerUser: 5 }],
+    ['max-streams', '200', { maxStreams: 200 }],
   ];
 
   test.each(cases)('--%s %p', (flag, value, expected) => {
@@ -138,6 +140,9 @@ describe('an invalid value is one line naming the flag', () => {
     ['min-free-disk', 'lots'],
     ['min-free-disk', '-1GiB'],
     ['min-free-disk', '5 parsecs'],
+    ['max-streams-per-user', '0'],
+    ['max-streams-per-user', 'many'],
+    ['max-streams', '-3'],
   ];
 
   test.each(cases)('--%s %p', (flag, value) => {

@@ -332,6 +332,9 @@ export function caseGenerators(c: Creds, limits: { maxTrace: number; maxArtifact
       if (s === 0 || s === -1) return 400; // a closed or held connection is a refusal, not a crash
       // Bun's HTTP parser answers an unknown HTTP version itself, as RFC 9110 says; Baton never sees it.
       if (s === 505 && raw.includes('HTTP/9.9')) return 400;
+      // `/ci/api/v1/builds/../../../../etc/passwd` resolves to `/etc/passwd`, a dashboard path
+      // (`/<namespace>/<project>`): an anonymous caller is sent to the sign-in page, a refusal.
+      if (s === 302 && /^GET \S*\/\.\.\//.test(raw)) return 401;
       return s;
     });
   });
