@@ -50,19 +50,27 @@ export function loadConfigFile(text: string, limits: LoadLimits = DEFAULT_LOAD_L
 export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LIMITS): unknown[] {
   if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) throw new ConfigError('The provided YAML is too big');
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  let parsed: Document.Parsed[];
-  try {
-    parsed = parseAllDocuments(source, { version: '1.1', schema: 'failsafe', uniqueKeys: false, keepSourceTokens: false, prettyErrors: false, strict: false });
-  } catch (e) {
-    throw new ConfigError(`(<unknown>): ${(e as Error).message}`);
+  let parsed = parse(source);
+  // libyaml (Psych) does not check the indentation of a quoted scalar's continuation lines,
+  // only for document markers; the `yaml` package ends the scalar at a line indented like
+  // its parent. Such lines are indented further (their leading blanks are folded away, so
+  // the value is the same) until the file parses as Psych reads it.
+  let current = source;
+  for (let tries = 0; tries < 200; tries++) {
+    const err = parsed.flatMap((d) => d.errors)[0];
+    const quote = err ? /^Missing closing (['"])quote/.exec(err.message)?.[1] : undefined;
+    if (!quote) break;
+    const repaired = reindentQuoted(current, err!.pos[0], quote);
+    if (repaired === null) break;
+    current = repaired;
+    parsed = parse(current);
   }
-  if (!Array.isArray(parsed)) parsed = [parsed];
   const values: unknown[] = [];
   for (const doc of parsed) {
     const err = doc.errors[0];
     if (err) {
       const offset = err.pos[0];
-      const before = source.slice(0, offset);
+      const before = current.slice(0, offset);
       const line = before.split('\n').length;
       const where = ` at line ${line} column ${offset - before.lastIndexOf('\n')}`;
       throw new ConfigError(`(<unknown>): ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}${where}`);
@@ -74,6 +82,53 @@ export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LI
   // A file of comments only, or `---` alone, is one empty document.
   if (values.length === 0) values.push(null);
   return values;
+}
+
+function parse(text: string): Document.Parsed[] {
+  let parsed: Document.Parsed[];
+  try {
+    parsed = parseAllDocuments(text, { version: '1.1', schema: 'failsafe', uniqueKeys: false, keepSourceTokens: false, prettyErrors: false, strict: false });
+  } catch (e) {
+    throw new ConfigError(`(<unknown>): ${(e as Error).message}`);
+  }
+  return Array.isArray(parsed) ? parsed : [parsed];
+}
+
+/**
+ * The text with the lines after `offset` (where the `yaml` package cut an open quoted
+ * scalar short) up to the one that closes the scalar indented one column deeper than the
+ * line holding `offset`; null when there is no closing quote (a real error then).
+ */
+function reindentQuoted(text: string, offset: number, quote: string): string | null {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const indent = /^ */.exec(text.slice(lineStart))![0].length + 1;
+  let nextLine = text.indexOf('\n', offset);
+  if (nextLine === -1) return null;
+  nextLine += 1;
+  // where the scalar closes: `''` is an escaped quote in '…', `\"` in "…"
+  let close = -1;
+  for (let i = nextLine; i < text.length; i++) {
+    const c = text[i];
+    if (quote === '"' && c === '\\') { i++; continue; }
+    if (c !== quote) continue;
+    if (quote === "'" && text[i + 1] === "'") { i++; continue; }
+    close = i;
+    break;
+  }
+  if (close === -1) return null;
+  const lines = text.slice(nextLine).split('\n');
+  let pos = nextLine;
+  const out: string[] = [];
+  let done = false;
+  for (const line of lines) {
+    if (done) { out.push(line); continue; }
+    const end = pos + line.length;
+    const lead = /^ */.exec(line)![0].length;
+    out.push(line.trim() !== '' && lead < indent ? ' '.repeat(indent - lead) + line : line);
+    if (close <= end) done = true;
+    pos = end + 1;
+  }
+  return text.slice(0, nextLine) + out.join('\n');
 }
 
 class Converter {

@@ -62,7 +62,7 @@ describe('dependencies', () => {
   test('errors', async () => {
     await expectErrors([
       [`${STAGES}b:\n  script: x\n  dependencies: [nope]\n`, ['b job: undefined dependency: nope']],
-      [`${STAGES}a:\n  script: x\nb:\n  script: x\n  dependencies: [a]\n`, ['b job: dependency a is not defined in current or prior stages']],
+      [`${STAGES}a:\n  stage: deploy\n  script: x\nb:\n  script: x\n  dependencies: [a]\n`, ['b job: dependency a is not defined in current or prior stages']],
       [`${STAGES}b:\n  script: x\n  dependencies: a\n`, ['jobs:b dependencies should be an array of strings']],
     ]);
   });
