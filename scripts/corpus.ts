@@ -102,7 +102,7 @@ function stripExternal(text: string, addStub: boolean): string | null {
   if (kept.length === total && !addStub) return text;
   const items = kept.map((i) => (isScalar(i) ? i.value : (i as { toJSON(): unknown }).toJSON()));
   if (addStub) items.push({ local: STUB });
-  doc.contents.set('include', doc.createNode(items));
+  (doc.contents as { set(k: unknown, v: unknown): void }).set('include', doc.createNode(items));
   return doc.toString({ lineWidth: 0 });
 }
 
@@ -179,9 +179,21 @@ async function runOne(dir: string, name: string): Promise<Row> {
 
 const { values, positionals } = parseArgs({
   args: Bun.argv.slice(2), allowPositionals: true,
-  options: { only: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, stub: { type: 'boolean' } },
+  options: { only: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, stub: { type: 'boolean' }, plan: { type: 'string' } },
 });
 const root = positionals[0];
+if (values.plan && root) {
+  // --plan NAME[:REF[:tag]] prints one project's plan: each job's stage, when, needs and image
+  const [name, ref = 'main', tag] = values.plan.split(':');
+  const dir = join(root, name);
+  const text = readFileSync(join(dir, '.gitlab-ci.yml'), 'utf8');
+  const r = await compileCiConfig(text, contextFor(dir, ref, tag === 'tag', 'main'));
+  if (!r.plan) console.log(r.errors);
+  else for (const j of r.plan.jobs) {
+    console.log(`${j.stage.padEnd(14)} ${j.name.padEnd(40)} ${j.when}${j.allowFailure ? ' (allow failure)' : ''}${j.needs ? ` needs=${JSON.stringify(j.needs.map((n) => n.job))}` : ''} ${j.image?.name ?? ''}${j.environment ? ` env=${j.environment.name}` : ''}`);
+  }
+  process.exit(0);
+}
 if (!root) { console.error('usage: bun run scripts/corpus.ts DIR [--only NAME] [--json OUT] [--verbose]'); process.exit(2); }
 const names = readdirSync(root).filter((n) => statSync(join(root, n)).isDirectory() && (!values.only || n.includes(values.only))).sort();
 const rows: Row[] = [];

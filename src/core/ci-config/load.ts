@@ -13,7 +13,7 @@
  *   bounded in size and depth (GitLab's "billion laughs" guard).
  * A file is at most two documents: a header (`spec:`) and the body.
  */
-import { Alias, isAlias, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar } from 'yaml';
+import { Alias, isAlias, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { ConfigError } from './errors';
 import { isMap, put, Reference, RubyFloat, type YamlMap } from './values';
 
@@ -133,12 +133,33 @@ function reindentQuoted(text: string, offset: number, quote: string): string | n
 
 class Converter {
   private done = new Map<YamlNode, unknown>();
+  private targets: Map<Alias, YamlNode> | null = null;
   constructor(private doc: Document.Parsed) {}
+
+  /**
+   * Each alias's node: the latest anchor of that name before it in the document. One walk
+   * for all aliases (the `yaml` package's Alias.resolve walks the whole document per alias).
+   */
+  private aliasTargets(): Map<Alias, YamlNode> {
+    if (this.targets) return this.targets;
+    const targets = new Map<Alias, YamlNode>();
+    const anchors = new Map<string, YamlNode>();
+    visit(this.doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) {
+          const target = anchors.get(node.source);
+          if (target) targets.set(node, target);
+        } else if ((node as { anchor?: string }).anchor) anchors.set((node as { anchor: string }).anchor, node as YamlNode);
+      },
+    });
+    this.targets = targets;
+    return targets;
+  }
 
   node(n: unknown): unknown {
     if (n === null || n === undefined) return null;
     if (isAlias(n)) {
-      const target = (n as Alias).resolve(this.doc);
+      const target = this.aliasTargets().get(n as Alias);
       if (!target) throw new ConfigError(`(<unknown>): unknown alias ${(n as Alias).source}`);
       return this.node(target);
     }
