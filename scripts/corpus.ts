@@ -112,10 +112,13 @@ async function runStubbed(dir: string, text: string, defaultBranch: string): Pro
   const hidden = new Set<string>();
   const real = new Set<string>();
   const partial = new Set<string>();
+  const refs = new Map<string, string[]>();
   const base = repositoryOf(dir);
   const stubText = () => [...hidden].map((h) => `${JSON.stringify(h)}:\n  script: [echo stub]\n`).join('')
     + [...real].map((j) => `${JSON.stringify(j)}:\n  stage: .pre\n  script: [echo stub]\n`).join('')
-    + [...partial].map((j) => `${JSON.stringify(j)}:\n  script: [echo stub]\n`).join('') + (hidden.size + real.size + partial.size === 0 ? '.corpus-stub: {}\n' : '');
+    + [...partial].map((j) => `${JSON.stringify(j)}:\n  script: [echo stub]\n`).join('')
+    + [...refs.values()].map((path) => `${JSON.stringify(path[0])}: ${JSON.stringify(path.slice(1).reduceRight<unknown>((acc, k) => ({ [k]: acc }), ['echo stub']))}\n`).join('')
+    + (hidden.size + real.size + partial.size + refs.size === 0 ? '.corpus-stub: {}\n' : '');
   const files: RepositoryFiles = {
     read: async (p) => {
       if (p.replace(/^\/+/, '') === STUB) return stubText();
@@ -137,6 +140,8 @@ async function runStubbed(dir: string, text: string, defaultBranch: string): Pro
       // a job the outside file defines and this one only adjusts
       const part = /^jobs (.*) config should implement the script:, run:, or trigger: keyword$/.exec(e);
       if (part && !partial.has(part[1])) { partial.add(part[1]); grew = true; }
+      const ref = /^!reference (\[.*\]) could not be found$/.exec(e);
+      if (ref && !refs.has(ref[1])) { refs.set(ref[1], JSON.parse(ref[1])); grew = true; }
     }
     if (!grew) break;
   }

@@ -104,8 +104,12 @@ async function checkUnmasked(text: string, ctx: CompileContext): Promise<StaticC
     if (!root.workflow.rules && last && Object.keys(last).length === 1 && last.when !== undefined && last.when !== 'never') {
       errors.warn(`jobs:${j.name} may allow multiple pipelines to run for a single action due to \`rules:when\` clause with no \`workflow:rules\` - read more: https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning`);
     }
-    if (j.name === 'pages' && j.config.pages !== false) {
-      errors.warn('jobs:pages runs as an ordinary job: Baton does not host GitLab Pages, so its `public` artifacts are kept but not published');
+    // GitLab deploys Pages from a job named `pages` (unless `pages: false`) or any job with `pages:`
+    const deploysPages = j.config.pages === undefined || j.config.pages === null ? j.name === 'pages' : j.config.pages !== false;
+    if (deploysPages) {
+      const p = j.config.pages;
+      const dir = (isMap(p) && typeof p.publish === 'string' ? p.publish : null) ?? (typeof j.config.publish === 'string' ? j.config.publish : 'public');
+      errors.warn(`jobs:${j.name} runs as an ordinary job: Baton does not host GitLab Pages, so its \`${dir}\` artifacts are kept but not published`);
     }
   }
   const merged = config;
