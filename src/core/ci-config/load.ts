@@ -51,19 +51,17 @@ export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LI
   if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) throw new ConfigError('The provided YAML is too big');
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let parsed = parse(source);
+  let current = source;
   // libyaml (Psych) does not check the indentation of a quoted scalar's continuation lines,
   // only for document markers; the `yaml` package ends the scalar at a line indented like
-  // its parent. Such lines are indented further (their leading blanks are folded away, so
-  // the value is the same) until the file parses as Psych reads it.
-  let current = source;
-  for (let tries = 0; tries < 200; tries++) {
-    const err = parsed.flatMap((d) => d.errors)[0];
-    const quote = err ? /^Missing closing (['"])quote/.exec(err.message)?.[1] : undefined;
-    if (!quote) break;
-    const repaired = reindentQuoted(current, err!.pos[0], quote);
-    if (repaired === null) break;
-    current = repaired;
-    parsed = parse(current);
+  // its parent. When the file does not parse, such lines are indented further (their leading
+  // blanks are folded away, so the values are the same) and the result is used if it parses.
+  if (parsed.some((d) => d.errors.length)) {
+    const repaired = reindentQuotedScalars(source);
+    if (repaired !== null) {
+      const again = parse(repaired);
+      if (!again.some((d) => d.errors.length)) { parsed = again; current = repaired; }
+    }
   }
   const values: unknown[] = [];
   for (const doc of parsed) {
@@ -95,40 +93,82 @@ function parse(text: string): Document.Parsed[] {
 }
 
 /**
- * The text with the lines after `offset` (where the `yaml` package cut an open quoted
- * scalar short) up to the one that closes the scalar indented one column deeper than the
- * line holding `offset`; null when there is no closing quote (a real error then).
+ * The text with every continuation line of a multi-line quoted scalar indented two columns
+ * deeper than the line the scalar starts on (null when there is no such line). A quote starts
+ * a scalar where a YAML value can start: after indentation, `- `, `key: `, `? `, `[`, `{`,
+ * `,`, an anchor or a tag. Block scalars (`|`, `>`) and comments are skipped.
  */
-function reindentQuoted(text: string, offset: number, quote: string): string | null {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-  const indent = /^ */.exec(text.slice(lineStart))![0].length + 1;
-  let nextLine = text.indexOf('\n', offset);
-  if (nextLine === -1) return null;
-  nextLine += 1;
-  // where the scalar closes: `''` is an escaped quote in '…', `\"` in "…"
-  let close = -1;
-  for (let i = nextLine; i < text.length; i++) {
-    const c = text[i];
-    if (quote === '"' && c === '\\') { i++; continue; }
+export function reindentQuotedScalars(text: string): string | null {
+  const lines = text.split('\n');
+  let changed = false;
+  let blockIndent = -1; // inside a block scalar: lines indented more than this belong to it
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i];
+    let indent = /^ */.exec(line)![0].length;
+    if (blockIndent >= 0) {
+      if (line.trim() === '' || indent > blockIndent) continue;
+      blockIndent = -1;
+    }
+    let j = indent;
+    let valueStart = true;
+    while (j < line.length) {
+      const c = line[j];
+      if (c === ' ' || c === '\t') { j++; continue; }
+      if (c === '#' && (j === 0 || line[j - 1] === ' ' || line[j - 1] === '\t')) break;
+      if (valueStart && (c === "'" || c === '"')) {
+        const close = closingQuote(lines, i, j + 1, c);
+        if (close === null) return changed ? lines.join('\n') : null;
+        const [endLine, endCol] = close;
+        const want = indent + 2;
+        for (let k = i + 1; k <= endLine; k++) {
+          const lead = /^ */.exec(lines[k])![0].length;
+          if (lines[k].trim() !== '' && lead < want) { lines[k] = ' '.repeat(want - lead) + lines[k]; changed = true; }
+        }
+        // go on scanning the closing line after its quote (that line may have moved right)
+        if (endLine === i) j = endCol + 1;
+        else { i = endLine; line = lines[i]; indent = /^ */.exec(line)![0].length; j = indexAfterQuote(line, c); }
+        valueStart = false;
+        continue;
+      }
+      if (valueStart && (c === '|' || c === '>') && /^[|>][-+0-9]*\s*(#.*)?$/.test(line.slice(j))) { blockIndent = indent; break; }
+      if (c === '-' && (line[j + 1] === ' ' || j + 1 === line.length)) { j += 1; valueStart = true; continue; }
+      if (c === '?' && line[j + 1] === ' ') { j += 1; valueStart = true; continue; }
+      if (c === ':' && (line[j + 1] === ' ' || j + 1 === line.length)) { j += 1; valueStart = true; continue; }
+      if (c === '[' || c === '{' || c === ',') { j++; valueStart = true; continue; }
+      if ((c === '&' || c === '!') && valueStart) { while (j < line.length && line[j] !== ' ') j++; continue; }
+      valueStart = false;
+      j++;
+    }
+  }
+  return changed ? lines.join('\n') : null;
+}
+
+/** Where a quoted scalar opened at `lines[line][col - 1]` closes: [line, column of the quote], or null. */
+function closingQuote(lines: string[], line: number, col: number, quote: string): [number, number] | null {
+  for (let i = line; i < lines.length; i++) {
+    const text = lines[i];
+    if (i > line && /^(---|\.\.\.)(\s|$)/.test(text)) return null;
+    for (let j = i === line ? col : 0; j < text.length; j++) {
+      const c = text[j];
+      if (quote === '"' && c === '\\') { j++; continue; }
+      if (c !== quote) continue;
+      if (quote === "'" && text[j + 1] === "'") { j++; continue; }
+      return [i, j];
+    }
+  }
+  return null;
+}
+
+function indexAfterQuote(line: string, quote: string): number {
+  // the closing line was re-indented: find its closing quote again from the left
+  for (let j = 0; j < line.length; j++) {
+    const c = line[j];
+    if (quote === '"' && c === '\\') { j++; continue; }
     if (c !== quote) continue;
-    if (quote === "'" && text[i + 1] === "'") { i++; continue; }
-    close = i;
-    break;
+    if (quote === "'" && line[j + 1] === "'") { j++; continue; }
+    return j + 1;
   }
-  if (close === -1) return null;
-  const lines = text.slice(nextLine).split('\n');
-  let pos = nextLine;
-  const out: string[] = [];
-  let done = false;
-  for (const line of lines) {
-    if (done) { out.push(line); continue; }
-    const end = pos + line.length;
-    const lead = /^ */.exec(line)![0].length;
-    out.push(line.trim() !== '' && lead < indent ? ' '.repeat(indent - lead) + line : line);
-    if (close <= end) done = true;
-    pos = end + 1;
-  }
-  return text.slice(0, nextLine) + out.join('\n');
+  return line.length;
 }
 
 class Converter {
