@@ -34,6 +34,8 @@ export interface UntrustedMatch {
 }
 
 const FLAG_CHARS = 'ismU';
+const MAX_COMPILED = 2000;
+const COMPILED = new Map<string, UntrustedRegexp>();
 
 export class UntrustedRegexp {
   /** The text RE2 compiled: `(?flags)` + source, as GitLab builds it (GitLab compares regexps by this). */
@@ -53,7 +55,15 @@ export class UntrustedRegexp {
 
   /** @internal use compileUntrusted */
   static create(source: string, flags: string): UntrustedRegexp {
-    return new UntrustedRegexp(source, flags);
+    // Instances are immutable: the same pattern (a ref pattern on many jobs, a rule shared by
+    // `!reference`) is compiled once. Bounded; the oldest entry goes first.
+    const key = `${flags}/${source}`;
+    const hit = COMPILED.get(key);
+    if (hit) return hit;
+    const re = new UntrustedRegexp(source, flags);
+    if (COMPILED.size >= MAX_COMPILED) COMPILED.delete(COMPILED.keys().next().value as string);
+    COMPILED.set(key, re);
+    return re;
   }
 
   /** Whether the pattern matches anywhere in `text` (unanchored search, like GitLab's `=~`). */

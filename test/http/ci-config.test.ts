@@ -194,3 +194,87 @@ describe('CI Lint', () => {
     expect((await s.api(`/api/v4/projects/${p.id}/ci/lint`, { method: 'POST', json: {} })).status).toBe(400);
   });
 });
+
+/**
+ * Whole files in the image of the public projects the corpus run studied (scripts/corpus.ts),
+ * each committed with its local includes to a real git repository and sent through CI Lint and
+ * pipeline creation: the jobs, stages and needs GitLab would create, or GitLab's error.
+ */
+describe('real-world projects through lint and pipeline creation', () => {
+  const jobs = (srv: TestServer, pipelineId: number) =>
+    srv.core.pipelines.latestJobs(pipelineId).map((j) => [j.name, j.spec.stage, (j.spec.needs ?? null)?.map((n) => n.job) ?? null]);
+
+  test('CMS with its CI split into local files: rules kept as hashes under hidden keys and spliced with !reference, matrix, needs, a bridge on tags', async () => {
+    const r = repo({
+      '.gitlab-ci.yml': 'stages: [install, test, trigger]\ninclude:\n  - local: .gitlab/ci/rules.gitlab-ci.yml\n  - local: /.gitlab/ci/jobs.gitlab-ci.yml\n',
+      '.gitlab/ci/rules.gitlab-ci.yml': '.ci-changes:\n  rules:\n    changes: [".gitlab/ci/*.yml"]\n.php-changes:\n  rules:\n    changes: ["**/*.php", composer.lock]\n',
+      '.gitlab/ci/jobs.gitlab-ci.yml': [
+        'composer:', '  stage: install', '  cache:', '    key: {prefix: $CI_JOB_NAME, files: [composer.lock]}', '    paths: [vendor]',
+        '  script: [composer install]', '  rules:', '    - !reference [.ci-changes, rules]', '    - !reference [.php-changes, rules]',
+        'phpunit:', '  stage: test', '  image: php:${PHP}', '  needs: [composer]', '  script: [vendor/bin/phpunit]',
+        '  parallel:', '    matrix:', '      - PHP: ["8.2", "8.3"]', '  rules:', '    - !reference [.php-changes, rules]',
+        'notify:', '  stage: trigger', '  trigger: cms/update-check', '  rules:', '    - if: "$CI_COMMIT_TAG"', '',
+      ].join('\n'),
+      'composer.lock': '{}\n', 'src/App.php': '<?php\n',
+    });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const res = await body<{ valid: boolean; errors: string[]; includes: { location: string }[]; jobs: { name: string }[] }>(
+      await s.api(`/api/v4/projects/${p.id}/ci/lint?include_jobs=true`), 200);
+    expect(res).toMatchObject({ valid: true, errors: [] });
+    expect(res.includes.map((i) => i.location)).toEqual(['.gitlab/ci/rules.gitlab-ci.yml', '.gitlab/ci/jobs.gitlab-ci.yml']); // GitLab strips the leading /
+    expect(res.jobs.map((j) => j.name)).toEqual(['composer', 'phpunit: [8.2]', 'phpunit: [8.3]', 'notify']);
+    const pipeline = await body<{ id: number }>(await create(s, p.id, { ref: 'main' }), 201);
+    expect(jobs(s, pipeline.id)).toEqual([
+      ['composer', 'install', null], ['phpunit: [8.2]', 'test', ['composer']], ['phpunit: [8.3]', 'test', ['composer']],
+    ]);
+  });
+
+  test('desktop library, 2019 style: multi-line quoted shell closed at the item\'s indentation, jobs that are bare aliases, refs@project', async () => {
+    const r = repo({
+      '.gitlab-ci.yml': [
+        'stages: [build, test, deploy]',
+        '.header: &header  \'echo;',
+        '       echo "== CI ==";',
+        '    \'',
+        '.build: &build',
+        '  script:',
+        '    - *header',
+        '    - \'if [ -n "${LINT}" ]; then',
+        '         ./ci.sh lint;',
+        '       fi',
+        '    \'',
+        '  artifacts: {when: always, paths: [_build/meson-logs]}',
+        'linux: *build',
+        'windows:',
+        '  <<: *build',
+        '  tags: [win32]',
+        'coverage:',
+        '  <<: *build',
+        '  stage: test',
+        '  only: [main@libs/upstream]',
+        'pages:',
+        '  stage: deploy',
+        '  script: [mv _build/doc public]',
+        '  artifacts: {paths: [public]}',
+        '  only: [main]',
+        '',
+      ].join('\n'),
+    });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const res = await body<{ valid: boolean; warnings: string[] }>(await s.api(`/api/v4/projects/${p.id}/ci/lint`), 200);
+    expect(res).toMatchObject({ valid: true, warnings: ['jobs:pages runs as an ordinary job: Baton does not host GitLab Pages, so its `public` artifacts are kept but not published'] });
+    const pipeline = await body<{ id: number }>(await create(s, p.id, { ref: 'main' }), 201);
+    expect(jobs(s, pipeline.id)).toEqual([['linux', 'test', null], ['windows', 'test', null], ['pages', 'deploy', null]]);
+    const job = s.core.pipelines.latestJobs(pipeline.id).find((j) => j.name === 'linux')!;
+    expect(job.spec.script).toEqual(['echo; echo "== CI =="; ', 'if [ -n "${LINT}" ]; then ./ci.sh lint; fi ']);
+  });
+
+  test('a file that takes its jobs from GitLab\'s template library: lint answers invalid, creation answers 400, both naming the template', async () => {
+    const content = 'include:\n  - template: Security/SAST.gitlab-ci.yml\nsast:\n  stage: test\nbuild:\n  script: [make]\n';
+    const r = repo({ '.gitlab-ci.yml': content });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const message = "Template file `Security/SAST.gitlab-ci.yml` cannot be included: Baton does not have GitLab's CI/CD template library";
+    expect(await body(await lint(s, p.id, { content }), 200)).toMatchObject({ valid: false, errors: [message] });
+    expect(await body(await create(s, p.id, { ref: 'main' }), 400)).toEqual({ message: { base: [message] } });
+  });
+});

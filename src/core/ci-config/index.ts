@@ -46,13 +46,35 @@ export interface StaticConfig {
 
 export async function checkConfig(text: string, ctx: CompileContext): Promise<StaticConfig> {
   const checked = await checkUnmasked(text, ctx);
-  return { ...checked, errors: masker(ctx)(checked.errors) };
+  return withMergedYaml({ ...withoutMergedYaml(checked), errors: masker(ctx)(checked.errors) }, checked);
+}
+
+/**
+ * `mergedYaml` is only read by lint, and writing the whole merged configuration as YAML costs
+ * more than planning it: it is a getter, computed once when asked for.
+ */
+function lazyMergedYaml<T extends object>(target: T, make: () => string | null): T & { mergedYaml: string | null } {
+  let cached: string | null | undefined;
+  return Object.defineProperty(target, 'mergedYaml', {
+    enumerable: true, configurable: true,
+    get: () => (cached === undefined ? (cached = make()) : cached),
+  }) as T & { mergedYaml: string | null };
+}
+
+function withoutMergedYaml<T extends { mergedYaml: string | null }>(o: T): Omit<T, 'mergedYaml'> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) if (k !== 'mergedYaml') out[k] = (o as Record<string, unknown>)[k];
+  return out as Omit<T, 'mergedYaml'>;
+}
+
+function withMergedYaml<T extends object>(target: T, from: { mergedYaml: string | null }): T & { mergedYaml: string | null } {
+  return lazyMergedYaml(target, () => from.mergedYaml);
 }
 
 async function checkUnmasked(text: string, ctx: CompileContext): Promise<StaticConfig> {
   const state = newIncludeState(ctx);
-  const fail = (message: string, mergedYaml: string | null = null): StaticConfig =>
-    ({ errors: [message], warnings: [], mergedYaml, includes: state.includes, root: null, instances: [] });
+  const fail = (message: string): StaticConfig =>
+    ({ errors: [message], warnings: [], mergedYaml: null, includes: state.includes, root: null, instances: [] });
   if (text.trim() === '') return fail('Please provide content of .gitlab-ci.yml');
 
   let config: YamlMap;
@@ -68,7 +90,6 @@ async function checkUnmasked(text: string, ctx: CompileContext): Promise<StaticC
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
-  const mergedYaml = toYaml(config);
   const errors = new Errors();
   const root = parseRoot(errors, config);
   const instances = root.jobs.flatMap(expandParallel);
@@ -83,11 +104,16 @@ async function checkUnmasked(text: string, ctx: CompileContext): Promise<StaticC
     if (!root.workflow.rules && last && Object.keys(last).length === 1 && last.when !== undefined && last.when !== 'never') {
       errors.warn(`jobs:${j.name} may allow multiple pipelines to run for a single action due to \`rules:when\` clause with no \`workflow:rules\` - read more: https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning`);
     }
-    if (j.name === 'pages' && j.config.pages !== false) {
-      errors.warn('jobs:pages runs as an ordinary job: Baton does not host GitLab Pages, so its `public` artifacts are kept but not published');
+    // GitLab deploys Pages from a job named `pages` (unless `pages: false`) or any job with `pages:`
+    const deploysPages = j.config.pages === undefined || j.config.pages === null ? j.name === 'pages' : j.config.pages !== false;
+    if (deploysPages) {
+      const p = j.config.pages;
+      const dir = (isMap(p) && typeof p.publish === 'string' ? p.publish : null) ?? (typeof j.config.publish === 'string' ? j.config.publish : 'public');
+      errors.warn(`jobs:${j.name} runs as an ordinary job: Baton does not host GitLab Pages, so its \`${dir}\` artifacts are kept but not published`);
     }
   }
-  return { errors: errors.list, warnings: errors.warnings.slice(0, 25), mergedYaml, includes: state.includes, root, instances };
+  const merged = config;
+  return lazyMergedYaml({ errors: errors.list, warnings: errors.warnings.slice(0, 25), includes: state.includes, root, instances }, () => toYaml(merged));
 }
 
 /** Masked variables never show in messages (GitLab writes `[MASKED]`). */
@@ -100,21 +126,22 @@ function masker(ctx: CompileContext): (messages: string[]) => string[] {
 /** The whole compile: the checked configuration, then the pipeline for the context's commit. */
 export async function compileCiConfig(text: string, ctx: CompileContext): Promise<CompileResult> {
   const result = await compileUnmasked(text, ctx);
-  return { ...result, errors: masker(ctx)(result.errors) };
+  return withMergedYaml({ ...withoutMergedYaml(result), errors: masker(ctx)(result.errors) }, result);
 }
 
 async function compileUnmasked(text: string, ctx: CompileContext): Promise<CompileResult> {
   const checked = await checkConfig(text, ctx);
-  const base = { warnings: checked.warnings, mergedYaml: checked.mergedYaml, includes: checked.includes };
-  if (checked.errors.length || checked.root === null) return { plan: null, errors: checked.errors, ...base };
+  const base = { warnings: checked.warnings, includes: checked.includes };
+  const done = (r: Omit<CompileResult, 'mergedYaml' | 'warnings' | 'includes'>): CompileResult => withMergedYaml({ ...r, ...base }, checked);
+  if (checked.errors.length || checked.root === null) return done({ plan: null, errors: checked.errors });
   try {
     const plan: PipelinePlan = await planPipeline({
       root: checked.root, instances: checked.instances, stages: stageTable(checked.root.stages), ctx, warnings: checked.warnings,
     });
-    return { plan, errors: [], ...base };
+    return done({ plan, errors: [] });
   } catch (e) {
-    if (e instanceof PlanError) return { plan: null, errors: e.messages, ...base, ...(e.filteredOut ? { filteredOut: true } : {}) };
-    if (e instanceof ConfigError) return { plan: null, errors: [e.message], ...base };
+    if (e instanceof PlanError) return done({ plan: null, errors: e.messages, ...(e.filteredOut ? { filteredOut: true } : {}) });
+    if (e instanceof ConfigError) return done({ plan: null, errors: [e.message] });
     throw e;
   }
 }

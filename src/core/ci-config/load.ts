@@ -13,7 +13,7 @@
  *   bounded in size and depth (GitLab's "billion laughs" guard).
  * A file is at most two documents: a header (`spec:`) and the body.
  */
-import { Alias, isAlias, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar } from 'yaml';
+import { Alias, isAlias, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { ConfigError } from './errors';
 import { isMap, put, Reference, RubyFloat, type YamlMap } from './values';
 
@@ -50,19 +50,25 @@ export function loadConfigFile(text: string, limits: LoadLimits = DEFAULT_LOAD_L
 export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LIMITS): unknown[] {
   if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) throw new ConfigError('The provided YAML is too big');
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  let parsed: Document.Parsed[];
-  try {
-    parsed = parseAllDocuments(source, { version: '1.1', schema: 'failsafe', uniqueKeys: false, keepSourceTokens: false, prettyErrors: false, strict: false });
-  } catch (e) {
-    throw new ConfigError(`(<unknown>): ${(e as Error).message}`);
+  let parsed = parse(source);
+  let current = source;
+  // libyaml (Psych) does not check the indentation of a quoted scalar's continuation lines,
+  // only for document markers; the `yaml` package ends the scalar at a line indented like
+  // its parent. When the file does not parse, such lines are indented further (their leading
+  // blanks are folded away, so the values are the same) and the result is used if it parses.
+  if (parsed.some((d) => d.errors.length)) {
+    const repaired = reindentQuotedScalars(source);
+    if (repaired !== null) {
+      const again = parse(repaired);
+      if (!again.some((d) => d.errors.length)) { parsed = again; current = repaired; }
+    }
   }
-  if (!Array.isArray(parsed)) parsed = [parsed];
   const values: unknown[] = [];
   for (const doc of parsed) {
     const err = doc.errors[0];
     if (err) {
       const offset = err.pos[0];
-      const before = source.slice(0, offset);
+      const before = current.slice(0, offset);
       const line = before.split('\n').length;
       const where = ` at line ${line} column ${offset - before.lastIndexOf('\n')}`;
       throw new ConfigError(`(<unknown>): ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}${where}`);
@@ -76,14 +82,124 @@ export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LI
   return values;
 }
 
+function parse(text: string): Document.Parsed[] {
+  let parsed: Document.Parsed[];
+  try {
+    parsed = parseAllDocuments(text, { version: '1.1', schema: 'failsafe', uniqueKeys: false, keepSourceTokens: false, prettyErrors: false, strict: false });
+  } catch (e) {
+    throw new ConfigError(`(<unknown>): ${(e as Error).message}`);
+  }
+  return Array.isArray(parsed) ? parsed : [parsed];
+}
+
+/**
+ * The text with every continuation line of a multi-line quoted scalar indented two columns
+ * deeper than the line the scalar starts on (null when there is no such line). A quote starts
+ * a scalar where a YAML value can start: after indentation, `- `, `key: `, `? `, `[`, `{`,
+ * `,`, an anchor or a tag. Block scalars (`|`, `>`) and comments are skipped.
+ */
+export function reindentQuotedScalars(text: string): string | null {
+  const lines = text.split('\n');
+  let changed = false;
+  let blockIndent = -1; // inside a block scalar: lines indented more than this belong to it
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i];
+    let indent = /^ */.exec(line)![0].length;
+    if (blockIndent >= 0) {
+      if (line.trim() === '' || indent > blockIndent) continue;
+      blockIndent = -1;
+    }
+    let j = indent;
+    let valueStart = true;
+    while (j < line.length) {
+      const c = line[j];
+      if (c === ' ' || c === '\t') { j++; continue; }
+      if (c === '#' && (j === 0 || line[j - 1] === ' ' || line[j - 1] === '\t')) break;
+      if (valueStart && (c === "'" || c === '"')) {
+        const close = closingQuote(lines, i, j + 1, c);
+        if (close === null) return changed ? lines.join('\n') : null;
+        const [endLine, endCol] = close;
+        const want = indent + 2;
+        for (let k = i + 1; k <= endLine; k++) {
+          const lead = /^ */.exec(lines[k])![0].length;
+          if (lines[k].trim() !== '' && lead < want) { lines[k] = ' '.repeat(want - lead) + lines[k]; changed = true; }
+        }
+        // go on scanning the closing line after its quote (that line may have moved right)
+        if (endLine === i) j = endCol + 1;
+        else { i = endLine; line = lines[i]; indent = /^ */.exec(line)![0].length; j = indexAfterQuote(line, c); }
+        valueStart = false;
+        continue;
+      }
+      if (valueStart && (c === '|' || c === '>') && /^[|>][-+0-9]*\s*(#.*)?$/.test(line.slice(j))) { blockIndent = indent; break; }
+      if (c === '-' && (line[j + 1] === ' ' || j + 1 === line.length)) { j += 1; valueStart = true; continue; }
+      if (c === '?' && line[j + 1] === ' ') { j += 1; valueStart = true; continue; }
+      if (c === ':' && (line[j + 1] === ' ' || j + 1 === line.length)) { j += 1; valueStart = true; continue; }
+      if (c === '[' || c === '{' || c === ',') { j++; valueStart = true; continue; }
+      if ((c === '&' || c === '!') && valueStart) { while (j < line.length && line[j] !== ' ') j++; continue; }
+      valueStart = false;
+      j++;
+    }
+  }
+  return changed ? lines.join('\n') : null;
+}
+
+/** Where a quoted scalar opened at `lines[line][col - 1]` closes: [line, column of the quote], or null. */
+function closingQuote(lines: string[], line: number, col: number, quote: string): [number, number] | null {
+  for (let i = line; i < lines.length; i++) {
+    const text = lines[i];
+    if (i > line && /^(---|\.\.\.)(\s|$)/.test(text)) return null;
+    for (let j = i === line ? col : 0; j < text.length; j++) {
+      const c = text[j];
+      if (quote === '"' && c === '\\') { j++; continue; }
+      if (c !== quote) continue;
+      if (quote === "'" && text[j + 1] === "'") { j++; continue; }
+      return [i, j];
+    }
+  }
+  return null;
+}
+
+function indexAfterQuote(line: string, quote: string): number {
+  // the closing line was re-indented: find its closing quote again from the left
+  for (let j = 0; j < line.length; j++) {
+    const c = line[j];
+    if (quote === '"' && c === '\\') { j++; continue; }
+    if (c !== quote) continue;
+    if (quote === "'" && line[j + 1] === "'") { j++; continue; }
+    return j + 1;
+  }
+  return line.length;
+}
+
 class Converter {
   private done = new Map<YamlNode, unknown>();
+  private targets: Map<Alias, YamlNode> | null = null;
   constructor(private doc: Document.Parsed) {}
+
+  /**
+   * Each alias's node: the latest anchor of that name before it in the document. One walk
+   * for all aliases (the `yaml` package's Alias.resolve walks the whole document per alias).
+   */
+  private aliasTargets(): Map<Alias, YamlNode> {
+    if (this.targets) return this.targets;
+    const targets = new Map<Alias, YamlNode>();
+    const anchors = new Map<string, YamlNode>();
+    visit(this.doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) {
+          const target = anchors.get(node.source);
+          if (target) targets.set(node, target);
+        } else if ((node as { anchor?: string }).anchor) anchors.set((node as { anchor: string }).anchor, node as YamlNode);
+      },
+    });
+    this.targets = targets;
+    return targets;
+  }
 
   node(n: unknown): unknown {
     if (n === null || n === undefined) return null;
     if (isAlias(n)) {
-      const target = (n as Alias).resolve(this.doc);
+      const target = this.aliasTargets().get(n as Alias);
       if (!target) throw new ConfigError(`(<unknown>): unknown alias ${(n as Alias).source}`);
       return this.node(target);
     }

@@ -1,7 +1,7 @@
 /**
  * Step 6: the checks GitLab makes over the whole (parallel-expanded) job set, whatever rules
  * later decide: each job's stage exists, `needs` name existing jobs of the same or earlier
- * stages (≤ 50, no duplicates, no cycles), `dependencies` name jobs of earlier stages,
+ * stages (≤ 50, no duplicates, no cycles), `dependencies` name jobs of the same or earlier stages,
  * `environment:on_stop` names a stop job of the same environment.
  */
 import type { NeedEntry } from './entries/needs';
@@ -70,7 +70,8 @@ export function validatePlan(errors: Errors, instances: readonly Instance[], sta
     for (const dep of i.entry.spec.dependencies ?? []) {
       const targets = needTargets({ job: dep, artifacts: true, optional: false }, byGroup, byName);
       if (targets === null) { errors.raw(`${name} job: undefined dependency: ${dep}`); continue; }
-      if (targets.some((t) => stageOf(byName.get(t)!) >= stageOf(i)) && !(needs.some((n) => n.job === dep))) {
+      // GitLab compares stage indexes with <= for dependencies as for needs (yaml_processor.rb)
+      if (targets.some((t) => stageOf(byName.get(t)!) > stageOf(i))) {
         errors.raw(`${name} job: dependency ${dep} is not defined in current or prior stages`);
       }
     }

@@ -65,7 +65,7 @@ describe('keywords Baton refuses by name', () => {
       ['default:\n  id_tokens:\n    T: {aud: x}\nj:\n  script: x\n', ['default config uses `id_tokens`, which Baton does not support: Baton cannot sign OIDC ID tokens (there is no GitLab OIDC issuer behind it)']],
       ['j:\n  script: x\n  secrets:\n    S: {vault: a/b}\n', ['jobs:j config uses `secrets`, which Baton does not support: Baton has no external secrets integration (Vault, Azure Key Vault, GCP Secret Manager); use CI/CD variables']],
       ['j:\n  script: x\n  release:\n    tag_name: v1\n    description: d\n', ["jobs:j config uses `release`, which Baton does not support: Baton does not create releases (the release step needs GitLab's Releases API)"]],
-      ['j:\n  script: x\n  pages: true\n', ['jobs:j config uses `pages`, which Baton does not support: Baton does not host GitLab Pages']],
+      ['j:\n  script: x\n  dast_configuration:\n    site_profile: a\n', ['jobs:j config uses `dast_configuration`, which Baton does not support: Baton has no DAST site and scanner profiles (a GitLab Ultimate feature)']],
       ['j:\n  run:\n    - name: a\n      script: x\n', ['jobs:j config uses `run`, which Baton does not support: CI/CD Steps (`run:`) are an experiment Baton does not run; use `script:`']],
     ]);
   });
@@ -75,6 +75,31 @@ describe('keywords Baton refuses by name', () => {
     const r = await compile('pages:\n  script: [mkdir public]\n  artifacts: {paths: [public]}\n');
     expect(r.plan?.jobs.map((j) => j.name)).toEqual(['pages']);
     expect(r.warnings).toEqual(['jobs:pages runs as an ordinary job: Baton does not host GitLab Pages, so its `public` artifacts are kept but not published']);
+  });
+
+  test('pages: and publish: (GitLab 16.1+) are checked as GitLab checks them, and the job runs as an ordinary job', async () => {
+    const { compile } = await import('./helpers');
+    const warn = (job: string, dir: string) => `jobs:${job} runs as an ordinary job: Baton does not host GitLab Pages, so its \`${dir}\` artifacts are kept but not published`;
+    const cases: [string, string[]][] = [
+      ['site:\n  script: x\n  pages: true\n', [warn('site', 'public')]],
+      ['site:\n  script: x\n  pages:\n    publish: dist\n    path_prefix: "$CI_COMMIT_BRANCH"\n    expire_in: 1 week\n', [warn('site', 'dist')]],
+      ['pages:\n  script: x\n  publish: .output/public\n', [warn('pages', '.output/public')]],
+      ['pages:\n  script: x\n  pages: false\n', []],
+      ['site:\n  script: x\n  pages: false\n', []],
+    ];
+    for (const [yaml, warnings] of cases) {
+      const r = await compile(yaml);
+      expect(r.errors).toEqual([]);
+      expect(r.warnings).toEqual(warnings);
+    }
+    await expectErrors([
+      ['j:\n  script: x\n  pages: public\n', ['jobs:j:pages config should be a hash or a boolean value']],
+      ['j:\n  script: x\n  pages: {publish: [a]}\n', ['jobs:j:pages publish should be a string']],
+      ['j:\n  script: x\n  pages: {path_prefix: 1}\n', ['jobs:j:pages path prefix should be a string']],
+      ['j:\n  script: x\n  pages: {expire_in: soon}\n', ['jobs:j:pages expire in should be a duration']],
+      ['j:\n  script: x\n  pages: {root: a}\n', ['jobs:j:pages config contains unknown keys: root']],
+      ['j:\n  script: x\n  publish: [a]\n', ['jobs:j:publish config should be a string']],
+    ]);
   });
 });
 

@@ -85,3 +85,40 @@ both:
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe('what libyaml (Psych) accepts that a strict YAML parser does not', () => {
+  // libyaml does not check the indentation of a quoted scalar's continuation lines (only
+  // document markers end it); GNOME's 2019 files close multi-line shell `if`s at the item's
+  // own indentation. The folded value is the same whatever the continuation's indentation.
+  const cases: [string, string, unknown][] = [
+    ['single-quoted, closing quote at the item\'s indentation',
+      "j:\n  script:\n    - 'if [ -n \"$A\" ]; then\n         make;\n       fi\n    '\n    - echo done\n",
+      { j: { script: ['if [ -n "$A" ]; then make; fi ', 'echo done'] } }],
+    ['double-quoted with an escaped quote inside',
+      'j:\n  script:\n    - "echo \\"a\\"\n    b"\n  stage: test\n',
+      { j: { script: ['echo "a" b'], stage: 'test' } }],
+    ['a continuation at the key\'s own indentation',
+      "j:\n  name: 'a\n  b'\n  other: 1\n",
+      { j: { name: 'a b', other: 1 } }],
+    ['doubled single quotes stay one quote',
+      "j:\n  x: 'it''s\n  fine'\n",
+      { j: { x: "it's fine" } }],
+  ];
+  test.each(cases)('%s', (_name, text, want) => expect(loadDocuments(text)[0]).toEqual(want));
+
+  test('an unterminated quote is still an error', () => {
+    expect(() => loadDocuments("j:\n  x: 'open\n")).toThrow(/^\(<unknown>\): Missing closing 'quote at line \d+ column \d+$/);
+  });
+
+  test('an alias names the latest anchor of that name before it (anchors may be redefined)', () => {
+    const doc = loadDocuments('a: &x 1\nb: *x\nc: &x 2\nd: *x\ne: [*x, &x 3, *x]\n')[0];
+    expect(doc).toEqual({ a: 1, b: 1, c: 2, d: 2, e: [2, 3, 3] });
+  });
+
+  test('a file with a thousand aliases loads in one walk (GitLab 2018-style alias jobs)', () => {
+    const jobs = Array.from({ length: 1000 }, (_, i) => `rspec ${i} 1000: *base`).join('\n');
+    const doc = loadDocuments(`.base: &base\n  script: [rspec]\n  tags: [docker]\n${jobs}\n`)[0] as Record<string, unknown>;
+    expect(Object.keys(doc)).toHaveLength(1001);
+    expect(doc['rspec 999 1000']).toEqual({ script: ['rspec'], tags: ['docker'] });
+  });
+});

@@ -59,10 +59,14 @@ describe('dependencies', () => {
     const p = await plan(`${STAGES}a:\n  stage: build\n  script: x\nz:\n  stage: build\n  script: x\n  rules: [{if: $NOPE}]\nb:\n  script: x\n  dependencies: [a, z]\nc:\n  script: x\n  dependencies: []\n`);
     expect([job(p, 'b').dependencies, job(p, 'c').dependencies]).toEqual([['a'], []]);
   });
+  test('a dependency may be a job of the same stage (GitLab compares stage indexes with <=)', async () => {
+    const p = await plan(`${STAGES}build-image:\n  script: x\npublish:\n  script: x\n  dependencies: [build-image]\n`);
+    expect(job(p, 'publish').dependencies).toEqual(['build-image']);
+  });
   test('errors', async () => {
     await expectErrors([
       [`${STAGES}b:\n  script: x\n  dependencies: [nope]\n`, ['b job: undefined dependency: nope']],
-      [`${STAGES}a:\n  script: x\nb:\n  script: x\n  dependencies: [a]\n`, ['b job: dependency a is not defined in current or prior stages']],
+      [`${STAGES}a:\n  stage: deploy\n  script: x\nb:\n  script: x\n  dependencies: [a]\n`, ['b job: dependency a is not defined in current or prior stages']],
       [`${STAGES}b:\n  script: x\n  dependencies: a\n`, ['jobs:b dependencies should be an array of strings']],
     ]);
   });

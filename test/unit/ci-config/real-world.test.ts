@@ -443,6 +443,261 @@ rspec:
     yaml: 'mr-check:\n  script: make check\n  only: [merge_requests]\nbuild:\n  script: make\n',
     jobs: { build: 'test on_success' },
   },
+  {
+    name: 'desktop C library, 2019 style: scalar anchors as script lines, multi-line quoted shell closed at the item\'s indentation, repeated merge keys, refs@project',
+    yaml: `
+services:
+  - docker
+stages: [check, test, manual, deploy]
+.header: &header  'echo;
+       echo "=== CI ===";
+    '
+.logs: &logs [config.log, "_build/*.log"]
+.build: &build
+  artifacts:
+    when: always
+    paths: *logs
+  script:
+    - *header
+    - 'if [ -n "\${LINT}" ]; then
+         ./ci.sh lint;
+       else
+         ./ci.sh build;
+       fi
+    '
+.cov: &cov
+  artifacts:
+    name: coverage
+    paths: [coverage/]
+quick:
+  <<: *build
+  stage: check
+  image: registry.example.org/lib/ci:fedora
+  except: [schedules]
+coverage:
+  <<: *build
+  <<: *cov
+  stage: test
+  variables:
+    coverage: '/^Lines:.\\d+.\\d+.(\\d+\\.\\d+\\%)/'
+  only:
+    refs:
+      - main@libs/thing
+valgrind:
+  <<: *build
+  stage: manual
+  when: manual
+  except:
+    variables:
+      - $CI_COMMIT_MESSAGE =~ /\\[skip valgrind\\]/
+pages:
+  stage: deploy
+  dependencies: [coverage]
+  script: [mv coverage public]
+  artifacts: {paths: [public]}
+  only: [main]
+`,
+    jobs: { quick: 'check on_success', valgrind: 'manual manual', pages: 'deploy on_success' },
+  },
+  {
+    name: 'runner-style Go project, 2019: jobs that are bare aliases, dependencies with no value, regexps@project with \\\\A, parallel N',
+    yaml: `
+stages: [prebuild, test, build, release]
+.except_docs: &except_docs
+  except:
+    - /(^docs[\\/-].*|.*-docs$)/
+.docker: &docker
+  <<: *except_docs
+  services: [docker:dind]
+  variables: &docker_variables
+    DOCKER_HOST: tcp://docker:2376
+    DOCKER_TLS_VERIFY: 1
+deps:
+  <<: *except_docs
+  stage: prebuild
+  cache: {}
+  dependencies:
+  script: [make deps]
+unit test: &unit
+  <<: *docker
+  stage: test
+  parallel: 3
+  script: [make test]
+unit test race:
+  <<: *unit
+  allow_failure: true
+  variables:
+    <<: *docker_variables
+    CGO_ENABLED: "1"
+.binaries: &binaries
+  <<: *except_docs
+  stage: build
+  script: [make build BUILD_PLATFORMS=$CI_JOB_NAME]
+binaries linux/amd64 linux/arm64: *binaries
+binaries windows/amd64: *binaries
+stable S3:
+  <<: *except_docs
+  stage: release
+  script: [make release]
+  only:
+    - /\\Av[0-9]+\\.[0-9]+\\.[0-9]+\\z/@tools/runner
+`,
+    jobs: {
+      deps: 'prebuild on_success', 'unit test 1/3': 'test on_success', 'unit test 2/3': 'test on_success', 'unit test 3/3': 'test on_success',
+      'unit test race 1/3': 'test on_success', 'unit test race 2/3': 'test on_success', 'unit test race 3/3': 'test on_success',
+      'binaries linux/amd64 linux/arm64': 'build on_success', 'binaries windows/amd64': 'build on_success',
+    },
+  },
+  {
+    name: 'Android app, F-Droid style: merge keys from two templates in one job, a dependency of the same stage, allow_failure exit codes',
+    yaml: `
+stages: [lint, test, deploy]
+.apt: &apt
+  variables:
+    DEBIAN_FRONTEND: noninteractive
+  before_script:
+    - echo 'APT::Install-Recommends "0";'
+         'APT::Get::Assume-Yes "true";'
+      >> /etc/apt/apt.conf.d/99ci
+.py-changes: &py-changes
+  rules:
+    - changes: [setup.py, "app/*.py"]
+pylint:
+  stage: lint
+  <<: *py-changes
+  <<: *apt
+  script: [pylint app]
+build image:
+  stage: test
+  script: [docker build .]
+publish image:
+  stage: test
+  dependencies: [build image]
+  script: [docker push]
+windows:
+  script: [./test.ps1]
+  allow_failure:
+    exit_codes: 1
+pages:
+  stage: deploy
+  needs: ["build image"]
+  script: [cp -r docs public]
+  artifacts: {paths: [public]}
+  rules:
+    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+`,
+    jobs: { pylint: 'lint on_success', 'build image': 'test on_success', 'publish image': 'test on_success', windows: 'test on_success', pages: 'deploy on_success needs:build image' },
+  },
+  {
+    name: 'PHP CMS with its CI split into local files: rules kept as hashes and spliced with !reference, cache key prefix + files, matrix, a trigger on tags',
+    yaml: `
+stages: [build, install, test, release, trigger]
+include:
+  - local: .ci/rules.yml
+  - local: .ci/jobs.yml
+`,
+    ctx: {
+      files: {
+        '.ci/rules.yml': '.ci-changes:\n  rules:\n    changes: [".ci/*.yml"]\n.php-changes:\n  rules:\n    changes: ["**/*.php", composer.lock]\n',
+        '.ci/jobs.yml': `
+composer:
+  stage: install
+  cache:
+    key: {prefix: $CI_JOB_NAME, files: [composer.lock]}
+    paths: [vendor]
+  script: [composer install]
+  rules:
+    - !reference [.ci-changes, rules]
+    - !reference [.php-changes, rules]
+phpunit:
+  stage: test
+  image: php:\${PHP}
+  needs: [composer]
+  script: [vendor/bin/phpunit]
+  parallel:
+    matrix:
+      - PHP: ["8.2", "8.3"]
+  rules:
+    - !reference [.php-changes, rules]
+notify:
+  stage: trigger
+  trigger: cms/update-check
+  rules:
+    - if: "$CI_COMMIT_TAG"
+`,
+        'composer.lock': '{}',
+      },
+    },
+    jobs: { composer: 'install on_success', 'phpunit: [8.2]': 'test on_success needs:composer', 'phpunit: [8.3]': 'test on_success needs:composer' },
+  },
+  {
+    name: 'static site with pages: publish (GitLab 16.1+), optional needs on jobs that only run for merge requests',
+    yaml: `
+stages: [format, test, deploy]
+install:
+  stage: .pre
+  needs: []
+  script: [npm ci]
+  rules:
+    - if: $CI_COMMIT_REF_NAME == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+format code:
+  stage: format
+  needs: [install]
+  script: [npm run format]
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+pages:
+  stage: deploy
+  needs:
+    - job: install
+    - job: format code
+      optional: true
+  script: [npm run generate]
+  artifacts: {paths: [.output/public]}
+  publish: .output/public
+  environment: {name: production, url: "https://example.org", deployment_tier: production}
+  rules:
+    - if: $CI_COMMIT_REF_NAME == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"
+`,
+    jobs: { install: '.pre on_success needs:', pages: 'deploy on_success needs:install' },
+  },
+  {
+    name: 'Debian packaging (salsa-ci): everything comes from a remote include, so the pipeline cannot be planned',
+    yaml: 'include:\n  - https://salsa.example.org/ci-team/pipeline/raw/master/recipes/debian.yml\nvariables:\n  DEB_BUILD_OPTIONS: nocheck\n',
+    errors: ['Remote file `https://salsa.example.org/ci-team/pipeline/raw/master/recipes/debian.yml` could not be fetched because of HTTP code `404` error!'],
+  },
+  {
+    name: 'container images, CNG style: a hidden key holding a list of anchored conditions reused in except:variables and except:refs',
+    yaml: `
+stages: [build, push]
+.conditions:
+  - &ce_tag_var $CI_COMMIT_TAG =~ /^v\\d+\\.\\d+\\.\\d+$/
+  - &ee_tag_ref /^v\\d+\\.\\d+\\.\\d+-ee$/@images/cng 
+  - &auto_deploy_var $CI_COMMIT_REF_NAME =~ /^\\d+-\\d+-auto-deploy-\\d+$/
+.job-base: &job-base
+  services: [docker:dind]
+  dependencies: []
+  except:
+    refs: [*ee_tag_ref]
+    variables: [$DEPS_PIPELINE, *auto_deploy_var]
+.except-ce: &except-ce
+  except:
+    variables: [*ce_tag_var]
+ruby:
+  <<: *job-base
+  stage: build
+  script: [build ruby]
+rails-ee:
+  <<: *job-base
+  <<: *except-ce
+  stage: push
+  dependencies: [ruby]
+  script: [build rails]
+`,
+    ctx: { ref: 'v1.2.3', tag: true },
+    jobs: { ruby: 'build on_success' },
+  },
 ];
 
 function summary(jobs: NonNullable<Awaited<ReturnType<typeof compile>>['plan']>['jobs']): Record<string, string> {

@@ -12,7 +12,7 @@ import { inherit, inherits, type Defaults, type Inherit } from './defaults';
 import { environment } from './environment';
 import { allowFailure, retry, timeout } from './failure';
 import { image, services } from './image';
-import { BRIDGE_WHEN, coverage, JOB_WHEN, resourceGroup, startIn, tags, when as whenEntry } from './misc';
+import { BRIDGE_WHEN, coverage, JOB_WHEN, pages as pagesEntry, publish as publishEntry, resourceGroup, startIn, tags, when as whenEntry } from './misc';
 import { dependencies, needs, type NeedEntry } from './needs';
 import { parallel, type ParallelEntry } from './parallel';
 import { policy, type PolicyEntry } from './policy';
@@ -27,7 +27,7 @@ const PROCESSABLE_KEYS = ['extends', 'stage', 'only', 'except', 'rules', 'variab
 const JOB_KEYS = [
   'tags', 'script', 'image', 'services', 'start_in', 'artifacts', 'cache', 'dependencies', 'before_script', 'after_script',
   'hooks', 'coverage', 'retry', 'parallel', 'timeout', 'release', 'id_tokens', 'publish', 'pages', 'manual_confirmation', 'run',
-  'secrets', 'inputs', 'identity', ...PROCESSABLE_KEYS,
+  'secrets', 'inputs', 'identity', 'dast_configuration', ...PROCESSABLE_KEYS,
 ];
 const BRIDGE_KEYS = ['trigger', 'parallel', 'inputs', ...PROCESSABLE_KEYS];
 
@@ -88,8 +88,9 @@ export function job(e: Entry, name: string, order: number, v: YamlMap, ctx: JobC
   const fromDefault = <K extends keyof Defaults>(key: string, field: K): Defaults[K] | undefined =>
     inherits(inh, key) && d[field] !== undefined ? structuredClone(d[field]) : undefined;
 
-  for (const key of ['id_tokens', 'secrets', 'release', 'run', 'inputs', 'identity', 'publish']) if (set(key)) unsupported(e, key);
-  if (set('pages') && v.pages !== false) unsupported(e, 'pages');
+  for (const key of ['id_tokens', 'secrets', 'release', 'run', 'inputs', 'identity', 'dast_configuration']) if (set(key)) unsupported(e, key);
+  if (set('pages')) pagesEntry(child(e, 'pages'), v.pages);
+  if (set('publish')) publishEntry(child(e, 'publish'), v.publish);
 
   let script: string[] = [];
   if (!bridge && !set('run')) {

@@ -1,8 +1,8 @@
-/** The small job keywords: tags, interruptible, resource_group, coverage, when/start_in, manual_confirmation. */
+/** The small job keywords: tags, interruptible, resource_group, coverage, when/start_in, manual_confirmation, pages/publish. */
 import { attrError, configError, stringList, type Entry } from './common';
 import { isValidSlashPattern } from '../conditions';
-import { isString } from '../values';
-import { parseDuration } from '../../duration';
+import { isInteger, isMap, isString } from '../values';
+import { parseDuration, parseExpireIn } from '../../duration';
 import type { When } from '../../../db/job-spec';
 
 export const MAX_TAGS = 50;
@@ -47,4 +47,32 @@ export function startIn(e: Entry, v: unknown): number | undefined {
   if (seconds === null) return attrError(e, 'start_in', 'should be a duration');
   if (seconds > ONE_WEEK) return attrError(e, 'start_in', 'should not exceed the limit');
   return seconds;
+}
+
+/**
+ * `pages:` (true/false or `{publish, path_prefix, expire_in}`, GitLab's Entry::Pages) and the
+ * deprecated job-level `publish:` (a string). Baton hosts no Pages site: a job that deploys
+ * Pages runs as an ordinary job (its artifacts are kept) and lint warns about it, so the
+ * settings are checked as GitLab checks them and otherwise have nothing to act on.
+ * Returns whether the job is a Pages deployment.
+ */
+export function pages(e: Entry, v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (!isMap(v)) { configError(e, 'should be a hash or a boolean value'); return false; }
+  const unknown = Object.keys(v).filter((k) => !PAGES_KEYS.includes(k));
+  if (unknown.length) configError(e, `contains unknown keys: ${unknown.join(', ')}`);
+  if (v.path_prefix !== undefined && v.path_prefix !== null && !isString(v.path_prefix)) attrError(e, 'path_prefix', 'should be a string');
+  if (v.publish !== undefined && v.publish !== null && !isString(v.publish)) attrError(e, 'publish', 'should be a string');
+  if (v.expire_in !== undefined && v.expire_in !== null) {
+    const text = isInteger(v.expire_in) ? String(v.expire_in) : v.expire_in;
+    if (!isString(text) || parseExpireIn(text) === null) attrError(e, 'expire_in', 'should be a duration');
+  }
+  return true;
+}
+
+const PAGES_KEYS = ['path_prefix', 'expire_in', 'publish'];
+
+export function publish(e: Entry, v: unknown): string | undefined {
+  if (!isString(v)) return configError(e, 'should be a string');
+  return v;
 }

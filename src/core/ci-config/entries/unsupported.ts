@@ -8,11 +8,10 @@ export const UNSUPPORTED: Record<string, string> = {
   id_tokens: 'Baton cannot sign OIDC ID tokens (there is no GitLab OIDC issuer behind it)',
   secrets: 'Baton has no external secrets integration (Vault, Azure Key Vault, GCP Secret Manager); use CI/CD variables',
   release: 'Baton does not create releases (the release step needs GitLab\'s Releases API)',
-  pages: 'Baton does not host GitLab Pages',
-  publish: 'Baton does not host GitLab Pages',
   run: 'CI/CD Steps (`run:`) are an experiment Baton does not run; use `script:`',
   inputs: 'job inputs are not supported by Baton',
   identity: 'Baton has no cloud identity federation',
+  dast_configuration: 'Baton has no DAST site and scanner profiles (a GitLab Ultimate feature)',
 };
 
 export function unsupported(e: Entry, key: string): undefined {
