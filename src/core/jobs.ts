@@ -70,7 +70,7 @@ import type { PipelineSource } from './ci-config/types';
 import type { CoreDeps, ServerInfo } from './context';
 import { environmentSlug, guessTier } from './environments';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
-import type { PipelineService } from './pipelines';
+import { inheritedYamlVariables, type PipelineService } from './pipelines';
 import { prePipelineVariables, slugify, type PrePipelineInput } from './predefined-variables';
 import { projectWebUrl } from './projects';
 import { eligibleJobs, pendingReason } from './queue';
@@ -269,7 +269,7 @@ export class JobService {
     const rawGlobal = new Set(pipeline.yamlRawVariables ?? []);
     const rawJob = new Set(spec.rawVariables ?? []);
     const yaml = (key: string, value: string, raw: boolean) => out.push({ key, value, public: true, masked: false, ...(raw ? { raw: true } : {}) });
-    for (const [k, v] of Object.entries(pipeline.yamlVariables)) yaml(k, v, rawGlobal.has(k));
+    for (const [k, v] of inheritedYamlVariables(pipeline, spec)) yaml(k, v, rawGlobal.has(k));
     for (const [k, v] of Object.entries(spec.variables ?? {})) yaml(k, v, rawJob.has(k));
     const user = pipeline.userId === null ? undefined : this.q.user.get({ id: pipeline.userId });
     if (user) {

@@ -476,6 +476,17 @@ export class PipelineService {
 }
 
 /**
+ * The pipeline's YAML variables a job receives, in file order: all of them, or the names its
+ * `inherit:variables` kept (JobSpec.globalVariables, written by the compiler).
+ */
+export function inheritedYamlVariables(pipeline: Pick<Pipeline, 'yamlVariables'>, spec: Pick<Job['spec'], 'globalVariables'>): [string, string][] {
+  const all = Object.entries(pipeline.yamlVariables);
+  if (spec.globalVariables === undefined) return all;
+  const kept = new Set(spec.globalVariables);
+  return all.filter(([k]) => kept.has(k));
+}
+
+/**
  * GitLab's auto-retry rule: retries left, a failure reason `retry:when` lists (`always` =
  * any), an exit code `retry:exit_codes` lists (when given). A log over the size limit is
  * never retried.

@@ -152,3 +152,46 @@ describe('precedence on the runner (spec ci-yaml.md §5.2)', () => {
     expect(core.pipelines.get(pl.id).userId).not.toBeNull();
   });
 });
+
+describe('inherit:variables reaches the runner', () => {
+  test('all, none, a list; a bridge forwards only what it inherits; inherit:default is in the payload too', async () => {
+    const yaml = [
+      'variables: {A: a, B: b, C: c}',
+      'default:',
+      '  before_script: [echo default]',
+      'all:',
+      '  script: [x]',
+      'none:',
+      '  script: [x]',
+      '  inherit: {variables: false, default: false}',
+      'some:',
+      '  script: [x]',
+      '  inherit: {variables: [B]}',
+      '  variables: {OWN: own}',
+      'child:',
+      '  inherit: {variables: [C]}',
+      '  trigger: {include: child.yml, strategy: depend}',
+      '',
+    ].join('\n');
+    const r = repo({ '.gitlab-ci.yml': yaml, 'child.yml': 'grandchild-job:\n  script: [x]\n' });
+    const project = makeProject(core, { repoUrl: r.dir });
+    const parent = await core.creator.create(project, { ref: 'main', source: 'api' });
+    const runner = await FakeRunnerV4.register(s.url, project.runnersToken);
+    const seen: Record<string, { vars: Map<string, string>; steps: { name: string; script: string[] }[] }> = {};
+    for (let i = 0; i < 40 && Object.keys(seen).length < 4; i++) {
+      const job = await runner.poll();
+      if (!job) { await Bun.sleep(25); continue; }
+      seen[job.job_info.name] = { vars: lastWins(payloadVars(runner)), steps: job.steps };
+      await runner.run(job, {});
+    }
+    const globals = (name: string) => ['A', 'B', 'C', 'OWN'].filter((k) => seen[name].vars.has(k));
+    expect({ all: globals('all'), none: globals('none'), some: globals('some'), child: globals('grandchild-job') })
+      .toEqual({ all: ['A', 'B', 'C'], none: [], some: ['B', 'OWN'], child: ['C'] });
+    expect(seen.all.steps[0].script).toEqual(['echo default', 'x']);
+    expect(seen.none.steps[0].script).toEqual(['x']);
+    // the child (a pipeline variable there) came through the bridge, which ends with it
+    const bridge = core.pipelines.latestJobs(parent.id, 'bridge')[0];
+    for (let i = 0; i < 40 && core.jobs.get(bridge.id).status !== 'success'; i++) await Bun.sleep(25);
+    expect(core.jobs.get(bridge.id).status).toBe('success');
+  });
+});
