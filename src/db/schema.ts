@@ -125,10 +125,13 @@ export const pipelines = sqliteTable('pipelines', {
   /** Downstream pipelines: the bridge job (`trigger:`) that created this one, and its pipeline. */
   upstreamJobId: integer('upstream_job_id'),
   upstreamPipelineId: integer('upstream_pipeline_id'),
+  /** The schedule that started it (`source: schedule`; GitLab's pipeline_schedule_id): `…/pipeline_schedules/:id/pipelines`. */
+  pipelineScheduleId: integer('pipeline_schedule_id').references((): AnySQLiteColumn => pipelineSchedules.id, { onDelete: 'set null' }),
 }, (t) => [
   index('pipelines_project').on(t.projectId, t.id),
   index('pipelines_project_ref').on(t.projectId, t.ref, t.id),
   index('pipelines_upstream_job').on(t.upstreamJobId),
+  index('pipelines_schedule').on(t.pipelineScheduleId, t.id),
 ]);
 
 export const jobs = sqliteTable('jobs', {
