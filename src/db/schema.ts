@@ -26,6 +26,12 @@ export const projects = sqliteTable('projects', {
   namespace: text('namespace').notNull().default('root'),
   path: text('path').notNull(),
   repoUrl: text('repo_url').notNull(),
+  /**
+   * repo_url was set by an administrator: git may fetch it from loopback, link-local and
+   * private addresses (as only admins may give a local path). Otherwise such fetches are
+   * refused unless --allow-local-requests (core/outbound.ts, checked again before every fetch).
+   */
+  repoUrlByAdmin: integer('repo_url_by_admin', { mode: 'boolean' }).notNull().default(false),
   defaultBranch: text('default_branch').notNull().default('main'),
   /** Shown to admins again (registration of project runners), so kept as-is. */
   runnersToken: text('runners_token').notNull(),
