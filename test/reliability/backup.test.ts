@@ -201,6 +201,41 @@ describe('what a backup holds', () => {
   });
 });
 
+describe('a job still pending at the snapshot', () => {
+  test('comes back pending with an empty log, even if a runner took it before its trace was copied; its next runner starts clean', async () => {
+    const s = await startTestServer();
+    const into = join(temp('bk-pending-out'), 'data');
+    let jobId = 0;
+    try {
+      const project = makeProject(s.core);
+      const pipeline = await makePipeline(s.core, project.id, 'later:\n  script: [x]\n');
+      const job = s.core.pipelines.latestJobs(pipeline.id)[0];
+      jobId = job.id;
+      expect(job.status).toBe('pending');
+      // What the copy meets when a live runner took the job between the database snapshot
+      // and the copy of the traces: the snapshot says pending, the disk has that runner's log.
+      writeFileSync(join(s.dataDir, 'traces', `${job.id}.log`), 'Running with gitlab-runner 11.11.4 on the old instance\n'.repeat(12));
+      const file = join(temp('bk-pending'), 'b.tar');
+      const m = backup(s.dataDir, file, { version: 'test' });
+      expect(m.files[`traces/${job.id}.log`]).toBeUndefined();
+      restore(file, into);
+    } finally {
+      await s.stop();
+    }
+    const again = await startTestServer({}, { dataDir: into });
+    try {
+      expect(again.core.jobs.get(jobId).status).toBe('pending');
+      expect(again.core.jobs.traceLength(jobId)).toBe(0);
+      const runner = await FakeRunnerV4.register(again.url, again.core.projects.get(again.core.jobs.get(jobId).projectId).runnersToken);
+      const done = await runner.runNext({ later: { output: ['fresh start'] } }, { maxPolls: 1 });
+      expect(done?.state).toBe('success');
+      expect(again.core.jobs.readTrace(jobId)).toEqual(new TextEncoder().encode(done!.trace));
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
 describe('report files and the secrets key travel with the database', () => {
   const JUNIT = '<testsuite name="s"><testcase classname="c" name="ok"/><testcase classname="c" name="bad"><failure>no</failure></testcase></testsuite>';
   test('reports, derived test cases and secret.key are carried; one replaced, deleted or missing is left out and its row cleared', async () => {

@@ -15,11 +15,15 @@
  *    - the test cases Baton derived from a junit report (`artifacts/<job>.junit.json`) for
  *      each `test_reports` row: written whole before the row, so any copy is complete; a
  *      missing one drops the row in the copy;
- *    - a job's trace if the snapshot has the job. A trace is append-only and the database
- *      does not record its length, so the copy is the file's bytes at the moment it is read:
- *      complete for jobs that had ended at the snapshot, a prefix of the final log for jobs
- *      still running (their runner resynchronises with a 416 if it talks to the restored
- *      instance); traces of jobs created after the snapshot are left out;
+ *    - a job's trace if a runner had taken the job at the snapshot (`started_at`). A trace
+ *      is append-only and the database does not record its length, so the copy is the file's
+ *      bytes at the moment it is read: complete for jobs that had ended at the snapshot, a
+ *      prefix of the final log for jobs still running (their runner resynchronises with a 416
+ *      if it talks to the restored instance). The trace of a job that was still pending at
+ *      the snapshot is left out even when a runner took it meanwhile: the restored job is
+ *      pending again, and its next runner must start from an empty log (bytes it never sent
+ *      would make it resynchronise past its own end — gitlab-runner panics there); traces
+ *      of jobs created after the snapshot are left out too;
  *    - `secret.key`, the key of the sealed forge and hook tokens in the database (without it
  *      the restored instance could not open them), so the archive is written 0600; left out
  *      with `withoutSecretKey` for operators who keep the key apart;
@@ -112,11 +116,14 @@ export function backup(dataDir: string, to: string, opts: BackupOptions): Manife
     // 2. what it refers to; files it cannot vouch for are cleared in the copy
     const snap = new Database(snapshotFile);
     let jobIds: Set<number>;
+    /** jobs a runner had taken at the snapshot: only their traces belong to it */
+    let startedIds: Set<number>;
     const artifacts: { id: number; size: number }[] = [];
     const reports: { id: number; type: string; size: number }[] = [];
     let testReportIds: number[] = [];
     try {
       jobIds = new Set((snap.query('SELECT id FROM jobs').values() as [number][]).map((r) => r[0]));
+      startedIds = new Set((snap.query('SELECT id FROM jobs WHERE started_at IS NOT NULL').values() as [number][]).map((r) => r[0]));
       for (const [id, size] of snap.query('SELECT id, artifacts_size FROM jobs WHERE artifacts_file IS NOT NULL').values() as [number, number | null][]) {
         artifacts.push({ id, size: size ?? -1 });
       }
@@ -170,7 +177,7 @@ export function backup(dataDir: string, to: string, opts: BackupOptions): Manife
     try { traceNames = readdirSync(join(dataDir, 'traces')); } catch { /* no traces yet */ }
     for (const f of traceNames) {
       const m = TRACE.exec(`traces/${f}`);
-      if (!m || !jobIds.has(Number(m[1]))) continue;
+      if (!m || !startedIds.has(Number(m[1]))) continue;
       if (copy(`traces/${f}`, null)) traceCount++; // else deleted meanwhile
     }
     if (!opts.withoutSecretKey) copy(KEY, null);
