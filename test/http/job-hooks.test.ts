@@ -5,10 +5,13 @@
  * (waiting_for_resource → pending), a delayed job (scheduled → pending when its time comes),
  * a manual job played, a pipeline cancel (running, pending and created jobs), an automatic
  * retry, and a retry by hand that re-opens a skipped dependant (skipped → created). Every
- * job's sequence of `build_status` values must arrive, in order, in GitLab's Job Hook shape.
+ * job's sequence of `build_status` values must arrive, in the order the changes happened
+ * (deliveries run concurrently; the outbox row of each says its place), in GitLab's Job
+ * Hook shape.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { FakeClock } from '../../src/clock';
+import { outbox } from '../../src/db/schema';
 import type { Core } from '../../src/core';
 import { FakeRunnerV4, type JobBehaviour, type V4Job } from '../support/fake-runner-v4';
 import { makePipeline, makeProject, startTestServer, type TestServer } from '../support/harness';
@@ -124,7 +127,11 @@ after-check:
   expect(await runner.poll()).toBeNull();
 
   await core.outbox.drain();
-  const hooks = rec.requests.filter((r) => r.path === '/jobs');
+  // Deliveries go out concurrently (as GitLab's do), so they may arrive in any order; the
+  // order they were produced in is the outbox's (its Idempotency-Key names the row).
+  const rowOf = new Map(core.deps.db.select({ id: outbox.id, key: outbox.dedupeKey }).from(outbox).all().map((r) => [r.key, r.id]));
+  const hooks = rec.requests.filter((r) => r.path === '/jobs').sort((a, b) => rowOf.get(a.headers['idempotency-key'])! - rowOf.get(b.headers['idempotency-key'])!);
+  expect(hooks.every((r) => rowOf.has(r.headers['idempotency-key']))).toBe(true);
   for (const r of hooks) {
     expect(r.headers['x-gitlab-event']).toBe('Job Hook');
     expect(r.headers['x-gitlab-token']).toBe('job-hook-token');
