@@ -80,15 +80,15 @@ function tokens(argv: string[]) {
 }
 
 function backupCommand(argv: string[]) {
-  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) return void process.stdout.write('baton backup --data-dir DIR --to FILE\n  writes one tar archive: a consistent copy of the database and the traces and artifacts it refers to;\n  safe while Baton serves runners\n');
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, to: { type: 'string' }, 'without-secret-key': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) return void process.stdout.write('baton backup --data-dir DIR --to FILE [--without-secret-key]\n  writes one tar archive (mode 0600): a consistent copy of the database and every file it refers to\n  (traces, artifacts, report files, the key of sealed tokens unless --without-secret-key);\n  safe while Baton serves runners\n');
   if (!values.to) throw new BackupError('--to: expected the file to write the backup to');
   const { dataDir } = loadConfig({ 'data-dir': values['data-dir'] });
   const started = performance.now();
-  const m = backup(dataDir, values.to, { version: VERSION });
+  const m = backup(dataDir, values.to, { version: VERSION, withoutSecretKey: values['without-secret-key'] });
   const secs = ((performance.now() - started) / 1000).toFixed(1);
-  process.stdout.write(`Backup of ${dataDir} written to ${values.to}: ${m.jobs} jobs, ${m.traces} traces, ${m.artifacts} artifacts, ${formatBytes(statSync(values.to).size)} in ${secs} s`
-    + `${m.artifactsDropped ? ` (${m.artifactsDropped} archives replaced or deleted after the snapshot left out)` : ''}\n`);
+  process.stdout.write(`Backup of ${dataDir} written to ${values.to}: ${m.jobs} jobs, ${m.traces} traces, ${m.artifacts} artifacts, ${m.reports ?? 0} report files, ${formatBytes(statSync(values.to).size)} in ${secs} s`
+    + `${m.artifactsDropped || m.reportsDropped ? ` (${(m.artifactsDropped ?? 0) + (m.reportsDropped ?? 0)} files replaced or deleted after the snapshot left out)` : ''}\n`);
 }
 
 function restoreCommand(argv: string[]) {

@@ -129,8 +129,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         core.schedules.stop();
         core.deps.notifier.close();
         const drained = server.stop(false);
+        // Bun's graceful stop also waits for idle keep-alive sockets (one whose client left a
+        // request body unread keeps it waiting): once no request is in flight, nothing is lost.
+        const idle = (async () => { while (server.pendingRequests > 0) await Bun.sleep(20); })();
         const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref?.());
-        await Promise.race([drained, core.outbox.stop(Math.min(graceMs, 5000)).then(() => drained), timer]);
+        await Promise.race([Promise.race([drained, idle]), core.outbox.stop(Math.min(graceMs, 5000)).then(() => Promise.race([drained, idle])), timer]);
         await server.stop(true);
         await core.outbox.stop(0);
         core.deps.db.$client.close();

@@ -1,53 +1,55 @@
 /**
  * `coverage: '/regex/'` (spec ci-yaml.md §8): when a job ends, its log is scanned from the
- * last line backwards; on the first line where the pattern matches, the last match (its last
- * group, if it has groups) is taken, and the first number in it is the coverage. The pattern
- * comes from users, so it runs on RE2 (re2js: linear time, no catastrophic backtracking);
- * a pattern RE2 refuses means no coverage, silently, as in GitLab. The scan runs after the
- * job's end was committed, reading the log in chunks from the end and yielding between them,
- * so a 100 MB log neither blocks the server nor holds memory.
- * (core/untrusted-regexp.ts, written alongside, will own the pattern parsing once on main.)
+ * last line backwards; on the first line where the pattern matches, GitLab's
+ * `scan(line).flatten.last` is taken (the last group of the last match, or the last match),
+ * and the first number in it is the coverage. The pattern comes from users, so it goes
+ * through core/untrusted-regexp.ts like every user regex (RE2 semantics, linear time; the
+ * `/…/flags` literal parsed as GitLab's RubySyntax); a pattern RE2 refuses, or a last group
+ * that took no part in the match, means no coverage, silently, as in GitLab. The scan runs
+ * after the job's end was committed, reading the log in chunks from the end and yielding
+ * between them, so a 100 MB log neither blocks the server nor holds memory.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
-import { RE2JS } from 're2js';
 import { jobs } from '../db/schema';
 import type { CoreDeps } from './context';
+import { compileSlashPattern, type UntrustedRegexp } from './untrusted-regexp';
 
 const CHUNK = 256 * 1024;
 const MAX_LINE = 1024 * 1024;
-/** GitLab's RubySyntax: `/pattern/flags`, flags among i, s, m, U. */
-const SLASHES = /^\/(.*)\/([ismU]*)$/s;
 
-/** The coverage a log shows for a `/pattern/`, or null. `lines` yields the log's lines, last first. */
-export function coverageOf(pattern: string, lines: Iterable<string>): number | null {
-  const m = SLASHES.exec(pattern.trim());
-  if (!m) return null;
-  let re: RE2JS;
+/** The compiled `coverage:` literal, or null when it is not one RE2 accepts. */
+export function coveragePattern(pattern: string): UntrustedRegexp | null {
   try {
-    re = RE2JS.compile(m[2] ? `(?${m[2]})${m[1]}` : m[1]);
+    return compileSlashPattern(pattern);
   } catch {
     return null;
   }
+}
+
+/**
+ * The coverage a log shows, `lines` being its lines, last first: a number, `null` when these
+ * lines show none, or `'stop'` when GitLab would give up (its last group did not take part).
+ */
+export function coverageIn(re: UntrustedRegexp, lines: Iterable<string>): number | null | 'stop' {
   for (const line of lines) {
-    const found = lastMatch(re, line);
-    if (found === null) continue;
-    const number = /\d+(\.\d+)?/.exec(found);
+    const found = re.scan(line).flat();
+    if (found.length === 0) continue;
+    const last = found.at(-1);
+    if (last === undefined) return 'stop';
+    // fixed pattern, no user input
+    const number = /\d+(\.\d+)?/.exec(last);
     if (number) return Number(number[0]);
   }
   return null;
 }
 
-/** The last match on a line (its last group when the pattern has groups), or null. */
-function lastMatch(re: RE2JS, line: string): string | null {
-  const matcher = re.matcher(line);
-  let last: string | null = null;
-  const groups = re.groupCount();
-  while (matcher.find()) {
-    last = groups > 0 ? matcher.group(groups) : matcher.group(0);
-    if (matcher.end() === matcher.start() && matcher.end() >= line.length) break;
-  }
-  return last;
+/** The coverage of a whole log given as lines (last first) for a `/pattern/`, or null. */
+export function coverageOf(pattern: string, lines: Iterable<string>): number | null {
+  const re = coveragePattern(pattern);
+  if (re === null) return null;
+  const v = coverageIn(re, lines);
+  return v === 'stop' ? null : v;
 }
 
 export class CoverageService {
@@ -70,17 +72,16 @@ export class CoverageService {
   }
 
   private async scan(jobId: number, pattern: string) {
-    const lines: string[] = [];
-    let value: number | null = null;
+    const re = coveragePattern(pattern);
+    if (re === null) return;
+    let value: number | null | 'stop' = null;
     // Chunks from the end; each chunk's lines are checked, newest first, before the next is read.
     for await (const batch of linesFromEnd(this.deps.store.traces, jobId)) {
-      lines.length = 0;
-      lines.push(...batch);
-      value = coverageOf(pattern, lines);
+      value = coverageIn(re, batch);
       if (value !== null) break;
       await new Promise((r) => setImmediate(r));
     }
-    if (value === null) return;
+    if (value === null || value === 'stop') return;
     this.deps.db.update(jobs).set({ coverage: value }).where(eq(jobs.id, jobId)).run();
   }
 }

@@ -5,7 +5,8 @@
  *                    `.gitlab-ci.yml` made of the listed includes (source `parent_pipeline`);
  *   trigger:project  a pipeline of another Baton project (path or id) on `branch` or its
  *                    default branch (source `pipeline`).
- * Forwarded variables (`forward:yaml_variables`, default true: the bridge's YAML variables;
+ * Forwarded variables (`forward:yaml_variables`, default true: the bridge's YAML variables, the
+ * global ones as its `inherit:variables` allows;
  * `forward:pipeline_variables`: the parent's pipeline variables) become pipeline variables
  * downstream. Without `strategy` the bridge succeeds once the pipeline exists; with
  * `strategy: depend` it runs until the downstream ends (pipelines.ts syncBridge).
@@ -15,7 +16,7 @@ import { jobs, pipelines, projects, type Job, type Pipeline, type Project } from
 import type { CoreDeps } from './context';
 import { DomainError } from './errors';
 import type { PipelineCreator } from './pipeline-creation';
-import type { PipelineService } from './pipelines';
+import { inheritedYamlVariables, type PipelineService } from './pipelines';
 import type { ProjectService } from './projects';
 import { changes } from './tx';
 
@@ -98,7 +99,7 @@ export class DownstreamService {
     const forward = bridge.spec.trigger?.forward ?? { yaml_variables: true, pipeline_variables: false };
     const vars = new Map<string, string>();
     if (forward.yaml_variables) {
-      for (const [k, v] of Object.entries(parent.yamlVariables)) vars.set(k, v);
+      for (const [k, v] of inheritedYamlVariables(parent, bridge.spec)) vars.set(k, v);
       for (const [k, v] of Object.entries(bridge.spec.variables ?? {})) vars.set(k, v);
     }
     if (forward.pipeline_variables) for (const v of parent.triggerVariables) vars.set(v.key, v.value);

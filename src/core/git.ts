@@ -15,6 +15,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DomainError } from './errors';
+import { hostReach } from './outbound';
 
 export const CI_FILE = '.gitlab-ci.yml';
 /** GitLab refuses larger configuration files too. */
@@ -32,6 +33,40 @@ export class CiSourceError extends DomainError {
 }
 
 export interface Revision { sha: string; tag: boolean }
+
+/** How a fetch may reach the network: `allowLocal` lets it reach non-public addresses (default: refused). */
+export interface RemoteRule { allowLocal?: boolean }
+
+/**
+ * The host git would connect to for a repo_url: `scheme://[user@]host[:port]/…` (http,
+ * https, git, ssh) or scp-like `[user@]host:path`; null for what git reads from the server's
+ * disk (a path, `file://`) and for `<transport>::…` forms (refused by ALLOWED_TRANSPORTS).
+ */
+export function remoteHost(url: string): string | null {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
+  if (scheme) {
+    if (scheme[1].toLowerCase() === 'file') return null;
+    try { return new URL(url).hostname || null; } catch { return null; }
+  }
+  if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url)) return null;
+  const scp = /^(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+):/.exec(url);
+  if (scp && !/^[A-Za-z]:[\\/]/.test(url)) return scp[1];
+  return null;
+}
+
+/** Why a repo_url on the local network is refused (at create/edit and before a fetch). */
+export const REPO_LOCAL_NETWORK = 'requests to the local network are not allowed (an administrator may set such a repo_url, or start Baton with --allow-local-requests)';
+
+/** A repo_url whose host is on the local network, refused as a pipeline source says it. */
+export async function checkRemote(repoUrl: string): Promise<void> {
+  const host = remoteHost(repoUrl);
+  if (host === null) return;
+  // An unresolvable name is git's to report; a resolvable one must be public.
+  if ((await hostReach(host)) === 'local') {
+    throw new CiSourceError([`Repository not reachable: ${redact(repoUrl)} is on the local network: ${REPO_LOCAL_NETWORK}`]);
+  }
+}
+
 export interface CiSource extends Revision { content: string }
 
 /** git's ref-name rules (git-check-ref-format) for a short branch or tag name, plus "no leading -". */
@@ -60,26 +95,30 @@ export class GitReader {
     rmSync(this.cachePath(projectId), { recursive: true, force: true });
   }
 
-  /** The commit and tag-ness of `ref` (at `sha` when given), with its `.gitlab-ci.yml`. */
-  async ciSource(projectId: number, repoUrl: string, want: { ref: string; sha?: string }): Promise<CiSource> {
+  /**
+   * The commit and tag-ness of `ref` (at `sha` when given), with its `.gitlab-ci.yml`.
+   * `remote.allowLocal`: the fetch may reach loopback, link-local and private addresses
+   * (--allow-local-requests, or a repo_url an administrator set); else it is refused there.
+   */
+  async ciSource(projectId: number, repoUrl: string, want: { ref: string; sha?: string }, remote: RemoteRule = {}): Promise<CiSource> {
     return this.serialized(projectId, async () => {
-      const rev = await this.revision(projectId, repoUrl, want);
+      const rev = await this.revision(projectId, repoUrl, want, remote);
       return { ...rev, content: await this.ciFile(this.cachePath(projectId), rev.sha) };
     });
   }
 
-  /** The commit and tag-ness of `ref` (at `sha` when given), without reading the file. */
-  async resolve(projectId: number, repoUrl: string, want: { ref: string; sha?: string }): Promise<Revision> {
-    return this.serialized(projectId, () => this.revision(projectId, repoUrl, want));
+  /** The commit and tag-ness of `ref` (at `sha` when given), without reading the file (`remote` as for ciSource). */
+  async resolve(projectId: number, repoUrl: string, want: { ref: string; sha?: string }, remote: RemoteRule = {}): Promise<Revision> {
+    return this.serialized(projectId, () => this.revision(projectId, repoUrl, want, remote));
   }
 
-  private async revision(projectId: number, repoUrl: string, want: { ref: string; sha?: string }): Promise<Revision> {
+  private async revision(projectId: number, repoUrl: string, want: { ref: string; sha?: string }, remote: RemoteRule): Promise<Revision> {
     if (!isValidRefName(want.ref)) throw new CiSourceError([`ref: "${want.ref}" is not a valid branch or tag name`]);
     if (want.sha !== undefined && !HEX_SHA.test(want.sha)) throw new CiSourceError([`sha: "${want.sha}" is not a commit sha`]);
     if (repoUrl.startsWith('-')) throw new CiSourceError(['repo_url: may not start with "-"']);
     const dir = this.cachePath(projectId);
     await this.ensureCache(dir);
-    await this.fetch(dir, repoUrl);
+    await this.fetch(dir, repoUrl, remote.allowLocal ?? false);
     const branchTip = await this.revParse(dir, `refs/heads/${want.ref}^{commit}`);
     const tagTip = branchTip ? null : await this.revParse(dir, `refs/tags/${want.ref}^{commit}`);
     if (!branchTip && !tagTip) {
@@ -164,8 +203,13 @@ export class GitReader {
     if (r.code !== 0) throw new DomainError('unavailable', `git init of the repository cache failed: ${lastLine(r.stderr)}`);
   }
 
-  private async fetch(dir: string, repoUrl: string) {
-    const r = await this.git([`--git-dir=${dir}`, 'fetch', '--prune', '--quiet', '--no-recurse-submodules', '--',
+  private async fetch(dir: string, repoUrl: string, allowLocal: boolean) {
+    // The outbound rule (core/outbound.ts) before every fetch: the name may point elsewhere
+    // since repo_url was saved. Redirects are not followed then (a public URL could send git
+    // to a private one).
+    if (!allowLocal) await checkRemote(repoUrl);
+    const guard = allowLocal ? [] : ['-c', 'http.followRedirects=false'];
+    const r = await this.git([...guard, `--git-dir=${dir}`, 'fetch', '--prune', '--quiet', '--no-recurse-submodules', '--',
       repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], this.opts.fetchTimeoutMs ?? 120_000);
     if (r.code !== 0) {
       throw new CiSourceError([`Repository not reachable: cannot fetch ${redact(repoUrl)}: ${redact(lastLine(r.stderr)) || `git exited with ${r.code}`}`]);

@@ -66,11 +66,13 @@
  */
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { jobNeeds, jobs, jobVariables, pipelines, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
+import type { PipelineSource } from './ci-config/types';
 import type { CoreDeps, ServerInfo } from './context';
 import { environmentSlug, guessTier } from './environments';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
-import type { PipelineService } from './pipelines';
-import { projectFullPath, projectWebUrl } from './projects';
+import { inheritedYamlVariables, type PipelineService } from './pipelines';
+import { prePipelineVariables, slugify, type PrePipelineInput } from './predefined-variables';
+import { projectWebUrl } from './projects';
 import { eligibleJobs, pendingReason } from './queue';
 import { ONLINE_WINDOW_MS } from './runners';
 import { hashToken, matchesHash, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
@@ -216,21 +218,22 @@ export class JobService {
   }
 
   /**
-   * GitLab's order (spec ci-yaml.md §5.2; a later entry wins on the runner): predefined (job,
-   * then project and pipeline), YAML (global, then job), dotenv variables of the jobs it depends
-   * on, project CI/CD variables, pipeline (trigger/API/schedule) variables.
+   * GitLab's order (spec ci-yaml.md §5.2, "implementation order"; a later entry wins on the
+   * runner): job predefined, then project and pipeline predefined — the pre-pipeline ones from
+   * `prePipelineVariables`, the very list the compiler gave `rules`, `workflow` and `include` —
+   * then the persisted and runner ones; YAML (global, as `inherit:variables` allows, then
+   * job); `GITLAB_USER_*` (so YAML cannot override them); dotenv variables of the jobs it
+   * depends on; project CI/CD variables; pipeline (trigger/API/schedule) variables.
    */
   private variablesFor(job: Job, project: Project, pipeline: Pipeline, runner: Runner | null, token: string, repoUrl: string, deps: Dependency[]): JobVariable[] {
     const server = this.deps.server;
-    const slug = refSlug(pipeline.ref);
-    const projectPath = projectFullPath(project);
     const projectUrl = projectWebUrl(server.url, project);
     const out: JobVariable[] = [];
     const pub = (key: string, value: string | number | boolean) => out.push({ key, value: String(value), public: true, masked: false });
     const secret = (key: string, value: string) => out.push({ key, value, public: false, masked: false });
     const spec = job.spec;
     // job predefined (persisted or runner-bound: invisible to rules)
-    pub('CI_JOB_ID', job.id); pub('CI_JOB_NAME', job.name); pub('CI_JOB_NAME_SLUG', refSlug(job.name)); pub('CI_JOB_STAGE', job.stage);
+    pub('CI_JOB_ID', job.id); pub('CI_JOB_NAME', job.name); pub('CI_JOB_NAME_SLUG', slugify(job.name)); pub('CI_JOB_STAGE', job.stage);
     if (spec.parallel) pub('CI_JOB_GROUP_NAME', spec.parallel.group);
     secret('CI_JOB_TOKEN', token); pub('CI_JOB_URL', `${projectUrl}/-/jobs/${job.id}`);
     if (job.startedAt !== null) pub('CI_JOB_STARTED_AT', isoSeconds(job.startedAt));
@@ -241,7 +244,7 @@ export class JobService {
     pub('CI_BUILD_ID', job.id); pub('CI_BUILD_NAME', job.name); pub('CI_BUILD_STAGE', job.stage);
     secret('CI_BUILD_TOKEN', token);
     pub('CI_BUILD_REF', pipeline.sha); pub('CI_BUILD_BEFORE_SHA', pipeline.beforeSha);
-    pub('CI_BUILD_REF_NAME', pipeline.ref); pub('CI_BUILD_REF_SLUG', slug);
+    pub('CI_BUILD_REF_NAME', pipeline.ref); pub('CI_BUILD_REF_SLUG', slugify(pipeline.ref));
     if (pipeline.tag) pub('CI_BUILD_TAG', pipeline.ref);
     if (job.when === 'manual') pub('CI_BUILD_MANUAL', 'true');
     const env = spec.environment;
@@ -254,16 +257,12 @@ export class JobService {
       if (env.url) pub('CI_ENVIRONMENT_URL', env.url);
       if (stored) pub('CI_ENVIRONMENT_ID', stored.id);
     }
-    // project and pipeline predefined (GitLab's pre-pipeline list, spec §5.1)
-    for (const [k, v] of Object.entries(prePipeline(server, project, pipeline))) pub(k, v);
-    pub('CI_PIPELINE_ID', pipeline.id); pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
+    // project and pipeline predefined: what rules saw (spec §5.1), then the persisted ones
+    for (const [k, v] of Object.entries(prePipelineVariables(prePipelineInput(server, project, pipeline)))) pub(k, v);
+    // Baton's pipeline iid is its id, known once the row exists (the compiler runs before)
+    pub('CI_PIPELINE_IID', pipeline.id); pub('CI_PIPELINE_ID', pipeline.id); pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
     pub('CI_PIPELINE_CREATED_AT', isoSeconds(pipeline.createdAt));
     if (pipeline.triggerVariables.length) { pub('CI_PIPELINE_TRIGGERED', 'true'); pub('CI_BUILD_TRIGGERED', 'true'); }
-    const user = pipeline.userId === null ? undefined : this.q.user.get({ id: pipeline.userId });
-    if (user) {
-      pub('GITLAB_USER_ID', user.id); pub('GITLAB_USER_LOGIN', user.username); pub('GITLAB_USER_NAME', user.name);
-      if (user.email) pub('GITLAB_USER_EMAIL', user.email);
-    }
     secret('CI_REPOSITORY_URL', repoUrl);
     if (runner) {
       pub('CI_RUNNER_ID', runner.id); pub('CI_RUNNER_DESCRIPTION', runner.description); pub('CI_RUNNER_TAGS', runner.tagList.join(', '));
@@ -271,8 +270,13 @@ export class JobService {
     const rawGlobal = new Set(pipeline.yamlRawVariables ?? []);
     const rawJob = new Set(spec.rawVariables ?? []);
     const yaml = (key: string, value: string, raw: boolean) => out.push({ key, value, public: true, masked: false, ...(raw ? { raw: true } : {}) });
-    for (const [k, v] of Object.entries(pipeline.yamlVariables)) yaml(k, v, rawGlobal.has(k));
+    for (const [k, v] of inheritedYamlVariables(pipeline, spec)) yaml(k, v, rawGlobal.has(k));
     for (const [k, v] of Object.entries(spec.variables ?? {})) yaml(k, v, rawJob.has(k));
+    const user = pipeline.userId === null ? undefined : this.q.user.get({ id: pipeline.userId });
+    if (user) {
+      pub('GITLAB_USER_ID', user.id); pub('GITLAB_USER_LOGIN', user.username); pub('GITLAB_USER_NAME', user.name);
+      if (user.email) pub('GITLAB_USER_EMAIL', user.email);
+    }
     for (const v of this.dotenvOf(deps)) pub(v.key, v.value);
     const secrets = this.q.secrets.all({ id: project.id });
     for (const v of secrets) out.push({ key: v.key, value: v.value, public: false, masked: v.masked });
@@ -606,11 +610,6 @@ function cloneUrl(project: Project, token: string): string {
   }
 }
 
-/** GitLab's ref slug: lower-case, non-alphanumerics → "-", at most 63 characters, no edge dashes. */
-export function refSlug(ref: string): string {
-  return ref.toLowerCase().replace(/[^a-z0-9]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
-}
-
 const REASONS = new Set(['script_failure', 'runner_system_failure', 'job_execution_timeout', 'unknown_failure', 'stuck_or_timeout_failure',
   'missing_dependency_failure', 'api_failure', 'archived_failure', 'unmet_prerequisites', 'scheduler_failure', 'data_integrity_failure',
   'runner_unsupported', 'stale_schedule', 'job_router_failure', 'image_pull_failure', 'trace_size_exceeded', 'builds_disabled', 'environment_creation_failure',
@@ -624,56 +623,14 @@ function sanitizeReason(r: string | undefined): string | undefined {
 /** ISO 8601 without milliseconds, as GitLab renders CI_*_AT variables. */
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** CI_COMMIT_TITLE / CI_COMMIT_DESCRIPTION as GitLab derives them from the message (spec ci-yaml.md §5.1). */
-export function commitTitleAndDescription(message: string): { title: string; description: string } {
-  const cut = message.search(/[\r\n]/);
-  const first = cut === -1 ? message : message.slice(0, cut);
-  const title = first.trim() === '' ? 'No commit message' : first;
-  if (title.length >= 100) return { title, description: message };
-  const nl = message.indexOf('\n');
-  return { title, description: nl === -1 ? '' : message.slice(nl + 1).replace(/\n$/, '') };
-}
-
-/**
- * The predefined variables GitLab already knows before jobs exist (spec ci-yaml.md §5.1),
- * in its order. The compiler's copy of this list (core/predefined-variables.ts) replaces it
- * once both are on main.
- */
-function prePipeline(server: ServerInfo, project: Project, pipeline: Pipeline): Record<string, string> {
-  const v: Record<string, string> = {};
-  const set = (k: string, value: string | number) => { v[k] = String(value); };
-  let host = 'localhost'; let port = '80'; let protocol = 'http'; let fqdn = 'localhost';
-  try {
-    const u = new URL(server.url);
-    protocol = u.protocol.replace(':', ''); host = u.hostname; port = u.port || (protocol === 'https' ? '443' : '80'); fqdn = u.port ? `${u.hostname}:${u.port}` : u.hostname;
-  } catch { /* keep the defaults */ }
-  const [major = '0', minor = '0', patch = '0'] = server.version.split(/[.-]/);
-  const path = projectFullPath(project);
-  set('CI', 'true'); set('GITLAB_CI', 'true');
-  set('CI_SERVER_URL', server.url); set('CI_SERVER_HOST', host); set('CI_SERVER_PORT', port); set('CI_SERVER_PROTOCOL', protocol);
-  set('CI_SERVER_FQDN', fqdn); set('CI_SERVER_NAME', 'Baton'); set('CI_SERVER_VERSION', server.version);
-  set('CI_SERVER_VERSION_MAJOR', major); set('CI_SERVER_VERSION_MINOR', minor); set('CI_SERVER_VERSION_PATCH', patch);
-  set('CI_SERVER_REVISION', server.revision);
-  set('CI_API_V4_URL', `${server.url}/api/v4`); set('CI_API_GRAPHQL_URL', `${server.url}/api/graphql`);
-  set('CI_PROJECT_ID', project.id); set('CI_PROJECT_NAME', project.path); set('CI_PROJECT_TITLE', project.name);
-  set('CI_PROJECT_PATH', path); set('CI_PROJECT_PATH_SLUG', refSlug(path));
-  set('CI_PROJECT_NAMESPACE', project.namespace); set('CI_PROJECT_NAMESPACE_SLUG', refSlug(project.namespace));
-  set('CI_PROJECT_ROOT_NAMESPACE', project.namespace.split('/')[0]);
-  set('CI_PROJECT_URL', projectWebUrl(server.url, project)); set('CI_PROJECT_VISIBILITY', 'private');
-  set('CI_DEFAULT_BRANCH', project.defaultBranch); set('CI_DEFAULT_BRANCH_SLUG', refSlug(project.defaultBranch));
-  set('CI_CONFIG_PATH', '.gitlab-ci.yml');
-  set('CI_PIPELINE_IID', pipeline.id); set('CI_PIPELINE_SOURCE', pipeline.source);
-  if (pipeline.name) set('CI_PIPELINE_NAME', pipeline.name);
-  set('CI_COMMIT_SHA', pipeline.sha); set('CI_COMMIT_SHORT_SHA', pipeline.sha.slice(0, 8));
-  set('CI_COMMIT_BEFORE_SHA', pipeline.beforeSha);
-  set('CI_COMMIT_REF_NAME', pipeline.ref); set('CI_COMMIT_REF_SLUG', refSlug(pipeline.ref));
-  if (pipeline.tag) set('CI_COMMIT_TAG', pipeline.ref); else set('CI_COMMIT_BRANCH', pipeline.ref);
-  set('CI_COMMIT_REF_PROTECTED', 'false');
-  if (pipeline.commitMessage !== null) {
-    const { title, description } = commitTitleAndDescription(pipeline.commitMessage);
-    set('CI_COMMIT_MESSAGE', pipeline.commitMessage); set('CI_COMMIT_TITLE', title); set('CI_COMMIT_DESCRIPTION', description);
-  }
-  if (pipeline.commitAuthorName !== null) set('CI_COMMIT_AUTHOR', `${pipeline.commitAuthorName} <${pipeline.commitAuthorEmail ?? ''}>`);
-  if (pipeline.commitTimestamp !== null) set('CI_COMMIT_TIMESTAMP', pipeline.commitTimestamp);
-  return v;
+/** What `prePipelineVariables` needs, from a stored pipeline (the same values its compile had). */
+export function prePipelineInput(server: ServerInfo, project: Project, pipeline: Pipeline): PrePipelineInput {
+  const commit = pipeline.commitMessage === null ? null : {
+    message: pipeline.commitMessage, authorName: pipeline.commitAuthorName ?? '', authorEmail: pipeline.commitAuthorEmail ?? '',
+    timestamp: pipeline.commitTimestamp ?? '',
+  };
+  return {
+    server, project, ref: pipeline.ref, tag: pipeline.tag, sha: pipeline.sha, beforeSha: pipeline.beforeSha,
+    source: pipeline.source as PipelineSource, commit, ...(pipeline.name ? { pipelineName: pipeline.name } : {}),
+  };
 }

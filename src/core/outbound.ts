@@ -1,6 +1,6 @@
 /**
  * Requests Baton itself makes to URLs that users chose (remote includes, forge commit
- * statuses, project hooks). Like GitLab's outbound-request setting, requests to loopback,
+ * statuses, project hooks, and git fetching a project's repo_url: core/git.ts). Like GitLab's outbound-request setting, requests to loopback,
  * link-local, private and other non-public addresses are refused unless Baton runs with
  * `--allow-local-requests`, so a project's settings cannot make the server probe its own
  * network. Every hop of a redirect is checked again; only http(s) is spoken; a timeout
@@ -55,25 +55,36 @@ export function isNonPublicAddress(ip: string): boolean {
     || (first & 0xff00) === 0xff00; // multicast
 }
 
-/** Checks scheme and address of a URL; resolves the host name. Throws OutboundError saying why. */
-export async function checkOutboundUrl(raw: string, allowLocal: boolean): Promise<URL> {
-  let url: URL;
-  try { url = new URL(raw); } catch { throw new OutboundError('is not a valid URL'); }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('only http and https URLs are allowed');
-  if (allowLocal) return url;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+export const LOCAL_NETWORK_REFUSED = 'requests to the local network are not allowed (start Baton with --allow-local-requests to allow them)';
+
+/**
+ * Where a host name (or literal address) points: `local` when any of its addresses is not
+ * public, `public`, or `unresolved` when DNS knows no address for it.
+ */
+export async function hostReach(rawHost: string): Promise<'public' | 'local' | 'unresolved'> {
+  const host = rawHost.replace(/^\[|\]$/g, '');
   let addresses: string[];
   if (isIP(host)) addresses = [host];
   else {
     try {
       addresses = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
     } catch {
-      throw new OutboundError(`host ${host} could not be resolved`);
+      return 'unresolved';
     }
   }
-  if (addresses.length === 0 || addresses.some(isNonPublicAddress)) {
-    throw new OutboundError('requests to the local network are not allowed (start Baton with --allow-local-requests to allow them)');
-  }
+  if (addresses.length === 0) return 'unresolved';
+  return addresses.some(isNonPublicAddress) ? 'local' : 'public';
+}
+
+/** Checks scheme and address of a URL; resolves the host name. Throws OutboundError saying why. */
+export async function checkOutboundUrl(raw: string, allowLocal: boolean): Promise<URL> {
+  let url: URL;
+  try { url = new URL(raw); } catch { throw new OutboundError('is not a valid URL'); }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('only http and https URLs are allowed');
+  if (allowLocal) return url;
+  const reach = await hostReach(url.hostname);
+  if (reach === 'unresolved') throw new OutboundError(`host ${url.hostname.replace(/^\[|\]$/g, '')} could not be resolved`);
+  if (reach === 'local') throw new OutboundError(LOCAL_NETWORK_REFUSED);
   return url;
 }
 

@@ -15,7 +15,7 @@ import { ConfigError } from './ci-config/errors';
 import type { CompileContext, CompileResult, IncludeSources, PipelineSource, RepositoryFiles } from './ci-config/types';
 import type { CoreDeps } from './context';
 import { badRequest } from './errors';
-import { CiSourceError, isValidRefName, type GitReader } from './git';
+import { CiSourceError, isValidRefName, type GitReader, type RemoteRule } from './git';
 import { fetchOutbound, OutboundError } from './outbound';
 import type { Actor, AccessService } from './people/access';
 import type { PipelineService } from './pipelines';
@@ -134,16 +134,16 @@ export class PipelineCreator {
     /** whether the repository was fetched and the sha is in it */
     let readable = false;
     if (content === undefined) {
-      ({ content, sha, tag } = await git.ciSource(project.id, project.repoUrl, { ref: input.ref, sha }));
+      ({ content, sha, tag } = await git.ciSource(project.id, project.repoUrl, { ref: input.ref, sha }, this.remote(project)));
       readable = true;
     } else if (sha === undefined || !FULL_SHA.test(sha)) {
-      ({ sha, tag } = await git.resolve(project.id, project.repoUrl, { ref: input.ref, sha }));
+      ({ sha, tag } = await git.resolve(project.id, project.repoUrl, { ref: input.ref, sha }, this.remote(project)));
       readable = true;
     }
     const commitSha = sha!.toLowerCase();
     // Content given inline with a full sha: the repository is fetched only if the file asks for it.
     let probe: Promise<boolean> | null = readable ? Promise.resolve(true) : null;
-    const repoReadable = () => (probe ??= git.resolve(project.id, project.repoUrl, { ref: input.ref, sha: commitSha }).then(() => true, () => false));
+    const repoReadable = () => (probe ??= git.resolve(project.id, project.repoUrl, { ref: input.ref, sha: commitSha }, this.remote(project)).then(() => true, () => false));
     const files: RepositoryFiles = {
       read: async (path) => {
         if (!(await repoReadable())) throw new ConfigError(`Local file \`${path}\` does not have project!`);
@@ -175,6 +175,11 @@ export class PipelineCreator {
     return { content: content!, context, sha: commitSha, tag, commit };
   }
 
+  /** How git may reach a project's repo_url: the local network only with --allow-local-requests or an administrator's repo_url. */
+  private remote(project: Project): RemoteRule {
+    return { allowLocal: this.d.deps.outbound.allowLocal || project.repoUrlByAdmin };
+  }
+
   /** `include:project` through another Baton project the actor may read; `include:remote` through outbound.ts. */
   private includeSources(self: Project, actor: Actor | undefined): IncludeSources {
     const { git, projects, access, deps } = this.d;
@@ -188,7 +193,7 @@ export class PipelineCreator {
         const wanted = ref ?? other.defaultBranch;
         let rev: { sha: string };
         try {
-          rev = await git.resolve(other.id, other.repoUrl, FULL_SHA.test(wanted) ? { ref: other.defaultBranch, sha: wanted } : { ref: wanted });
+          rev = await git.resolve(other.id, other.repoUrl, FULL_SHA.test(wanted) ? { ref: other.defaultBranch, sha: wanted } : { ref: wanted }, this.remote(other));
         } catch (e) {
           if (e instanceof CiSourceError) return { error: `Project \`${path}\` reference \`${wanted}\` does not exist!` };
           throw e;

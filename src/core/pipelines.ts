@@ -177,7 +177,14 @@ export class PipelineService {
         }
         set(waiting, 'waiting_for_resource', sql`, queued_at = ${now}`);
         set(pending, 'pending', sql`, queued_at = ${now}`);
-        for (const d of decisions) this.told(byId.get(d.id)!, 'created', d.status);
+        // what each job became (a pending decision with a resource group waits for it first)
+        for (const d of decisions) {
+          const job = byId.get(d.id)!;
+          const to = d.status === 'pending' && job.resourceGroupId !== null ? 'waiting_for_resource' : d.status;
+          const queued = to === 'pending' || to === 'waiting_for_resource';
+          this.told({ ...job, updatedAt: now, ...(queued ? { queuedAt: now } : {}),
+            ...(to === 'scheduled' ? { scheduledAt: now + (job.spec.startIn ?? 0) * 1000 } : {}) }, 'created', to);
+        }
         const pipeline = this.get(pipelineId);
         this.environments.jobsDecided(rows, pipeline);
         if (groups.size) queued = this.assignResources(groups, pipelineId) || queued;
@@ -282,9 +289,13 @@ export class PipelineService {
     const queue = alive.map((a) => a.name);
     while (queue.length) for (const d of dependants.get(queue.pop()!) ?? []) if (!seen.has(d)) { seen.add(d); queue.push(d); }
     const names = [...seen];
-    this.db.update(jobs).set({ status: 'created', finishedAt: null })
-      .where(and(eq(jobs.pipelineId, pipelineId), eq(jobs.retried, false), eq(jobs.status, 'skipped'),
-        names.length ? sql`(${jobs.stageIdx} > ${minStage} OR ${inArray(jobs.name, names)})` : sql`${jobs.stageIdx} > ${minStage}`)).run();
+    const where = and(eq(jobs.pipelineId, pipelineId), eq(jobs.retried, false), eq(jobs.status, 'skipped'),
+      names.length ? sql`(${jobs.stageIdx} > ${minStage} OR ${inArray(jobs.name, names)})` : sql`${jobs.stageIdx} > ${minStage}`);
+    const reopened = this.db.select().from(jobs).where(where).all();
+    if (reopened.length === 0) return;
+    const now = this.deps.clock.now();
+    this.db.update(jobs).set({ status: 'created', finishedAt: null, updatedAt: now }).where(where).run();
+    for (const j of reopened) this.told({ ...j, status: 'created', finishedAt: null, updatedAt: now }, 'skipped', 'created');
   }
 
   /** Recomputes the pipeline's status and times from its jobs; a downstream pipeline tells its bridge. */
@@ -477,6 +488,17 @@ export class PipelineService {
     this.instance.tickQueue();
     this.deps.notifier.notify();
   }
+}
+
+/**
+ * The pipeline's YAML variables a job receives, in file order: all of them, or the names its
+ * `inherit:variables` kept (JobSpec.globalVariables, written by the compiler).
+ */
+export function inheritedYamlVariables(pipeline: Pick<Pipeline, 'yamlVariables'>, spec: Pick<Job['spec'], 'globalVariables'>): [string, string][] {
+  const all = Object.entries(pipeline.yamlVariables);
+  if (spec.globalVariables === undefined) return all;
+  const kept = new Set(spec.globalVariables);
+  return all.filter(([k]) => kept.has(k));
 }
 
 /**

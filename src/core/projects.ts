@@ -24,6 +24,8 @@ export interface ProjectInput {
   cloneWithJobToken?: boolean;
   /** becomes the project's Owner (50) member, in the same transaction */
   ownerId?: number;
+  /** repo_url set by an administrator (may reach the local network; people/access.ts sets it) */
+  repoUrlByAdmin?: boolean;
 }
 
 /** Which projects a list shows (GET /projects); the caller's rights are applied by people/access.ts. */
@@ -90,6 +92,7 @@ export class ProjectService {
         namespace,
         path,
         repoUrl: input.repoUrl,
+        repoUrlByAdmin: input.repoUrlByAdmin ?? false,
         defaultBranch: input.defaultBranch ?? 'main',
         runnersToken: randomToken(TOKEN_PREFIX.project),
         webhookSecret: randomHex(),

@@ -26,6 +26,12 @@ export const projects = sqliteTable('projects', {
   namespace: text('namespace').notNull().default('root'),
   path: text('path').notNull(),
   repoUrl: text('repo_url').notNull(),
+  /**
+   * repo_url was set by an administrator: git may fetch it from loopback, link-local and
+   * private addresses (as only admins may give a local path). Otherwise such fetches are
+   * refused unless --allow-local-requests (core/outbound.ts, checked again before every fetch).
+   */
+  repoUrlByAdmin: integer('repo_url_by_admin', { mode: 'boolean' }).notNull().default(false),
   defaultBranch: text('default_branch').notNull().default('main'),
   /** Shown to admins again (registration of project runners), so kept as-is. */
   runnersToken: text('runners_token').notNull(),
@@ -125,10 +131,13 @@ export const pipelines = sqliteTable('pipelines', {
   /** Downstream pipelines: the bridge job (`trigger:`) that created this one, and its pipeline. */
   upstreamJobId: integer('upstream_job_id'),
   upstreamPipelineId: integer('upstream_pipeline_id'),
+  /** The schedule that started it (`source: schedule`; GitLab's pipeline_schedule_id): `…/pipeline_schedules/:id/pipelines`. */
+  pipelineScheduleId: integer('pipeline_schedule_id').references((): AnySQLiteColumn => pipelineSchedules.id, { onDelete: 'set null' }),
 }, (t) => [
   index('pipelines_project').on(t.projectId, t.id),
   index('pipelines_project_ref').on(t.projectId, t.ref, t.id),
   index('pipelines_upstream_job').on(t.upstreamJobId),
+  index('pipelines_schedule').on(t.pipelineScheduleId, t.id),
 ]);
 
 export const jobs = sqliteTable('jobs', {

@@ -74,7 +74,9 @@ export async function mergedParams(request: Request, contentType: string): Promi
   } else if (ct.startsWith('multipart/form-data')) {
     const bytes = await readCapped(request);
     let form: Awaited<ReturnType<Request['formData']>>;
-    try { form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData(); } catch { throw new ParamsError('body is not valid multipart/form-data'); }
+    // Elysia hands the parse hook the media type only; the boundary is in the header itself.
+    const full = request.headers.get('content-type') ?? contentType;
+    try { form = await new Response(bytes, { headers: { 'content-type': full } }).formData(); } catch { throw new ParamsError('body is not valid multipart/form-data'); }
     body = fromEntries([...form.entries()].filter(([, v]) => typeof v === 'string') as [string, string][]);
   }
   return { ...query, ...body };

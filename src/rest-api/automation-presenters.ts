@@ -27,7 +27,7 @@ export const TriggerModel = t.Object({
 
 export const ScheduleVariableModel = t.Object({ variable_type: t.String(), key: t.String(), value: t.String(), raw: t.Boolean(), masked: t.Boolean(), protected: t.Boolean() });
 
-const PipelineBasic = t.Object({
+export const PipelineBasic = t.Object({
   id: t.Integer(), iid: t.Integer(), project_id: t.Integer(), sha: t.String(), ref: t.String(), status: t.String(), source: t.String(),
   created_at: t.String({ format: 'date-time' }), updated_at: t.String({ format: 'date-time' }), web_url: t.String(),
 });

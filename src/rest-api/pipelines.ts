@@ -37,6 +37,8 @@ function normalizeVariables(bag: Record<string, unknown>): Record<string, unknow
   return { ...bag, variables: list };
 }
 
+const PipelineVariableModel = t.Object({ variable_type: t.String({ description: 'env_var' }), key: t.String(), value: t.String(), raw: t.Boolean() });
+
 const model = withModel(CreateBody);
 const createOptions = { ...model, parse: async (ctx: Parameters<typeof model.parse>[0]) => normalizeVariables(await model.parse(ctx)) };
 
@@ -93,6 +95,13 @@ export function pipelineRoutes(core: Core) {
       can: 'read_job', params: PipelineParams,
       query: t.Object({ ...PageQuery, ...ScopeQuery, include_retried: t.Optional(t.Boolean({ description: 'also the older attempts of retried jobs (default false)' })) }),
       response: { 200: t.Array(JobModel), ...Errors }, ...doc("List a pipeline's jobs (newest first)"),
+    })
+
+    .get('/pipelines/:pipeline_id/variables', ({ project, params }) =>
+      json(pipelineIn(core, project, params.pipeline_id).triggerVariables.map((v) => ({ variable_type: 'env_var', key: v.key, value: v.value, raw: false }))),
+    {
+      can: 'update_pipeline', params: PipelineParams, response: { 200: t.Array(PipelineVariableModel), ...Errors },
+      ...doc("A pipeline's variables", 'The variables it was created with (API, trigger, schedule, parent pipeline), as GitLab shows them to those who may run pipelines.'),
     })
 
     .post('/pipelines/:pipeline_id/cancel', ({ project, params }) =>

@@ -90,12 +90,13 @@ export function projectRoutes(core: Core) {
   const doc = restDoc('projects');
   return new Elysia({ name: 'rest-api.projects', prefix: '/api/v4' })
     .use(peopleAuth(core))
-    .post('/projects', ({ actor, body }) => {
+    .post('/projects', async ({ actor, body }) => {
+      await core.access.checkRepoUrlNetwork(actor, body.repo_url);
       const created = save(core, null, body, (fields) => core.access.newProject(actor, { ...fields, namespace: namespaceOf(core, body as Static<typeof CreateBody>) }));
       return json(show.project(created, actor), 201);
     }, {
       auth: true, ...withModel(CreateBody), response: { 201: ProjectModel, ...Errors },
-      ...doc('Create a project', "In the caller's namespace unless `namespace` names another (another user's: admins only; one other people's projects use: its Maintainers and admins). The caller becomes its Owner. A local path or file:// repo_url: admins only."),
+      ...doc('Create a project', "In the caller's namespace unless `namespace` names another (another user's: admins only; one other people's projects use: its Maintainers and admins). The caller becomes its Owner. A local path or file:// repo_url: admins only; one on loopback, link-local or private addresses: admins only, unless --allow-local-requests (403)."),
     })
 
     .get('/projects', ({ actor, query, request }) => {
@@ -108,7 +109,10 @@ export function projectRoutes(core: Core) {
     .get('/projects/:id', ({ actor, project }) => json(show.project(project, actor, true)),
       { can: 'read_project', params: ProjectParams, response: { 200: ProjectModel, ...Errors }, ...doc('Get a project', 'With `permissions.project_access`: the caller\'s membership.') })
 
-    .put('/projects/:id', ({ actor, project, body }) => json(show.project(save(core, project.id, body, (fields) => core.access.projectEdit(actor, project, fields) as ProjectInput), actor)),
+    .put('/projects/:id', async ({ actor, project, body }) => {
+      await core.access.checkRepoUrlNetwork(actor, body.repo_url, project);
+      return json(show.project(save(core, project.id, body, (fields) => core.access.projectEdit(actor, project, fields) as ProjectInput), actor));
+    },
       { can: 'admin_project', params: ProjectParams, ...withModel(UpdateBody), response: { 200: ProjectModel, ...Errors }, ...doc('Edit a project') })
 
     .delete('/projects/:id', ({ project: { id } }) => {

@@ -1,7 +1,7 @@
 /**
  * Pipeline schedules, as GitLab (forges-and-rest.md §C.7): `/projects/:id/pipeline_schedules`
  * (list, show, create, edit, delete: Maintainer), `…/play` (Developer: it only starts a
- * pipeline, as `POST /pipeline` does) and `…/variables`.
+ * pipeline, as `POST /pipeline` does), `…/variables` and `…/pipelines` (what it started).
  */
 import { Elysia, t } from 'elysia';
 import type { Core } from '../core';
@@ -9,10 +9,10 @@ import { badRequest } from '../core/errors';
 import { peopleAuth } from '../http/auth';
 import { withModel } from '../http/params';
 import { empty, json } from '../http/respond';
-import { AutomationPresenter, ScheduleDetailsModel, ScheduleModel, ScheduleVariableModel } from './automation-presenters';
+import { AutomationPresenter, PipelineBasic, ScheduleDetailsModel, ScheduleModel, ScheduleVariableModel } from './automation-presenters';
 import { Errors, ProjectParams, restDoc } from './common';
 import { PageQuery, pageOf, paginated, slice } from './pagination';
-import { Message } from './presenters';
+import { Message, STATUSES } from './presenters';
 
 const ScheduleParams = t.Object({ id: t.String({ description: 'project id' }), schedule_id: t.String() });
 const VariableParams = t.Object({ id: t.String({ description: 'project id' }), schedule_id: t.String(), key: t.String() });
@@ -43,6 +43,18 @@ export function scheduleRoutes(core: Core) {
 
     .get('/:schedule_id', ({ project, params }) => json(show.scheduleDetails(core.schedules.get(project.id, params.schedule_id), project)),
       { can: 'admin_project', params: ScheduleParams, response: { 200: ScheduleDetailsModel, ...Errors }, ...doc('Get a pipeline schedule, with its last pipeline and variables') })
+
+    .get('/:schedule_id/pipelines', ({ project, params, query, request }) => {
+      if (query.sort !== undefined && query.sort !== 'asc' && query.sort !== 'desc') throw badRequest('sort does not have a valid value: asc or desc');
+      if (query.status !== undefined && !(STATUSES as readonly string[]).includes(query.status)) throw badRequest(`status does not have a valid value: "${query.status}" (one of ${STATUSES.join(', ')})`);
+      const page = pageOf(query);
+      const { rows, total } = core.schedules.pipelines(core.schedules.get(project.id, params.schedule_id), { status: query.status, desc: query.sort === 'desc', offset: page.offset, limit: page.limit });
+      return paginated(request, core.deps.server.url, page, total, rows.map((p) => show.pipelineBasic(p, project)));
+    }, {
+      can: 'admin_project', params: ScheduleParams,
+      query: t.Object({ ...PageQuery, status: t.Optional(t.String({ description: STATUSES.join(', ') })), sort: t.Optional(t.String({ description: 'asc (default) or desc, by id' })) }),
+      response: { 200: t.Array(PipelineBasic), ...Errors }, ...doc('List the pipelines a schedule started'),
+    })
 
     .post('', ({ project, body }) => json(show.scheduleDetails(core.schedules.create(project.id, input(body)), project), 201),
       { can: 'admin_project', params: ProjectParams, ...withModel(ScheduleBody), response: { 201: ScheduleDetailsModel, ...Errors }, ...doc('Create a pipeline schedule', 'description, ref and cron are required.') })

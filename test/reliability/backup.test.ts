@@ -1,13 +1,14 @@
 /**
  * `baton backup` under load and `baton restore`, as real processes:
  * - a Baton process serves 4 simulated v4 runners draining 48 jobs (logs streamed line by
- *   line, archives of 64 KiB–2 MiB uploaded) and one upload trickling in over seconds, while
+ *   line, archives of 64 KiB–2 MiB and junit reports uploaded) and one upload trickling in over seconds, while
  *   `baton backup` runs; the archive is restored into a fresh dir and a Baton started on it
  *   serves every job that had finished at the snapshot with its whole log and its archive,
- *   byte for byte; jobs still running then have a prefix of their log; the half-uploaded
+ *   byte for byte, and its test report; jobs still running then have a prefix of their log; the half-uploaded
  *   archive is not there; the database passes its integrity check;
- * - the consistency rules: an archive replaced or deleted after the snapshot is left out and
- *   cleared in the copy; a trace of a job created after the snapshot is left out;
+ * - the consistency rules: an archive or report file replaced or deleted after the snapshot is
+ *   left out and its row cleared in the copy; a trace of a job created after the snapshot is
+ *   left out; the key of sealed tokens comes along (0600); format-1 archives still restore;
  * - restore refuses a non-empty dir, an archive with a foreign or climbing entry name, a
  *   damaged or truncated archive — each with one line, leaving nothing behind.
  */
@@ -17,6 +18,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { backup, restore } from '../../src/core/backup';
 import { TarWriter } from '../../src/core/backup/tar';
+import { SecretBox } from '../../src/core/secret-box';
 import { FakeRunnerV4, multipartStream, type RunResult } from '../support/fake-runner-v4';
 import { makePipeline, makeProject, startTestServer } from '../support/harness';
 import { integrityCheck } from './support/data';
@@ -50,12 +52,13 @@ describe('backup while Baton serves runners, restore, serve again', () => {
     const JOBS = 48;
     const project = await (await api(live, '/api/v4/projects', { method: 'POST', body: JSON.stringify({ name: 'load', repo_url: 'https://git.example.invalid/load.git' }) })).json() as { id: number };
     for (let i = 1; i <= JOBS; i++) {
-      const yaml = `job_${i}:\n  script: [make]\n  artifacts:\n    paths: [out/]\n`;
+      const yaml = `job_${i}:\n  script: [make]\n  artifacts:\n    paths: [out/]\n    reports:\n      junit: junit.xml\n`;
       const res = await api(live, `/api/v4/projects/${project.id}/pipeline`, { method: 'POST', body: JSON.stringify({ ref: 'main', sha: 'b'.repeat(40), content: yaml }) });
       expect(res.status).toBe(201);
     }
     const behaviours = Object.fromEntries(Array.from({ length: JOBS }, (_, k) => [`job_${k + 1}`, {
       output: Array.from({ length: 24 }, (_, n) => `job_${k + 1} line ${n} ${'.'.repeat(n * 3)}`), artifacts: archiveOf(k + 1),
+      reports: { junit: `<testsuite name="s"><testcase classname="job_${k + 1}" name="case_${k + 1}"/></testsuite>` },
     }]));
 
     // a second project whose one job uploads its archive slowly, across the backup
@@ -127,6 +130,10 @@ describe('backup while Baton serves runners, restore, serve again', () => {
         expect(a.status).toBe(200);
         const bytes = new Uint8Array(await a.arrayBuffer());
         expect({ id: j.id, same: Buffer.from(bytes).equals(Buffer.from(behaviours[j.name].artifacts)) }).toEqual({ id: j.id, same: true });
+        // its junit report came along: the pipeline's test report names its one case
+        const pipelineId = (await (await api(again, `/api/v4/projects/${project.id}/jobs/${j.id}`)).json() as { pipeline: { id: number } }).pipeline.id;
+        const report = await (await api(again, `/api/v4/projects/${project.id}/pipelines/${pipelineId}/test_report`)).json() as { total_count: number; test_suites: { test_cases: { name: string }[] }[] };
+        expect({ id: j.id, cases: report.test_suites.flatMap((x) => x.test_cases.map((c) => c.name)) }).toEqual({ id: j.id, cases: [`case_${j.name.slice(4)}`] });
         checkedLogs++;
         checkedArchives++;
       } else if (j.status === 'running' && sent) {
@@ -188,6 +195,139 @@ describe('what a backup holds', () => {
       ]);
       expect(readFileSync(join(into, 'traces', `${kept}.log`), 'utf8')).toBe(`log of ${kept}\n`);
       expect(existsSync(join(into, 'traces', '999999.log'))).toBe(false);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('a job still pending at the snapshot', () => {
+  test('comes back pending with an empty log, even if a runner took it before its trace was copied; its next runner starts clean', async () => {
+    const s = await startTestServer();
+    const into = join(temp('bk-pending-out'), 'data');
+    let jobId = 0;
+    try {
+      const project = makeProject(s.core);
+      const pipeline = await makePipeline(s.core, project.id, 'later:\n  script: [x]\n');
+      const job = s.core.pipelines.latestJobs(pipeline.id)[0];
+      jobId = job.id;
+      expect(job.status).toBe('pending');
+      // What the copy meets when a live runner took the job between the database snapshot
+      // and the copy of the traces: the snapshot says pending, the disk has that runner's log.
+      writeFileSync(join(s.dataDir, 'traces', `${job.id}.log`), 'Running with gitlab-runner 11.11.4 on the old instance\n'.repeat(12));
+      const file = join(temp('bk-pending'), 'b.tar');
+      const m = backup(s.dataDir, file, { version: 'test' });
+      expect(m.files[`traces/${job.id}.log`]).toBeUndefined();
+      restore(file, into);
+    } finally {
+      await s.stop();
+    }
+    const again = await startTestServer({}, { dataDir: into });
+    try {
+      expect(again.core.jobs.get(jobId).status).toBe('pending');
+      expect(again.core.jobs.traceLength(jobId)).toBe(0);
+      const runner = await FakeRunnerV4.register(again.url, again.core.projects.get(again.core.jobs.get(jobId).projectId).runnersToken);
+      const done = await runner.runNext({ later: { output: ['fresh start'] } }, { maxPolls: 1 });
+      expect(done?.state).toBe('success');
+      expect(again.core.jobs.readTrace(jobId)).toEqual(new TextEncoder().encode(done!.trace));
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
+describe('report files and the secrets key travel with the database', () => {
+  const JUNIT = '<testsuite name="s"><testcase classname="c" name="ok"/><testcase classname="c" name="bad"><failure>no</failure></testcase></testsuite>';
+  test('reports, derived test cases and secret.key are carried; one replaced, deleted or missing is left out and its row cleared', async () => {
+    const s = await startTestServer();
+    const into = join(temp('bk-reports-out'), 'data');
+    try {
+      const project = makeProject(s.core);
+      const yaml = ['kept', 'replaced', 'deleted', 'cases_lost'].map((n) => `${n}:
+  script: [x]
+  artifacts:
+    reports:
+      junit: junit.xml
+      dotenv: build.env
+`).join('');
+      const pipeline = await makePipeline(s.core, project.id, yaml);
+      const runner = await FakeRunnerV4.register(s.url, project.runnersToken);
+      // each job's runner uploads its two reports (gzip, as modern runners do)
+      const behaviours = Object.fromEntries(['kept', 'replaced', 'deleted', 'cases_lost'].map((n) => [n, { reports: { junit: JUNIT, dotenv: `FROM_${n.toUpperCase()}=yes\n` } }]));
+      for (let i = 0; i < 4; i++) expect(await runner.runNext(behaviours, { maxPolls: 1 })).not.toBeNull();
+      const jobs = s.core.pipelines.latestJobs(pipeline.id);
+      expect(jobs.map((j) => [j.status, s.core.artifacts.reports(j.id).length])).toEqual([['success', 2], ['success', 2], ['success', 2], ['success', 2]]);
+      const id = Object.fromEntries(jobs.map((j) => [j.name, j.id]));
+      // a hook token sealed with the data dir's key
+      const hook = await s.api(`/api/v4/projects/${project.id}/hooks`, { method: 'POST', json: { url: 'https://hooks.example.com/x', token: 'hook-secret-1', job_events: true } });
+      expect(hook.status).toBe(201);
+      writeFileSync(join(s.dataDir, 'artifacts', `${id.replaced}.junit`), new Uint8Array(7)); // another size than its row says
+      rmSync(join(s.dataDir, 'artifacts', `${id.deleted}.dotenv`));
+      rmSync(join(s.dataDir, 'artifacts', `${id.cases_lost}.junit.json`));
+      const file = join(temp('bk-reports'), 'b.tar');
+      const m = backup(s.dataDir, file, { version: 'test' });
+      expect({ reports: m.reports, dropped: m.reportsDropped, format: m.format }).toEqual({ reports: 4 * 2 + 4 - 3, dropped: 3, format: 'baton-backup/2' });
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(Object.keys(m.files).filter((n) => n.startsWith('artifacts/')).sort()).toEqual([
+        `artifacts/${id.kept}.dotenv`, `artifacts/${id.kept}.junit`, `artifacts/${id.kept}.junit.json`,
+        `artifacts/${id.replaced}.dotenv`, `artifacts/${id.replaced}.junit.json`,
+        `artifacts/${id.deleted}.junit`, `artifacts/${id.deleted}.junit.json`,
+        `artifacts/${id.cases_lost}.dotenv`, `artifacts/${id.cases_lost}.junit`,
+      ].sort());
+      expect(m.files['secret.key']).toBeDefined();
+
+      restore(file, into);
+      expect(statSync(join(into, 'secret.key')).mode & 0o777).toBe(0o600);
+      const db = new Database(join(into, 'baton.db'), { readonly: true });
+      const rows = db.query('SELECT job_id, file_type FROM job_artifacts ORDER BY job_id, file_type').values();
+      const tests = db.query('SELECT job_id FROM test_reports ORDER BY job_id').values();
+      const sealed = (db.query('SELECT token_enc FROM project_hooks').values() as [string][])[0][0];
+      db.close();
+      expect(rows).toEqual([[id.kept, 'dotenv'], [id.kept, 'junit'], [id.replaced, 'dotenv'], [id.deleted, 'junit'], [id.cases_lost, 'dotenv'], [id.cases_lost, 'junit']]);
+      expect(tests).toEqual([[id.kept], [id.replaced], [id.deleted]]);
+      // every row names a file that is there, byte for byte
+      for (const [job, type] of rows as [number, string][]) {
+        expect(readFileSync(join(into, 'artifacts', `${job}.${type}`)).equals(readFileSync(join(s.dataDir, 'artifacts', `${job}.${type}`)))).toBe(true);
+      }
+      expect(new SecretBox(into).open(sealed)).toBe('hook-secret-1');
+      // kept apart on request
+      const keyless = backup(s.dataDir, join(temp('bk-keyless'), 'k.tar'), { version: 'test', withoutSecretKey: true });
+      expect(keyless.files['secret.key']).toBeUndefined();
+    } finally {
+      await s.stop();
+    }
+    // the restored dir serves the test report (cases from the derived file) and the dotenv variables
+    const again = await startTestServer({}, { dataDir: into });
+    try {
+      const [project] = again.core.projects.list(0, 1).rows;
+      const p = again.core.pipelines.list(project.id, { offset: 0, limit: 1 }).rows[0];
+      const report = await (await again.api(`/api/v4/projects/${p.projectId}/pipelines/${p.id}/test_report`)).json() as { total_count: number; test_suites: { name: string; test_cases: unknown[] }[] };
+      expect(report.total_count).toBe(6);
+      expect(report.test_suites.map((x) => x.test_cases.length)).toEqual([2, 2, 2]);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  test('an archive of format 1 (no reports, no key) still restores', async () => {
+    const s = await startTestServer();
+    try {
+      await makePipeline(s.core, makeProject(s.core).id, 'a:\n  script: [x]\n');
+      const db = new Uint8Array(readFileSync(join(s.dataDir, 'baton.db')));
+      const { createHash } = await import('node:crypto');
+      const manifest = { format: 'baton-backup/1', createdAt: new Date().toISOString(), version: 'old', jobs: 1, traces: 0, artifacts: 0, artifactsDropped: 0,
+        files: { 'baton.db': { size: db.length, sha256: createHash('sha256').update(db).digest('hex') } } };
+      const path = join(temp('bk-v1'), 'old.tar');
+      const fd = openSync(path, 'w');
+      const tar = new TarWriter(fd);
+      tar.folder('artifacts'); tar.folder('traces');
+      tar.bytes('baton.db', db);
+      tar.bytes('backup.json', new TextEncoder().encode(JSON.stringify(manifest)));
+      tar.end();
+      closeSync(fd);
+      const into = join(temp('bk-v1-out'), 'data');
+      expect(restore(path, into).format).toBe('baton-backup/1');
+      expect(integrityCheck(into)).toBe('ok');
     } finally {
       await s.stop();
     }

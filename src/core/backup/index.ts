@@ -4,17 +4,29 @@
  * backup:
  * 1. the database: `VACUUM INTO` a temp file — one read transaction, so a consistent
  *    snapshot, taken without stopping writers (WAL: readers never block the writer);
- * 2. the files that snapshot refers to, each opened and then read up to the size it had
+ * 2. every file that snapshot refers to, each opened and then read up to the size it had
  *    when opened (a rename or an append afterwards does not change what is copied):
- *    - an artifact only if the snapshot names one for its job and the file has the size the
- *      snapshot recorded; a file renamed into place after the snapshot (a second upload) or
- *      deleted since (expiry, eviction) is left out, and the job's archive columns are cleared
- *      in the copied database, so the restored instance never names a file it lacks;
- *    - a job's trace if the snapshot has the job. A trace is append-only and the database
- *      does not record its length, so the copy is the file's bytes at the moment it is read:
- *      complete for jobs that had ended at the snapshot, a prefix of the final log for jobs
- *      still running (their runner resynchronises with a 416 if it talks to the restored
- *      instance); traces of jobs created after the snapshot are left out;
+ *    - a job's archive (`artifacts/<job>.zip`, `jobs.artifacts_file`/`_size`) and each of
+ *      its report files (`artifacts/<job>.<type>`, a `job_artifacts` row with its size) only
+ *      if the file has the size the snapshot recorded; a file renamed into place after the
+ *      snapshot (a second upload) or deleted since (expiry, eviction) is left out, and the
+ *      row naming it is cleared in the copied database, so the restored instance never names
+ *      a file it lacks;
+ *    - the test cases Baton derived from a junit report (`artifacts/<job>.junit.json`) for
+ *      each `test_reports` row: written whole before the row, so any copy is complete; a
+ *      missing one drops the row in the copy;
+ *    - a job's trace if a runner had taken the job at the snapshot (`started_at`). A trace
+ *      is append-only and the database does not record its length, so the copy is the file's
+ *      bytes at the moment it is read: complete for jobs that had ended at the snapshot, a
+ *      prefix of the final log for jobs still running (their runner resynchronises with a 416
+ *      if it talks to the restored instance). The trace of a job that was still pending at
+ *      the snapshot is left out even when a runner took it meanwhile: the restored job is
+ *      pending again, and its next runner must start from an empty log (bytes it never sent
+ *      would make it resynchronise past its own end — gitlab-runner panics there); traces
+ *      of jobs created after the snapshot are left out too;
+ *    - `secret.key`, the key of the sealed forge and hook tokens in the database (without it
+ *      the restored instance could not open them), so the archive is written 0600; left out
+ *      with `withoutSecretKey` for operators who keep the key apart;
  * 3. `backup.json` last: the format, the time, and the size and sha256 of every entry.
  * The archive is written to `<to>.part` and renamed into place when complete.
  *
@@ -22,7 +34,7 @@
  * the names a backup holds (no path from the archive reaches the file system), checks every
  * entry against backup.json and the database with `PRAGMA integrity_check`, then renames the
  * staging folder to the target. Repository caches (git-cache/) are not in a backup; they are
- * fetched again.
+ * fetched again. Archives of format 1 (before reports and the key were carried) restore too.
  */
 import { Database } from 'bun:sqlite';
 import { createHash } from 'node:crypto';
@@ -30,12 +42,15 @@ import {
   closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmdirSync, rmSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { REPORT_TYPES } from '../reports';
 import { readTar, TarWriter } from './tar';
 
-export const BACKUP_FORMAT = 'baton-backup/1';
+export const BACKUP_FORMAT = 'baton-backup/2';
+/** formats restore accepts */
+const READABLE_FORMATS: readonly string[] = ['baton-backup/1', BACKUP_FORMAT];
 
 export interface Manifest {
-  format: typeof BACKUP_FORMAT;
+  format: string;
   createdAt: string;
   version: string;
   /** name → size and sha256 of every other entry of the archive */
@@ -45,6 +60,9 @@ export interface Manifest {
   artifacts: number;
   /** archives the snapshot named but the disk no longer had as recorded (cleared in the copy) */
   artifactsDropped: number;
+  /** report files (and derived test cases) copied, and those left out and cleared (format 2) */
+  reports?: number;
+  reportsDropped?: number;
 }
 
 export class BackupError extends Error {}
@@ -52,6 +70,9 @@ export class BackupError extends Error {}
 const DB = 'baton.db';
 const TRACE = /^traces\/([1-9]\d{0,15})\.log$/;
 const ARTIFACT = /^artifacts\/([1-9]\d{0,15})\.zip$/;
+/** `artifacts/<job>.<report type>` and `artifacts/<job>.junit.json`: only Baton's own names */
+const REPORT = new RegExp(`^artifacts\\/([1-9]\\d{0,15})\\.(${[...Object.keys(REPORT_TYPES), 'junit\\.json'].join('|')})$`);
+const KEY = 'secret.key';
 
 /** Copies `fd` from 0 up to `size` into the tar entry, hashing what it writes. */
 function copyEntry(tar: TarWriter, name: string, fd: number, size: number, files: Manifest['files'], mtimeMs: number) {
@@ -66,7 +87,14 @@ function copyEntry(tar: TarWriter, name: string, fd: number, size: number, files
   files[name] = { size, sha256: hash.digest('hex') };
 }
 
-export function backup(dataDir: string, to: string, opts: { version: string; now?: () => number }): Manifest {
+export interface BackupOptions {
+  version: string;
+  now?: () => number;
+  /** leave `secret.key` out (kept apart by the operator; sealed tokens stay unreadable without it) */
+  withoutSecretKey?: boolean;
+}
+
+export function backup(dataDir: string, to: string, opts: BackupOptions): Manifest {
   const dbFile = join(dataDir, DB);
   if (!existsSync(dbFile)) throw new BackupError(`--data-dir ${dataDir} holds no Baton database (${DB})`);
   const target = resolve(to);
@@ -85,38 +113,63 @@ export function backup(dataDir: string, to: string, opts: { version: string; now
     } finally {
       live.close();
     }
-    // 2. what it refers to; archives it cannot vouch for are cleared in the copy
+    // 2. what it refers to; files it cannot vouch for are cleared in the copy
     const snap = new Database(snapshotFile);
     let jobIds: Set<number>;
+    /** jobs a runner had taken at the snapshot: only their traces belong to it */
+    let startedIds: Set<number>;
     const artifacts: { id: number; size: number }[] = [];
-    const dropped: number[] = [];
+    const reports: { id: number; type: string; size: number }[] = [];
+    let testReportIds: number[] = [];
     try {
       jobIds = new Set((snap.query('SELECT id FROM jobs').values() as [number][]).map((r) => r[0]));
+      startedIds = new Set((snap.query('SELECT id FROM jobs WHERE started_at IS NOT NULL').values() as [number][]).map((r) => r[0]));
       for (const [id, size] of snap.query('SELECT id, artifacts_size FROM jobs WHERE artifacts_file IS NOT NULL').values() as [number, number | null][]) {
         artifacts.push({ id, size: size ?? -1 });
       }
+      for (const [id, type, size] of snap.query('SELECT job_id, file_type, size FROM job_artifacts ORDER BY job_id, file_type').values() as [number, string, number][]) {
+        reports.push({ id, type, size });
+      }
+      testReportIds = (snap.query('SELECT job_id FROM test_reports ORDER BY job_id').values() as [number][]).map((r) => r[0]);
     } catch (e) {
       snap.close();
       throw e;
     }
-    out = openSync(part, 'w');
+    out = openSync(part, 'w', 0o600);
     const tar = new TarWriter(out);
     const files: Manifest['files'] = {};
     const started = opts.now?.() ?? Date.now();
-    tar.folder('artifacts', started);
-    let artifactCount = 0;
-    for (const a of artifacts) {
-      const name = `artifacts/${a.id}.zip`;
+    /** Copies `name` when it exists with `size` bytes (any size when null); false when left out. */
+    const copy = (name: string, size: number | null): boolean => {
+      if (!allowed(name)) return false; // a name restore would refuse is never written
       let fd: number;
-      try { fd = openSync(join(dataDir, name), 'r'); } catch { dropped.push(a.id); continue; }
+      try { fd = openSync(join(dataDir, name), 'r'); } catch { return false; }
       try {
         const st = fstatSync(fd);
-        if (st.size !== a.size) { dropped.push(a.id); continue; }
+        if (size !== null && st.size !== size) return false;
         copyEntry(tar, name, fd, st.size, files, st.mtimeMs);
-        artifactCount++;
+        return true;
       } finally {
         closeSync(fd);
       }
+    };
+    tar.folder('artifacts', started);
+    let artifactCount = 0;
+    const dropped: number[] = [];
+    for (const a of artifacts) {
+      if (copy(`artifacts/${a.id}.zip`, a.size)) artifactCount++;
+      else dropped.push(a.id);
+    }
+    let reportCount = 0;
+    const droppedReports: { id: number; type: string }[] = [];
+    for (const r of reports) {
+      if (copy(`artifacts/${r.id}.${r.type}`, r.size)) reportCount++;
+      else droppedReports.push(r);
+    }
+    const droppedTestReports: number[] = [];
+    for (const id of testReportIds) {
+      if (copy(`artifacts/${id}.junit.json`, null)) reportCount++;
+      else droppedTestReports.push(id);
     }
     tar.folder('traces', started);
     let traceCount = 0;
@@ -124,22 +177,19 @@ export function backup(dataDir: string, to: string, opts: { version: string; now
     try { traceNames = readdirSync(join(dataDir, 'traces')); } catch { /* no traces yet */ }
     for (const f of traceNames) {
       const m = TRACE.exec(`traces/${f}`);
-      if (!m || !jobIds.has(Number(m[1]))) continue;
-      let fd: number;
-      try { fd = openSync(join(dataDir, 'traces', f), 'r'); } catch { continue; } // deleted meanwhile
-      try {
-        const st = fstatSync(fd);
-        copyEntry(tar, `traces/${f}`, fd, st.size, files, st.mtimeMs);
-        traceCount++;
-      } finally {
-        closeSync(fd);
-      }
+      if (!m || !startedIds.has(Number(m[1]))) continue;
+      if (copy(`traces/${f}`, null)) traceCount++; // else deleted meanwhile
     }
+    if (!opts.withoutSecretKey) copy(KEY, null);
     try {
-      if (dropped.length) {
+      snap.transaction(() => {
         const clear = snap.prepare('UPDATE jobs SET artifacts_file = NULL, artifacts_size = NULL, artifacts_expire_at = NULL WHERE id = ?');
-        snap.transaction(() => { for (const id of dropped) clear.run(id); })();
-      }
+        for (const id of dropped) clear.run(id);
+        const forget = snap.prepare('DELETE FROM job_artifacts WHERE job_id = ? AND file_type = ?');
+        for (const r of droppedReports) forget.run(r.id, r.type);
+        const unreport = snap.prepare('DELETE FROM test_reports WHERE job_id = ?');
+        for (const id of droppedTestReports) unreport.run(id);
+      })();
     } finally {
       snap.close();
     }
@@ -148,6 +198,7 @@ export function backup(dataDir: string, to: string, opts: { version: string; now
     const manifest: Manifest = {
       format: BACKUP_FORMAT, createdAt: new Date(started).toISOString(), version: opts.version, files,
       jobs: jobIds.size, traces: traceCount, artifacts: artifactCount, artifactsDropped: dropped.length,
+      reports: reportCount, reportsDropped: droppedReports.length + droppedTestReports.length,
     };
     tar.bytes('backup.json', new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'), started);
     tar.end();
@@ -164,7 +215,8 @@ export function backup(dataDir: string, to: string, opts: { version: string; now
 
 /** Which names may come out of an archive, and where they go. */
 function allowed(name: string): boolean {
-  return name === DB || name === 'backup.json' || name === 'traces/' || name === 'artifacts/' || TRACE.test(name) || ARTIFACT.test(name);
+  return name === DB || name === 'backup.json' || name === KEY || name === 'traces/' || name === 'artifacts/'
+    || TRACE.test(name) || ARTIFACT.test(name) || REPORT.test(name);
 }
 
 export function restore(from: string, dataDir: string): Manifest {
@@ -191,7 +243,7 @@ export function restore(from: string, dataDir: string): Manifest {
         return;
       }
       const hash = createHash('sha256');
-      const fd = openSync(join(staging, entry.name), 'wx');
+      const fd = openSync(join(staging, entry.name), 'wx', entry.name === KEY ? 0o600 : 0o666);
       try {
         content((c) => {
           hash.update(c);
@@ -205,7 +257,7 @@ export function restore(from: string, dataDir: string): Manifest {
     if (manifestText === null) throw new BackupError(`--from ${from}: no backup.json (not a Baton backup, or cut short)`);
     let manifest: Manifest;
     try { manifest = JSON.parse(manifestText) as Manifest; } catch { throw new BackupError('backup.json is not JSON'); }
-    if (manifest.format !== BACKUP_FORMAT) throw new BackupError(`--from ${from}: format "${manifest.format}" is not ${BACKUP_FORMAT}`);
+    if (!READABLE_FORMATS.includes(manifest.format)) throw new BackupError(`--from ${from}: format "${manifest.format}" is not ${READABLE_FORMATS.join(' or ')}`);
     const wanted = Object.keys(manifest.files).sort();
     const got = Object.keys(seen).sort();
     const missing = wanted.filter((n) => !seen[n]);

@@ -15,6 +15,7 @@ import { firstMatchingRule, RuleError, type RuleEnv } from './rules/evaluate';
 import { jobPolicy } from './rules/policy';
 import { needTargets, type StageTable } from './validate';
 import type { Instance } from './matrix';
+import { slugify } from '../predefined-variables';
 import type { RuleEntry } from './entries/rules';
 
 /** Why no pipeline is created (the creator answers 400 with it). */
@@ -113,7 +114,7 @@ export async function planPipeline({ root, instances, stages, ctx }: PlanInput):
     const e = inst.entry;
     const jobGlobals = inheritedGlobals(globals, e);
     const jobPredefined: Record<string, string> = {
-      CI_JOB_NAME: inst.name, CI_JOB_NAME_SLUG: slug(inst.name), CI_JOB_STAGE: e.spec.stage,
+      CI_JOB_NAME: inst.name, CI_JOB_NAME_SLUG: slugify(inst.name), CI_JOB_STAGE: e.spec.stage,
       CI_NODE_TOTAL: String(inst.parallel?.total ?? 1),
     };
     const yaml = merge(jobGlobals, e.jobVariables);
@@ -232,11 +233,4 @@ async function resolveCaches(entries: NonNullable<JobEntry['cacheEntries']>, ctx
     out.push(spec);
   }
   return out;
-}
-
-/** GitLab's slugify: lower-case, each non-[a-z0-9] → `-`, first 63 characters, `-` trimmed. */
-export function slug(text: string): string {
-  let out = '';
-  for (const ch of text.toLowerCase()) out += /^[a-z0-9]$/.test(ch) ? ch : '-';
-  return out.slice(0, 63).replace(/^-+|-+$/g, '');
 }

@@ -24,6 +24,8 @@ import { and, eq, gte, isNull, or, sql } from 'drizzle-orm';
 import { members, projects, runnerProjects, type PersonalAccessToken, type Project, type Runner } from '../../db/schema';
 import type { CoreDeps } from '../context';
 import { badRequest, DomainError, forbidden, notFound } from '../errors';
+import { remoteHost, REPO_LOCAL_NETWORK } from '../git';
+import { hostReach } from '../outbound';
 import { isValidPath, PATH_RULE, type ProjectFilter, type ProjectInput, type ProjectService } from '../projects';
 import type { RunnerService } from '../runners';
 import type { SessionService } from './sessions';
@@ -259,19 +261,36 @@ export class AccessService {
     }
     this.checkRepoUrl(actor, input.repoUrl);
     // A project in a user's namespace is that user's (an admin may create it for them).
-    return { ...input, namespace, ownerId: owner?.id ?? actor.userId };
+    return { ...input, namespace, ownerId: owner?.id ?? actor.userId, repoUrlByAdmin: actor.admin };
   }
 
-  /** An edit as this caller may make it (the repo_url rule of newProject). */
+  /**
+   * An edit as this caller may make it (the repo_url rule of newProject). A new repo_url is
+   * the editor's; an administrator who sends the current one vouches for it too.
+   */
   projectEdit(actor: Actor, project: Project, input: Partial<ProjectInput>): Partial<ProjectInput> {
-    if (input.repoUrl !== undefined && input.repoUrl !== project.repoUrl) this.checkRepoUrl(actor, input.repoUrl);
-    return input;
+    if (input.repoUrl === undefined) return { ...input, repoUrlByAdmin: undefined };
+    if (input.repoUrl === project.repoUrl) return { ...input, repoUrlByAdmin: actor.admin ? true : undefined };
+    this.checkRepoUrl(actor, input.repoUrl);
+    return { ...input, repoUrlByAdmin: actor.admin };
   }
 
   private checkRepoUrl(actor: Actor, url: string) {
     if (!actor.admin && readsServerDisk(url)) {
       throw forbidden("403 Forbidden - repo_url: only administrators may use a local path or a file:// URL (git would read the server's own disk)");
     }
+  }
+
+  /**
+   * The network half of the repo_url rule, which needs DNS (so the routes ask before they
+   * write): a non-admin's repo_url may not point git at loopback, link-local or private
+   * addresses unless Baton runs with --allow-local-requests (core/outbound.ts; the fetch
+   * checks again). A name DNS does not know is left to the fetch to report.
+   */
+  async checkRepoUrlNetwork(actor: Actor, url: string | undefined, current?: Project): Promise<void> {
+    if (url === undefined || actor.admin || this.deps.outbound.allowLocal || url === current?.repoUrl) return;
+    const host = remoteHost(url);
+    if (host !== null && (await hostReach(host)) === 'local') throw forbidden(`403 Forbidden - repo_url: ${REPO_LOCAL_NETWORK}`);
   }
 
   private maintainsIn(actor: Actor, namespace: string): boolean {

@@ -8,7 +8,7 @@
  * that reason, visible in the deliveries list and logged.
  */
 import { eq } from 'drizzle-orm';
-import { pipelineSchedules, scheduleVariables, type OutboxRow } from '../../db/schema';
+import { pipelineSchedules, pipelines, scheduleVariables, type OutboxRow } from '../../db/schema';
 import type { CoreDeps } from '../context';
 import { DomainError } from '../errors';
 import { CiSourceError } from '../git';
@@ -44,6 +44,7 @@ export class InboundBuilder {
       ref: s.ref, source: 'schedule', variables: vars.map((v) => ({ key: v.key, value: v.value })),
     }, (pipelineId) => {
       this.deps.db.update(pipelineSchedules).set({ lastPipelineId: pipelineId }).where(eq(pipelineSchedules.id, s.id)).run();
+      this.deps.db.update(pipelines).set({ pipelineScheduleId: s.id }).where(eq(pipelines.id, pipelineId)).run();
     });
   }
 

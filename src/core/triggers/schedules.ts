@@ -11,7 +11,7 @@
  * run once, not once each. The pipeline itself (git, compile) is created by the outbox
  * worker (triggers/build.ts), with `source: schedule` and the schedule's variables.
  */
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
 import { pipelineSchedules, pipelines, scheduleVariables, type Pipeline, type PipelineSchedule, type ScheduleVariable } from '../../db/schema';
 import type { CoreDeps } from '../context';
 import { badRequest, notFound } from '../errors';
@@ -52,6 +52,15 @@ export class ScheduleService {
 
   lastPipeline(s: PipelineSchedule): Pipeline | null {
     return s.lastPipelineId === null ? null : this.db.select().from(pipelines).where(eq(pipelines.id, s.lastPipelineId)).get() ?? null;
+  }
+
+  /** The pipelines a schedule started (GitLab's `…/pipeline_schedules/:id/pipelines`), oldest first unless `desc`. */
+  pipelines(s: PipelineSchedule, opts: { status?: string; desc?: boolean; offset: number; limit: number }): { rows: Pipeline[]; total: number } {
+    const where = and(eq(pipelines.pipelineScheduleId, s.id), opts.status ? eq(pipelines.status, opts.status) : undefined);
+    return {
+      rows: this.db.select().from(pipelines).where(where).orderBy(opts.desc ? desc(pipelines.id) : asc(pipelines.id)).limit(opts.limit).offset(opts.offset).all(),
+      total: this.db.select({ n: sql<number>`count(*)` }).from(pipelines).where(where).get()!.n,
+    };
   }
 
   variables(scheduleId: number): ScheduleVariable[] {

@@ -15,7 +15,21 @@ export interface Creds {
   jobV1: number; jobV1Token: string; jobV1Length: number;
   jobV4: number; jobV4Token: string; jobV4Length: number;
   projectId: number; pipelineId: number; projectToken: string;
+  /** resources of the people and automation routes, when the fixture made them (else their ids name nothing) */
+  userId?: number; tokenId?: number; triggerId?: number; scheduleId?: number; scheduleKey?: string; hookId?: number; runnerId?: number;
+  /** the project's webhook secret (a delivery signed with anything else is refused) */
+  webhookSecret?: string;
+  /** `<namespace>/<path>` of the project, for the dashboard's pages */
+  projectPath?: string;
 }
+
+/**
+ * A route of the app for the route-driven REST generators: its method and path template,
+ * the TypeBox model of its body if it has one, and whether it is a people-facing route (an
+ * auth macro names its permission). The test reads them from createApp, so a new route is
+ * fuzzed without a new list.
+ */
+export interface AppRoute { method: string; path: string; body?: unknown; permission?: string }
 
 export interface FuzzCase {
   kind: string;
@@ -26,6 +40,8 @@ export interface FuzzCase {
 
 export interface FuzzReport {
   sent: number;
+  /** `METHOD /path` of every request sent through fetch (query cut off): which routes were reached */
+  reached: Set<string>;
   /** status → count */
   statuses: Map<number, number>;
   /** kind → a few examples of answers that broke the rules */
@@ -89,10 +105,14 @@ function brokenJson(r: Rng, strict = false): string | Uint8Array {
 
 const DEBUG = !!process.env.FUZZ_DEBUG;
 
+/** Every `METHOD /path` sent (the report copies it). */
+const reachedPaths = new Set<string>();
+
 async function send(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: NonNullable<RequestInit['body']>): Promise<number> {
+  reachedPaths.add(`${method} ${path.split('?')[0]}`);
   const show = () => `${method} ${path.slice(0, 200)} ${JSON.stringify(headers).slice(0, 300)} ${typeof body === 'string' ? body.slice(0, 300) : body instanceof Uint8Array ? `<${body.length} bytes>` : body ? '<form>' : ''}`;
   try {
-    const res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(20_000) });
+    const res = await fetch(base + path, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(20_000) });
     const text = await res.text().catch(() => '');
     if (DEBUG && (res.status < 400 || res.status >= 500)) console.log(`[fuzz] ${res.status} ← ${show()} → ${text.slice(0, 200)}`);
     return res.status;
@@ -154,7 +174,7 @@ function garbledRange(r: Rng, avoid: number): string {
 }
 
 /** Every case generator, each one an endpoint × a way of being wrong. */
-export function caseGenerators(c: Creds, limits: { maxTrace: number; maxArtifact: number }): Array<(r: Rng) => FuzzCase> {
+export function caseGenerators(c: Creds, limits: { maxTrace: number; maxArtifact: number }, routes: AppRoute[] = []): Array<(r: Rng) => FuzzCase> {
   const refused = (kind: string, s: (base: string) => Promise<number>): FuzzCase => ({ kind, expect: 'refused', send: s });
   const readOnly = (kind: string, s: (base: string) => Promise<number>): FuzzCase => ({ kind, expect: 'may-succeed', send: s });
 
@@ -249,50 +269,8 @@ export function caseGenerators(c: Creds, limits: { maxTrace: number; maxArtifact
   artifactUpload('v4 artifacts', (id) => `/api/v4/jobs/${id}/artifacts?artifact_format=${['zip', 'gzip', '%00'][id.length % 3]}`, 'JOB-TOKEN', c.jobV4, c.jobV4Token);
   gens.push((r) => readOnly('v4 artifacts download', (b) => send(b, 'GET', `/api/v4/jobs/${r.int(2) ? c.jobV4 : r.pick(BAD_IDS)}/artifacts`, { 'JOB-TOKEN': r.int(3) ? garbageToken(r) : c.jobV4Token })));
 
-  // ---- REST API (admin token): reads with hostile queries, writes that cannot be valid, any call with a wrong token
+  // ---- REST API: every people-facing route of the app (restRouteGenerators below), plus names
   const P = c.projectId;
-  const restReads = [`/api/v4/projects`, `/api/v4/projects/${P}`, `/api/v4/projects/${P}/variables`, `/api/v4/projects/${P}/variables/SECRET`,
-    `/api/v4/projects/${P}/pipelines`, `/api/v4/projects/${P}/pipelines/${c.pipelineId}`, `/api/v4/projects/${P}/pipelines/${c.pipelineId}/jobs`,
-    `/api/v4/projects/${P}/jobs`, `/api/v4/projects/${P}/jobs/${c.jobV1}`, `/api/v4/projects/${P}/jobs/${c.jobV1}/trace`,
-    `/api/v4/projects/${P}/jobs/${c.jobV1}/artifacts`, `/api/v4/runners`, `/api/v4/runners/all`, `/api/v4/projects/${P}/runners`];
-  const restWrites: Array<[string, string]> = [['POST', '/api/v4/projects'], ['PUT', `/api/v4/projects/${P}`], ['DELETE', `/api/v4/projects/${P}`],
-    ['POST', `/api/v4/projects/${P}/variables`], ['PUT', `/api/v4/projects/${P}/variables/SECRET`], ['DELETE', `/api/v4/projects/${P}/variables/SECRET`],
-    ['POST', `/api/v4/projects/${P}/pipeline`], ['POST', `/api/v4/projects/${P}/pipelines/${c.pipelineId}/cancel`], ['POST', `/api/v4/projects/${P}/pipelines/${c.pipelineId}/retry`],
-    ['DELETE', `/api/v4/projects/${P}/pipelines/${c.pipelineId}`], ['POST', `/api/v4/projects/${P}/jobs/${c.jobV1}/cancel`], ['POST', `/api/v4/projects/${P}/jobs/${c.jobV1}/retry`],
-    ['POST', `/api/v4/projects/${P}/jobs/${c.jobV1}/play`], ['DELETE', `/api/v4/projects/${P}/jobs/${c.jobV1}/artifacts`], ['POST', `/api/v4/projects/${P}/jobs/${c.jobV1}/artifacts/keep`],
-    ['PUT', `/api/v4/runners/1`], ['DELETE', `/api/v4/runners/1`], ['POST', `/api/v4/projects/${P}/runners`], ['DELETE', `/api/v4/projects/${P}/runners/1`]];
-  const adminHeader = (r: Rng): Record<string, string> => r.pick<Record<string, string>>([{ 'PRIVATE-TOKEN': garbageToken(r) }, { authorization: `Bearer ${garbageToken(r)}` }, { authorization: `Basic ${btoa(`root:${ADMIN_TOKEN}`)}` }, {}, { 'private-token': ADMIN_TOKEN.slice(1) }]);
-  gens.push((r) => {
-    const path = r.pick(restReads);
-    const q = r.pick(['', '?page=-1', '?per_page=abc', '?page=99999999999', '?scope[]=%00', '?scope=running&scope[]=x', '?status=%ff', '?ref=../../x', '?order_by=id;drop', '?per_page=1e9', '?' + 'x=1&'.repeat(2000)]);
-    return r.int(2)
-      ? readOnly('rest read', (b) => send(b, 'GET', path + q, { 'PRIVATE-TOKEN': ADMIN_TOKEN }))
-      : refused('rest read wrong-admin', (b) => send(b, 'GET', path + q, adminHeader(r)));
-  });
-  gens.push((r) => {
-    const [method, path] = r.pick(restWrites);
-    const body = brokenJson(r);
-    return refused('rest write wrong-admin', (b) => send(b, method, path, { ...adminHeader(r), 'content-type': 'application/json' }, method === 'DELETE' && r.int(2) ? undefined : body));
-  });
-  gens.push((r) => {
-    // With the admin token: only bodies that cannot be valid, or ids that name nothing.
-    const [method, path] = r.pick(restWrites.filter(([m]) => m !== 'DELETE'));
-    const fields: Record<string, FieldType> = path.endsWith('/projects') || /projects\/\d+$/.test(path)
-      ? { name: 'str', repo_url: 'str', path: 'str', build_timeout: 'int', shared_runners_enabled: 'bool', clone_with_job_token: 'bool' }
-      : path.includes('variables') ? { key: 'str', value: 'str', masked: 'bool' }
-        : path.endsWith('/pipeline') ? { ref: 'str', sha: 'str', content: 'str', tag: 'bool' }
-          : path.includes('/runners') ? { runner_id: 'int', description: 'str', active: 'bool', tag_list: 'tags', maximum_timeout: 'int', run_untagged: 'bool' }
-            : {};
-    // endpoints without a body (cancel, retry, play, keep) are only called on ids that name nothing
-    const mode = Object.keys(fields).length ? r.int(3) : 0;
-    const badPath = path.replace(/\/(\d+)(?=\/|$)/g, () => `/${r.pick(BAD_IDS)}`);
-    if (mode === 0) return refused('rest write bad-id', (b) => send(b, method, badPath, { 'PRIVATE-TOKEN': ADMIN_TOKEN, 'content-type': 'application/json' }, '{}'));
-    if (mode === 1) { const j = json(brokenJson(r, true)); return refused('rest write broken-json', (b) => send(b, method, path, { 'PRIVATE-TOKEN': ADMIN_TOKEN, 'content-type': j['content-type'] }, j.body)); }
-    const body = wrongType(r, {}, fields);
-    // every field of the model broken at once, so no combination can be valid
-    for (const f of Object.keys(fields)) body[f] = r.pick(UNFIXABLE[fields[f]] as readonly unknown[]);
-    return refused('rest write wrong-type', (b) => send(b, method, path, { 'PRIVATE-TOKEN': ADMIN_TOKEN, 'content-type': 'application/json' }, JSON.stringify(body)));
-  });
   gens.push((r) => {
     // names with `../` and NUL where the REST API takes names (variable keys, project paths)
     const key = r.pick(WEIRD_STRINGS.filter(Boolean));
@@ -310,8 +288,10 @@ export function caseGenerators(c: Creds, limits: { maxTrace: number; maxArtifact
     if (mode === 2) return refused('huge json body', (b) => send(b, 'POST', path, { 'content-type': 'application/json', 'PRIVATE-TOKEN': ADMIN_TOKEN }, '{"token":"' + 'a'.repeat(17 * 1024 * 1024) + '"}'));
     if (mode === 3) return refused('huge form body', (b) => send(b, 'POST', path, { 'content-type': 'application/x-www-form-urlencoded' }, 'token=' + 'a'.repeat(17 * 1024 * 1024)));
     if (mode === 4) return refused('unknown path', (b) => send(b, r.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']), r.pick(['/ci/api/v2/x', '/api/v4/nope', '/%ff', '/api/v4/projects/1/../../..', '/.env', '/api/v4/jobs/1/trace/../../x', '/' + 'a/'.repeat(2000)]), {}));
-    return readOnly('public', (b) => send(b, 'GET', r.pick(['/-/health', '/api/v4/version', '/swagger', '/swagger/json']) + r.pick(['', '?%ff', '?x=' + 'y'.repeat(5000)]), { 'x-request-id': r.pick(['ok-1', '../../x', 'a'.repeat(500), '\u00ff']) }));
+    return readOnly('public', (b) => send(b, 'GET', r.pick(['/-/health', '/-/liveness', '/-/readiness', '/metrics', '/api/v4/version', '/swagger', '/swagger/json',
+      '/swagger/assets/swagger-ui.css', '/swagger/assets/swagger-ui-bundle.js']) + r.pick(['', '?%ff', '?x=' + 'y'.repeat(5000)]), { 'x-request-id': r.pick(['ok-1', '../../x', 'a'.repeat(500), '\u00ff']) }));
   });
+  gens.push(...restRouteGenerators(c, routes), ...inboundGenerators(c), ...pageGenerators(c, routes));
   gens.push((r) => {
     const host = 'Host: 127.0.0.1\r\n';
     const reqs = [
@@ -343,7 +323,8 @@ export function caseGenerators(c: Creds, limits: { maxTrace: number; maxArtifact
 
 export async function fuzz(base: string, gens: Array<(r: Rng) => FuzzCase>, opts: { requests: number; seed: number; concurrency: number }): Promise<FuzzReport> {
   const r = rng(opts.seed);
-  const report: FuzzReport = { sent: 0, statuses: new Map(), violations: [], byKind: new Map() };
+  reachedPaths.clear();
+  const report: FuzzReport = { sent: 0, reached: reachedPaths, statuses: new Map(), violations: [], byKind: new Map() };
   const cases: FuzzCase[] = Array.from({ length: opts.requests }, () => r.pick(gens)(r));
   let next = 0;
   const worker = async () => {
@@ -353,10 +334,203 @@ export async function fuzz(base: string, gens: Array<(r: Rng) => FuzzCase>, opts
       report.sent++;
       report.statuses.set(status, (report.statuses.get(status) ?? 0) + 1);
       report.byKind.set(c.kind, (report.byKind.get(c.kind) ?? 0) + 1);
-      const ok = c.expect === 'refused' ? status >= 400 && status < 500 : status >= 200 && status < 500;
+      // a dashboard page refuses by redirecting to the sign-in page
+      const ok = c.expect === 'refused' ? (status >= 400 && status < 500) || (c.kind.startsWith('page') && (status === 302 || status === 303)) : status >= 200 && status < 500;
       if (!ok && report.violations.length < 40) report.violations.push(`${c.kind}: ${status}`);
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   return report;
+}
+
+// ---------------------------------------------------------------- route-driven REST cases
+
+/** The field kind of a TypeBox property, for values no conversion fixes; null when none can be broken safely. */
+function fieldKind(schema: Record<string, unknown>): FieldType | null {
+  switch (schema.type) {
+    case 'string': return 'str';
+    case 'boolean': return 'bool';
+    case 'integer': case 'number': return 'int';
+    case 'object': return 'obj';
+    case 'array': return 'tags';
+    default: return null; // unions, Any: a value they refuse cannot be picked blindly
+  }
+}
+
+/** `{field: kind}` of a body model's breakable properties, or null when "every field broken" might still be valid. */
+function breakable(model: unknown): Record<string, FieldType> | null {
+  const m = model as { type?: string; properties?: Record<string, Record<string, unknown>>; required?: string[] } | undefined;
+  if (!m || m.type !== 'object' || !m.properties) return null;
+  const fields: Record<string, FieldType> = {};
+  for (const [k, v] of Object.entries(m.properties)) { const kind = fieldKind(v); if (kind) fields[k] = kind; }
+  const names = Object.keys(fields);
+  // every property must be breakable, or a required one is: else the unbroken ones may make a valid body
+  const required = (m.required ?? []).some((k) => k in fields);
+  if (names.length === 0 || (names.length !== Object.keys(m.properties).length && !required)) return null;
+  return fields;
+}
+
+/**
+ * Cases for every people-facing route (auth macro), each an endpoint × a way of being wrong:
+ * a wrong or missing credential (any method: 401); with the admin token, reads with hostile
+ * queries (may succeed: they change nothing), writes on ids that name nothing, and — with
+ * real ids — bodies that are not a JSON object or whose every field has a type no conversion
+ * fixes. A write without path ids and without a body (revoking the token in use) is only
+ * ever sent with a wrong credential.
+ */
+export function restRouteGenerators(c: Creds, routes: AppRoute[]): Array<(r: Rng) => FuzzCase> {
+  const people = routes.filter((x) => x.permission !== undefined);
+  if (people.length === 0) return [];
+  const nothing = '999999999';
+  const real = (template: string): string => {
+    const parts = template.split('/');
+    return parts.map((seg, i) => {
+      if (!seg.startsWith(':')) return seg;
+      const parent = parts[i - 1];
+      const name = seg.slice(1);
+      if (name === 'id') {
+        if (parent === 'projects') return String(c.projectId);
+        if (parent === 'users') return String(c.userId ?? nothing);
+        if (parent === 'runners') return String(c.runnerId ?? 1);
+        if (parent === 'personal_access_tokens') return String(c.tokenId ?? nothing);
+      }
+      if (name === 'pipeline_id') return String(c.pipelineId);
+      if (name === 'job_id') return String(c.jobV1);
+      if (name === 'user_id') return String(c.userId ?? nothing);
+      if (name === 'trigger_id') return String(c.triggerId ?? nothing);
+      if (name === 'schedule_id') return String(c.scheduleId ?? nothing);
+      if (name === 'hook_id') return String(c.hookId ?? nothing);
+      if (name === 'runner_id') return String(c.runnerId ?? 1);
+      if (name === 'environment_id') return '1';
+      if (name === 'key') return parent === 'variables' && parts.includes('pipeline_schedules') ? (c.scheduleKey ?? 'NOPE') : parent === 'variables' ? 'SECRET' : 'nope';
+      return nothing;
+    }).join('/');
+  };
+  const bad = (r: Rng, template: string) => template.split('/').map((seg) => (seg.startsWith(':') ? r.pick(BAD_IDS) : seg)).join('/');
+  const hasParams = (t: string) => t.includes('/:');
+  const QUERIES = ['', '?page=-1', '?per_page=abc', '?page=99999999999', '?scope[]=%00', '?scope=running&scope[]=x', '?status=%ff', '?ref=../../x',
+    '?order_by=id;drop', '?per_page=1e9', '?sort=sideways', '?search=%00%ff', '?user_id=abc', '?membership=maybe', '?' + 'x=1&'.repeat(2000)];
+  const adminHeader = (r: Rng): Record<string, string> => r.pick<Record<string, string>>([{ 'PRIVATE-TOKEN': garbageToken(r) }, { authorization: `Bearer ${garbageToken(r)}` },
+    { authorization: `Basic ${btoa(`root:${ADMIN_TOKEN}`)}` }, {}, { 'private-token': ADMIN_TOKEN.slice(1) }, { cookie: `baton_session=${garbageToken(r)}` }]);
+  const refused = (kind: string, s: (base: string) => Promise<number>): FuzzCase => ({ kind, expect: 'refused', send: s });
+  const readOnly = (kind: string, s: (base: string) => Promise<number>): FuzzCase => ({ kind, expect: 'may-succeed', send: s });
+  const admin = { 'PRIVATE-TOKEN': ADMIN_TOKEN };
+
+  return [
+    (r) => {
+      // a wrong or missing credential, on any route, with any body
+      const route = r.pick(people);
+      const path = r.int(3) ? real(route.path) : bad(r, route.path);
+      const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : brokenJson(r);
+      return refused(`rest ${route.method === 'GET' ? 'read' : 'write'} wrong-credential`, (b) => send(b, route.method, path + r.pick(QUERIES),
+        { ...adminHeader(r), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body));
+    },
+    (r) => {
+      const route = r.pick(people);
+      if (route.method === 'GET') return readOnly('rest read', (b) => send(b, 'GET', (r.int(4) ? real(route.path) : bad(r, route.path)) + r.pick(QUERIES), admin));
+      const fields = breakable(route.body);
+      const modes: ('bad-id' | 'broken-json' | 'wrong-type')[] = [];
+      if (hasParams(route.path)) modes.push('bad-id');
+      if (route.body !== undefined) modes.push('broken-json');
+      if (fields) modes.push('wrong-type');
+      // nothing to break without hurting the fixture (e.g. revoking the token in use): a wrong credential instead
+      if (modes.length === 0) return refused('rest write wrong-credential', (b) => send(b, route.method, route.path, adminHeader(r)));
+      const mode = r.pick(modes);
+      if (mode === 'bad-id') {
+        return refused('rest write bad-id', (b) => send(b, route.method, bad(r, route.path), { ...admin, 'content-type': 'application/json' }, route.method === 'DELETE' ? undefined : '{}'));
+      }
+      if (mode === 'broken-json') {
+        const j = json(brokenJson(r, true));
+        return refused('rest write broken-json', (b) => send(b, route.method, real(route.path), { ...admin, 'content-type': j['content-type'] }, j.body));
+      }
+      // every field of the model broken at once, so no combination can be valid
+      const body: Record<string, unknown> = {};
+      for (const [f, kind] of Object.entries(fields!)) body[f] = r.pick(UNFIXABLE[kind] as readonly unknown[]);
+      return refused('rest write wrong-type', (b) => send(b, route.method, real(route.path), { ...admin, 'content-type': 'application/json' }, JSON.stringify(body)));
+    },
+  ];
+}
+
+/**
+ * The routes that take no personal credential: push webhooks (a signature made with the
+ * project's webhook secret), trigger tokens (`token`), and the dashboard's sign-in and
+ * sign-out. Nothing the fuzzer sends may pass: a wrong or no signature, a wrong or no
+ * trigger token, a wrong password.
+ */
+export function inboundGenerators(c: Creds): Array<(r: Rng) => FuzzCase> {
+  const P = c.projectId;
+  const refused = (kind: string, s: (base: string) => Promise<number>): FuzzCase => ({ kind, expect: 'refused', send: s });
+  const readOnly = (kind: string, s: (base: string) => Promise<number>): FuzzCase => ({ kind, expect: 'may-succeed', send: s });
+  const project = (r: Rng) => (r.int(4) ? String(P) : r.pick(BAD_IDS));
+  const safeStrings = WEIRD_STRINGS.filter((w) => w !== '\ud800'); // a lone surrogate cannot be URI-encoded
+  return [
+    (r) => {
+      // a push delivery: as a forge sends it, or broken, never signed with the secret
+      const forge = r.pick(['github', 'gitea', 'forgejo', 'gitlab', 'none'] as const);
+      const body = r.int(3) ? JSON.stringify({ ref: r.pick(['refs/heads/main', '../../x', '', 'refs/tags/%00']), before: '0'.repeat(40), after: r.pick(['a'.repeat(40), 'zz', '']), head_commit: { id: 'a'.repeat(40), message: r.pick(WEIRD_STRINGS) } }) : brokenJson(r);
+      const sig = r.pick(['', 'sha256=', 'sha256=' + '0'.repeat(64), 'deadbeef', garbageToken(r), (c.webhookSecret ?? 'x') + 'x']);
+      const headers: Record<string, string> = { 'content-type': r.pick(['application/json', 'application/x-www-form-urlencoded', 'text/plain']) };
+      if (forge === 'github') Object.assign(headers, { 'X-GitHub-Event': r.pick(['push', 'ping', 'delete', '%00']), 'X-GitHub-Delivery': crypto.randomUUID(), 'X-Hub-Signature-256': sig });
+      if (forge === 'gitea') Object.assign(headers, { 'X-Gitea-Event': 'push', 'X-Gitea-Delivery': crypto.randomUUID(), 'X-Gitea-Signature': sig });
+      if (forge === 'forgejo') Object.assign(headers, { 'X-Forgejo-Event': 'push', 'X-Forgejo-Signature': sig });
+      if (forge === 'gitlab') Object.assign(headers, { 'X-Gitlab-Event': r.pick(['Push Hook', 'Tag Push Hook', 'Pipeline Hook']), 'X-Gitlab-Token': sig });
+      return refused(`webhook ${forge}`, (b) => send(b, 'POST', `/api/v4/projects/${project(r)}/webhook`, headers, body));
+    },
+    (r) => {
+      // trigger a pipeline: a wrong token, none, or broken parameters
+      const path = r.int(2) ? `/api/v4/projects/${project(r)}/trigger/pipeline` : `/api/v4/projects/${project(r)}/ref/${r.pick(['main', '..%2F..', '%00', 'x'.repeat(300)])}/trigger/pipeline`;
+      const token = r.pick([undefined, garbageToken(r), 'glptt-' + '0'.repeat(40), ADMIN_TOKEN, c.runnerV4, c.projectToken]);
+      const mode = r.int(4);
+      if (mode === 0) return refused('trigger query', (b) => send(b, 'POST', `${path}?${token === undefined ? '' : `token=${encodeURIComponent(token)}&`}ref=main&variables[A]=%00`));
+      if (mode === 1) {
+        const form = `${token === undefined ? '' : `token=${encodeURIComponent(token)}&`}ref=${encodeURIComponent(r.pick(safeStrings))}&variables[__proto__][x]=1&variables[]=x`;
+        return refused('trigger form', (b) => send(b, 'POST', path, { 'content-type': 'application/x-www-form-urlencoded' }, form));
+      }
+      if (mode === 2) { const j = json(brokenJson(r)); return refused('trigger broken-json', (b) => send(b, 'POST', path, { 'content-type': j['content-type'] }, j.body)); }
+      const body = { token: token ?? null, ref: r.pick([...WEIRD_STRINGS, 'main']), variables: r.pick([{ A: {} }, [{ key: 'A' }], 'x', { 'bad-key': 'v' }, null]) };
+      return refused('trigger json', (b) => send(b, 'POST', path, { 'content-type': 'application/json' }, JSON.stringify(body)));
+    },
+    (r) => {
+      // sign in with a wrong password, broken fields or a cross-origin request; sign out without a session
+      if (r.int(4) === 0) return readOnly('sign out', (b) => send(b, 'POST', '/users/sign_out', { cookie: `baton_session=${garbageToken(r)}`, 'content-type': 'application/json' }, '{}'));
+      const mode = r.int(3);
+      if (mode === 0) return refused('sign in wrong', (b) => send(b, 'POST', '/users/sign_in', { 'content-type': 'application/json' }, JSON.stringify({ login: r.pick(['root', 'nobody', ...WEIRD_STRINGS]), password: garbageToken(r) })));
+      if (mode === 1) { const j = json(brokenJson(r, true)); return refused('sign in broken-json', (b) => send(b, 'POST', '/users/sign_in', { 'content-type': j['content-type'] }, j.body)); }
+      return refused('sign in form', (b) => send(b, 'POST', '/users/sign_in', { 'content-type': 'application/x-www-form-urlencoded', origin: r.pick(['https://evil.example', 'null']) },
+        `user[login]=root&user[password]=${encodeURIComponent(garbageToken(r))}&redirect_to=//evil.example`));
+    },
+  ];
+}
+
+/**
+ * The dashboard's pages (GET routes outside the APIs): with a wrong or no credential they
+ * answer the sign-in redirect (or 401/404), with the admin token they render; ids that name
+ * nothing, hostile queries and `Range` headers on the raw log must still never answer 5xx.
+ */
+export function pageGenerators(c: Creds, routes: AppRoute[]): Array<(r: Rng) => FuzzCase> {
+  const pages = routes.filter((x) => x.method === 'GET' && x.permission === undefined && !/^\/(api|ci|-|swagger|metrics)(\/|$)/.test(x.path));
+  if (pages.length === 0) return [];
+  const fill = (r: Rng, template: string, good: boolean) => template
+    .replace(':namespace/:project', good ? (c.projectPath ?? 'root/none') : r.pick(['nobody/none', '..%2F..', '%00/x', 'a'.repeat(300) + '/b']))
+    .replace(':pipeline_id', good ? String(c.pipelineId) : r.pick(BAD_IDS))
+    .replace(':job_id', good ? String(c.jobV1) : r.pick(BAD_IDS))
+    .replace(':file', good ? r.pick(['favicon.svg', 'nope.js']) : r.pick(['../../etc/passwd', '%2e%2e%2fbaton.db', '.', 'x'.repeat(500)]));
+  const QUERIES = ['', '?page=-1', '?page=abc', '?status=%ff', '?ref=../../x', '?per_page=1e9', '?offset=-5', '?offset=99999999999', '?' + 'x=1&'.repeat(2000)];
+  return [
+    (r) => {
+      const route = r.pick(pages);
+      const path = fill(r, route.path, r.int(2) === 0) + r.pick(QUERIES);
+      const headers = r.pick<Record<string, string>>([{}, { cookie: `baton_session=${garbageToken(r)}` }, { 'PRIVATE-TOKEN': garbageToken(r) }]);
+      // public pages (sign-in, assets) may answer 200 to anyone; the rest must not show anything
+      const open = route.path === '/users/sign_in' || route.path.startsWith('/assets/');
+      return { kind: 'page anonymous', expect: open ? 'may-succeed' : 'refused', send: (b) => send(b, 'GET', path, headers) };
+    },
+    (r) => {
+      const route = r.pick(pages);
+      const path = fill(r, route.path, r.int(3) !== 0) + r.pick(QUERIES);
+      const headers: Record<string, string> = { 'PRIVATE-TOKEN': ADMIN_TOKEN };
+      if (route.path.endsWith('/raw')) headers.range = r.pick(['bytes=0-10', 'bytes=-5', 'bytes=999999999-', 'bytes=5-1', 'bytes=abc', 'lines=1-2']);
+      return { kind: 'page admin', expect: 'may-succeed', send: (b) => send(b, 'GET', path, headers) };
+    },
+  ];
 }

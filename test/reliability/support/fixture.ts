@@ -1,11 +1,12 @@
 /**
  * A small, realistic state for the bad-input and security tests: one project with a masked
  * secret, a pipeline of four jobs, a v1 runner holding one job (with a trace and an
- * archive) and a v4 runner holding another (with a trace), all on a server process.
+ * archive) and a v4 runner holding another (with a trace), all on a server process; with
+ * `automation`, also a user, a token, a membership, a trigger, a schedule and a hook.
  */
 import { rmSync } from 'node:fs';
 import { seed, type Seeded } from './data';
-import { REGISTRATION_TOKEN, spawnBaton, tempDataDir, type BatonProcess } from './process';
+import { ADMIN_TOKEN, REGISTRATION_TOKEN, spawnBaton, tempDataDir, type BatonProcess } from './process';
 import { V1Client } from './v1';
 import type { Creds } from '../scenarios/fuzz';
 
@@ -18,7 +19,33 @@ async function must(res: Response, status: number, what: string): Promise<Respon
   return res;
 }
 
-export async function startFixture(flags: Record<string, string> = {}, opts: { projects?: number } = {}): Promise<Fixture> {
+/**
+ * The people and automation resources whose routes take ids: a user with a token and a
+ * membership, a trigger, a schedule with a variable, a hook (all inactive: nothing runs).
+ */
+async function seedAutomation(url: string, creds: Creds) {
+  const api = async (method: string, path: string, body: unknown) => {
+    const res = await fetch(url + path, { method, headers: { 'PRIVATE-TOKEN': ADMIN_TOKEN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status !== 201 && res.status !== 200) throw new Error(`fixture: ${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, any>>;
+  };
+  const P = creds.projectId;
+  const user = await api('POST', '/api/v4/users', { username: 'fixture-dev', name: 'Fixture Dev', email: 'fixture@example.com', password: 'fixture-password-123' });
+  const token = await api('POST', `/api/v4/users/${user.id}/personal_access_tokens`, { name: 'fixture', scopes: ['api'] });
+  await api('POST', `/api/v4/projects/${P}/members`, { user_id: user.id, access_level: 30 });
+  const trigger = await api('POST', `/api/v4/projects/${P}/triggers`, { description: 'fixture' });
+  const schedule = await api('POST', `/api/v4/projects/${P}/pipeline_schedules`, { description: 'fixture', ref: 'main', cron: '0 3 * * *', active: false });
+  await api('POST', `/api/v4/projects/${P}/pipeline_schedules/${schedule.id}/variables`, { key: 'FIXTURE_VAR', value: 'v' });
+  const hook = await api('POST', `/api/v4/projects/${P}/hooks`, { url: 'https://hooks.example.com/fixture', job_events: false, pipeline_events: false, push_events: false });
+  const secret = await (await fetch(`${url}/api/v4/projects/${P}/webhook_secret`, { headers: { 'PRIVATE-TOKEN': ADMIN_TOKEN } })).json() as { webhook_secret: string };
+  const project = await (await fetch(`${url}/api/v4/projects/${P}`, { headers: { 'PRIVATE-TOKEN': ADMIN_TOKEN } })).json() as { path_with_namespace: string };
+  Object.assign(creds, {
+    userId: user.id, tokenId: token.id, triggerId: trigger.id, scheduleId: schedule.id, scheduleKey: 'FIXTURE_VAR', hookId: hook.id, runnerId: 1,
+    webhookSecret: secret.webhook_secret, projectPath: project.path_with_namespace,
+  });
+}
+
+export async function startFixture(flags: Record<string, string> = {}, opts: { projects?: number; automation?: boolean } = {}): Promise<Fixture> {
   const dataDir = tempDataDir('fx');
   const seeded = await seed(dataDir, { projects: opts.projects ?? 1, pipelines: 1, jobsPerPipeline: 4, variables: [{ key: 'SECRET', value: SECRET_VALUE, masked: true }] });
   const baton = await spawnBaton(dataDir, flags);
@@ -41,6 +68,7 @@ export async function startFixture(flags: Record<string, string> = {}, opts: { p
     jobV4: job4.id, jobV4Token: job4.token, jobV4Length: trace4.length,
     projectId: seeded.projects[0], pipelineId: seeded.pipelines[0], projectToken: seeded.runnersTokens[0],
   };
+  if (opts.automation) await seedAutomation(baton.url, creds);
   return {
     baton, dataDir, creds, seeded,
     async close() {

@@ -1,0 +1,2 @@
+ALTER TABLE `pipelines` ADD `pipeline_schedule_id` integer REFERENCES pipeline_schedules(id) ON DELETE set null;--> statement-breakpoint
+CREATE INDEX `pipelines_schedule` ON `pipelines` (`pipeline_schedule_id`,`id`);
