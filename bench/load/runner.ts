@@ -11,7 +11,7 @@ const UA: Record<Proto, string> = {
   v4: 'gitlab-runner 11.11.4 (11-11-stable; go1.19.8; linux/amd64)',
 };
 
-const INFO: Record<Proto, object> = {
+export const INFO: Record<Proto, object> = {
   v1: {
     name: 'gitlab-ci-multi-runner', version: '1.11.5', revision: 'cbfcb5c8', platform: 'linux', architecture: 'amd64', executor: 'shell',
     features: { variables: true, image: false, services: false, features: false, cache: false },
