@@ -10,8 +10,9 @@ import { errorHandler } from './http/errors';
 import { health } from './http/health';
 import { metricsRoute, routeRecorder } from './http/metrics';
 import type { StreamLimits } from './http/sse';
-import { runnerApiV1 } from './runner-api/v1/routes';
-import { runnerApiV4 } from './runner-api/v4/routes';
+import type { HotRoute } from './http/hot-routes';
+import { runnerApiV1, runnerApiV1HotRoutes } from './runner-api/v1/routes';
+import { runnerApiV4, runnerApiV4HotRoutes } from './runner-api/v4/routes';
 import { restApi } from './rest-api';
 import { VERSION } from './version';
 import { dashboard } from './web';
@@ -40,3 +41,8 @@ export function createApp(core: Core, log: Logger, opts: AppOptions) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** The routes served ahead of the app by Bun's router (the runners' polls; src/http/hot-routes.ts). */
+export function createHotRoutes(core: Core, opts: AppOptions): HotRoute[] {
+  return [...runnerApiV1HotRoutes(core, opts), ...runnerApiV4HotRoutes(core, opts)];
+}

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApp } from './app';
+import { createApp, createHotRoutes } from './app';
 import { systemClock, type Clock } from './clock';
 import { externalUrl, type Config } from './config';
 import { createCore, type Core } from './core';
@@ -19,7 +19,9 @@ import { LocalBlobStore } from './core/storage';
 import { Notifier } from './core/notifier';
 import { openDb } from './db/client';
 import { migrate } from './db/migrate';
-import { httpMetrics } from './http/metrics';
+import { answerError } from './http/errors';
+import { hotRoutes } from './http/hot-routes';
+import { httpMetrics, noteRoute } from './http/metrics';
 import { withRequestLog } from './http/request-log';
 import { createLogger, flushLog, type Logger } from './log';
 import { REVISION, VERSION } from './version';
@@ -84,12 +86,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.logLevel);
   const core = openCore(config, { clock: opts.clock, log, freeSpaceProbe: opts.freeSpaceProbe, outbox: opts.outbox });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
-  const app = createApp(core, log, {
+  const appOptions = {
     pollTimeoutMs: config.pollTimeout * 1000,
     metricsToken: config.metricsToken,
     streams: { perUser: config.maxStreamsPerUser, total: config.maxStreams },
-  });
-  const handle = withRequestLog(log, (req) => app.fetch(req), httpMetrics(core.deps.metrics.registry).observe);
+  };
+  const app = createApp(core, log, appOptions);
+  const observe = httpMetrics(core.deps.metrics.registry).observe;
+  const handle = withRequestLog(log, (req) => app.fetch(req), observe);
+  const hot = hotRoutes(createHotRoutes(core, appOptions), (req) => app.fetch(req), (e, req) => answerError(log, e, req), noteRoute);
+  const routes = Object.fromEntries(Object.entries(hot).map(([path, r]) => [path, { POST: withRequestLog(log, r.POST, observe) }]));
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -97,6 +103,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maxRequestBodySize: 2 ** 40,
     // Long polls are held up to --poll-timeout; the socket must outlive them.
     idleTimeout: Math.min(255, Math.max(60, config.pollTimeout + 30)),
+    routes,
     fetch: handle,
     error(err) {
       log.error({ err }, 'server error');

@@ -1,46 +1,108 @@
 /**
- * Long polling: a job request that echoes the current queue epoch (`last_update`) has
- * already been told "nothing" for this state of the queue, so it is held until the notifier
- * says work arrived, the poll timeout passes, the client goes away or the server stops.
- * Without a matching epoch, or with holding off (timeout 0), the request is answered at once.
- * While held, the epoch is also re-read every EPOCH_CHECK_MS so work created by another
- * process on the same data dir is not missed.
+ * How a runner's job request is answered (both protocols).
+ *
+ * The queue epoch (`X-GitLab-Last-Update`) changes whenever work may have become available
+ * to some runner (instance.ts). A request that echoes the current epoch has already been
+ * told "nothing" for this state of the queue: with long polling off it is answered so at
+ * once, else it is held until work it could take arrives, the poll timeout passes, the
+ * client goes away or the server stops. Without a matching epoch the queue is searched —
+ * unless this same runner searched it at this same epoch and found nothing (a runner's
+ * first poll, and every poll of runners that do not echo: GitLab's cached "build not
+ * found" per runner), so such an answer costs no SQL and no write lock.
+ *
+ * Wake-ups are per runner: announcing work wakes only the held polls whose runner's tags fit
+ * a job that became pending (notifier.ts), so a job for 100 of 1 000 held runners costs 100
+ * searches, not 1 000. A change of a runner or project setting wakes every held poll, which
+ * then reads its runner again. Work created by another process on the same data dir is seen
+ * by one watcher per process that reads the epoch every EPOCH_CHECK_MS while polls are held
+ * and wakes them all when it moved for a reason this process did not announce.
  */
 import { eq } from 'drizzle-orm';
 import { runners, type Runner } from '../db/schema';
-import type { Core } from './index';
-import type { ClaimResult } from './jobs';
+import type { CoreDeps } from './context';
+import type { InstanceService } from './instance';
+import type { ClaimResult, JobService } from './jobs';
+import type { Work } from './notifier';
 
 const EPOCH_CHECK_MS = 2000;
+/** Bounds the per-runner memory of empty searches (one entry per runner that polled). */
+const MEMO_MAX = 100_000;
 
-export async function nextJob(
-  core: Core,
-  runner: Runner,
-  lastUpdate: string | undefined,
-  opts: { timeoutMs: number; signal?: AbortSignal },
-): Promise<{ result: ClaimResult; epoch: string }> {
-  let epoch = core.instance.queueEpoch();
-  // Nothing changed since this runner was told "nothing": answer so without searching the
-  // queue (GitLab's cached "build not found"), the path every idle runner's poll takes.
-  if (lastUpdate === epoch && opts.timeoutMs <= 0) return { result: { outcome: 'none' }, epoch };
-  if (!lastUpdate || lastUpdate !== epoch || opts.timeoutMs <= 0) {
-    return { result: core.jobs.claim(runner), epoch: core.instance.queueEpoch() };
+/** Could this runner take a job with these tags? (The full rule, with scopes, is the claim's: queue.ts.) */
+export function tagsFit(runner: Pick<Runner, 'tagList' | 'runUntagged'>, tags: readonly string[]): boolean {
+  if (tags.length === 0) return runner.runUntagged;
+  for (const t of tags) if (!runner.tagList.includes(t)) return false;
+  return true;
+}
+
+export class Dispatcher {
+  /** runner id → the epoch at which its last search found nothing */
+  private emptyAt = new Map<number, string>();
+  private watcher: Timer | null = null;
+
+  constructor(private deps: Pick<CoreDeps, 'db' | 'notifier'>, private instance: InstanceService, private jobs: JobService) {
+    instance.onForeignTick = () => deps.notifier.notify();
   }
-  const deadline = performance.now() + opts.timeoutMs;
-  let current = runner;
-  for (;;) {
-    const left = deadline - performance.now();
-    if (left <= 0) return { result: { outcome: 'none' }, epoch };
-    const woke = await core.deps.notifier.wait(Math.min(left, EPOCH_CHECK_MS), opts.signal);
-    if (woke === 'aborted' || woke === 'closed') return { result: { outcome: 'none' }, epoch };
-    const now = core.instance.queueEpoch();
-    if (now === epoch) continue;
-    epoch = now;
-    // Settings may have changed while held (paused, tags): look at the runner again.
-    const fresh = core.deps.db.select().from(runners).where(eq(runners.id, current.id)).get();
-    if (!fresh || !fresh.active) return { result: { outcome: 'none' }, epoch };
-    current = fresh;
-    const result = core.jobs.claim(current);
-    if (result.outcome !== 'none') return { result, epoch: core.instance.queueEpoch() };
+
+  async nextJob(runner: Runner, lastUpdate: string | undefined, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<{ result: ClaimResult; epoch: string }> {
+    const epoch = this.instance.queueEpoch();
+    if (lastUpdate !== epoch) return { result: this.search(runner, epoch), epoch: this.instance.queueEpoch() };
+    if (opts.timeoutMs <= 0) return { result: { outcome: 'none' }, epoch };
+    return this.hold(runner, opts.timeoutMs, opts.signal);
+  }
+
+  /** The claim, skipped when this runner found nothing at this very epoch. */
+  private search(runner: Runner, epoch: string): ClaimResult {
+    if (this.emptyAt.get(runner.id) === epoch) return { outcome: 'none' };
+    const result = this.jobs.claim(runner);
+    if (result.outcome === 'none') {
+      if (this.emptyAt.size >= MEMO_MAX) this.emptyAt.clear();
+      this.emptyAt.set(runner.id, epoch);
+    }
+    return result;
+  }
+
+  private async hold(runner: Runner, timeoutMs: number, signal?: AbortSignal): Promise<{ result: ClaimResult; epoch: string }> {
+    const heldAt = this.instance.queueEpoch();
+    const deadline = performance.now() + timeoutMs;
+    let current = runner;
+    const wants = (work: Work) => work === undefined || work.some((tags) => tagsFit(current, tags));
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      this.watch();
+      const woke = await this.deps.notifier.wait(left, signal, wants);
+      if (woke === 'timeout' || woke === 'aborted' || woke === 'closed') break;
+      if (woke === 'changed') {
+        // Settings may have changed while held (paused, tags, projects): look at the runner again.
+        const fresh = this.deps.db.select().from(runners).where(eq(runners.id, current.id)).get();
+        if (!fresh || !fresh.active) break;
+        current = fresh;
+      }
+      const result = this.jobs.claim(current);
+      if (result.outcome !== 'none') return { result, epoch: this.instance.queueEpoch() };
+    }
+    // The queue moved while held, for other runners' work as far as this one was told: one
+    // search (at most one per runner per epoch) makes sure, before the runner adopts the new epoch.
+    const now = this.instance.queueEpoch();
+    if (now !== heldAt && !signal?.aborted && !this.deps.notifier.isClosed) {
+      const result = this.search(current, now);
+      if (result.outcome === 'job') return { result, epoch: this.instance.queueEpoch() };
+    }
+    return { result: { outcome: 'none' }, epoch: now };
+  }
+
+  /** One timer per process, while polls are held: another process's work wakes them. */
+  private watch() {
+    if (this.watcher) return;
+    this.watcher = setInterval(() => {
+      if (this.deps.notifier.waiting === 0 || this.deps.notifier.isClosed) {
+        clearInterval(this.watcher!);
+        this.watcher = null;
+        return;
+      }
+      this.instance.readEpoch();
+    }, EPOCH_CHECK_MS);
+    this.watcher.unref?.();
   }
 }

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { ArtifactService } from './artifacts';
 import { CoverageService } from './coverage';
+import { Dispatcher } from './dispatch';
 import { DownstreamService } from './downstream';
 import { EnvironmentService } from './environments';
 import { ResourceGroupService } from './resource-groups';
@@ -49,6 +50,7 @@ export function createCore(input: Omit<CoreDeps, 'events'>, opts: { outbox?: Out
   const git = new GitReader(join(deps.store.root, 'git-cache'));
   const creator = new PipelineCreator({ deps, pipelines, git, projects, access });
   const jobs = new JobService(deps, pipelines);
+  const dispatch = new Dispatcher(deps, instance, jobs);
   const downstream = new DownstreamService(deps, pipelines, creator, projects);
   const coverage = new CoverageService(deps);
   jobs.afterEnd = (id) => coverage.schedule(id);
@@ -64,7 +66,7 @@ export function createCore(input: Omit<CoreDeps, 'events'>, opts: { outbox?: Out
   new InboundBuilder(deps, projects, creator, outbox).register();
   new Deliverers(deps, projects, outbox, box, `Baton/${deps.server.version}`).register();
   return {
-    deps, instance, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper,
+    deps, instance, dispatch, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper,
     resourceGroups, environments, downstream, coverage, dataDirSize, outbox, targets, webhooks, triggers, schedules,
   };
 }

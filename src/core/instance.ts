@@ -76,22 +76,42 @@ export class InstanceService {
   /**
    * Every poll reads the epoch, so it is remembered for EPOCH_CACHE_MS; a tick by this
    * process forgets it at once, a tick by another process on the same data dir is seen
-   * within EPOCH_CACHE_MS (a held poll re-reads it too, see dispatch.ts).
+   * within EPOCH_CACHE_MS (and by the dispatcher's watcher, see dispatch.ts).
    */
   private epoch?: { value: string; at: number };
+  /** The highest epoch this process has seen; a higher one read from the database was another process's. */
+  private known = -1;
+  /** Called when the epoch moved without this process knowing why: another process made work. */
+  onForeignTick: () => void = () => {};
 
   queueEpoch(): string {
     const now = performance.now();
     if (this.epoch && now - this.epoch.at < EPOCH_CACHE_MS) return this.epoch.value;
+    return this.readEpoch();
+  }
+
+  /** The epoch as stored now, bypassing the cache. */
+  readEpoch(): string {
     const value = this.get(EPOCH) ?? '0';
-    this.epoch = { value, at: now };
+    this.epoch = { value, at: performance.now() };
+    this.saw(Number(value), 0);
     return value;
   }
 
   /** Called whenever work may have become available to a runner. */
   tickQueue() {
-    this.db.run(sql`INSERT INTO settings(key, value) VALUES (${EPOCH}, '1')
-      ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`);
+    // drizzle's get() of raw SQL gives the row as an array of values
+    const row = this.db.get<[string]>(sql`INSERT INTO settings(key, value) VALUES (${EPOCH}, '1')
+      ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`);
     this.epoch = undefined;
+    this.saw(Number(row?.[0] ?? 0), 1);
+  }
+
+  /** `own` ticks of the epoch were this process's; anything beyond them was another's. */
+  private saw(value: number, own: number) {
+    if (!Number.isFinite(value) || value <= this.known) return;
+    const foreign = this.known >= 0 && value > this.known + own;
+    this.known = value;
+    if (foreign) this.onForeignTick();
   }
 }

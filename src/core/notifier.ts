@@ -9,39 +9,55 @@
  *     again"; the watcher reads the state itself, after the change's transaction (signals
  *     are synchronous and watchers only schedule their read).
  */
+/** What became available: the tag lists of jobs that became pending (undefined: anything may have). */
+export type Work = readonly (readonly string[])[] | undefined;
+
+interface Waiter { wants?: (work: Work) => boolean; wake: (all: boolean) => void }
+
 export class Notifier {
-  private waiters = new Set<() => void>();
+  private waiters = new Set<Waiter>();
   private closed = false;
   /** job id → trace changed */
   readonly traces = new Topic();
   /** pipeline id → the pipeline or one of its jobs changed */
   readonly pipelines = new Topic();
 
-  /** Resolves 'notified', 'timeout', 'aborted' or 'closed' (shutdown), whichever comes first. */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<'notified' | 'timeout' | 'aborted' | 'closed'> {
+  /**
+   * Resolves 'notified' (work that `wants` accepts, or a change of anything: 'changed'),
+   * 'timeout', 'aborted' or 'closed' (shutdown), whichever comes first. Without `wants`
+   * every notification wakes the waiter.
+   */
+  wait(timeoutMs: number, signal?: AbortSignal, wants?: (work: Work) => boolean): Promise<'notified' | 'changed' | 'timeout' | 'aborted' | 'closed'> {
     if (this.closed) return Promise.resolve('closed');
     if (signal?.aborted) return Promise.resolve('aborted');
     return new Promise((resolve) => {
       let done = false;
-      const finish = (r: 'notified' | 'timeout' | 'aborted' | 'closed') => {
+      const finish = (r: 'notified' | 'changed' | 'timeout' | 'aborted' | 'closed') => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        this.waiters.delete(onNotify);
+        this.waiters.delete(waiter);
         signal?.removeEventListener('abort', onAbort);
         resolve(r);
       };
-      const onNotify = () => finish(this.closed ? 'closed' : 'notified');
+      const waiter: Waiter = { wants, wake: (all) => finish(this.closed ? 'closed' : all ? 'changed' : 'notified') };
       const onAbort = () => finish('aborted');
       const timer = setTimeout(() => finish('timeout'), timeoutMs);
-      this.waiters.add(onNotify);
+      this.waiters.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  notify() {
-    const ws = [...this.waiters];
-    for (const w of ws) w();
+  /**
+   * Wakes the waiters that want this work — all of them when `work` is undefined (a runner
+   * or project setting changed, another process made work, shutdown). Only runners that
+   * could take a new job are woken, so a job for 100 of 1 000 held runners costs 100 searches.
+   */
+  notify(work?: Work) {
+    for (const w of [...this.waiters]) {
+      if (work === undefined) w.wake(true);
+      else if (work.length > 0 && (!w.wants || w.wants(work))) w.wake(false);
+    }
   }
 
   get waiting() { return this.waiters.size; }

@@ -46,6 +46,9 @@ const ZERO_SHA = '0000000000000000000000000000000000000000';
 const STARTED = ['running', 'success', 'failed'];
 const WEEK_MS = 7 * 24 * 3600_000;
 
+/** How far back an announcement looks beyond the previous one (clock steps, same-millisecond queues). */
+const ANNOUNCE_OVERLAP_MS = 1000;
+
 export class PipelineService {
   bridges: BridgeStarter | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -483,10 +486,30 @@ export class PipelineService {
     this.timer = null;
   }
 
-  /** Tells waiting runners that work may be there. */
+  /** Queue time of the previous announcement: jobs queued since are the news of the next one. */
+  private announcedAt = -Infinity;
+
+  /**
+   * Tells waiting runners that work may be there: the epoch ticks (so no echoing runner is
+   * told "nothing" for it), and the held polls of runners whose tags fit a job queued since
+   * the last announcement are woken — only those (the wake-up storm, bench P8). Every way
+   * into `pending` sets `queued_at` (processing, retries, plays, resource groups), read
+   * through the partial index of pending jobs; a second of overlap covers clock steps.
+   */
   announceWork() {
     this.instance.tickQueue();
-    this.deps.notifier.notify();
+    const now = this.deps.clock.now();
+    const since = this.announcedAt - ANNOUNCE_OVERLAP_MS;
+    this.announcedAt = now;
+    const rows = (this.newWork ??= this.prepareNewWork()).all({ since: Number.isFinite(since) ? since : -1 });
+    this.deps.notifier.notify(rows.map((r) => JSON.parse(r.tags) as string[]));
+  }
+
+  private newWork?: ReturnType<PipelineService['prepareNewWork']>;
+  /** The tag lists of build jobs queued since `since` and still pending. */
+  private prepareNewWork() {
+    return this.db.select({ tags: sql<string>`DISTINCT ${jobs.tagList}` }).from(jobs)
+      .where(and(eq(jobs.status, 'pending'), sql`${jobs.queuedAt} >= ${sql.placeholder('since')}`, eq(jobs.kind, 'build'))).prepare();
   }
 }
 

@@ -169,9 +169,9 @@ export class RunnerService {
   touch(runner: Runner, info: RunnerInfo | undefined, protocol: 'v1' | 'v4') {
     const now = this.deps.clock.now();
     const fresh = runner.contactedAt !== null && now - runner.contactedAt < CONTACT_THROTTLE_MS;
+    // Every poll comes here: the common "nothing new" answer allocates nothing.
+    if (fresh && runner.protocol === protocol && !infoDiffers(runner, info)) return;
     const cols = infoColumns(info);
-    const changed = runner.protocol !== protocol || Object.entries(cols).some(([k, v]) => v !== undefined && runner[k as keyof Runner] !== v);
-    if (fresh && !changed) return;
     this.db.update(runners).set({ contactedAt: now, protocol, ...cols }).where(eq(runners.id, runner.id)).run();
     Object.assign(runner, { contactedAt: now, protocol }, cols);
   }
@@ -249,6 +249,18 @@ export class RunnerService {
   isOnline(r: Runner): boolean {
     return r.contactedAt !== null && this.deps.clock.now() - r.contactedAt < ONLINE_WINDOW_MS;
   }
+}
+
+const INFO_KEYS = ['name', 'version', 'revision', 'platform', 'architecture', 'executor'] as const;
+
+/** Does the runner say something about itself that differs from what is stored? */
+function infoDiffers(runner: Runner, info: RunnerInfo | undefined): boolean {
+  if (!info) return false;
+  for (const k of INFO_KEYS) {
+    const v = info[k];
+    if (typeof v === 'string' && runner[k] !== v.slice(0, 255)) return true;
+  }
+  return false;
 }
 
 function infoColumns(info: RunnerInfo | undefined) {

@@ -36,41 +36,44 @@ export function validationMessage(error: unknown): string {
   return first?.message?.startsWith('Expected required property') ? `${field} is missing` : `${field} is invalid: ${first?.message ?? ''}`.trim();
 }
 
+/** The answer to an error, by kind (Elysia's `code` when it raised it). */
+export function answerError(log: Logger, error: unknown, request: Request, code?: string | number): Response {
+  if (error instanceof DomainError) {
+    const d = error.details;
+    return json(d?.body ?? { message: error.message }, STATUS[error.code], d?.headers);
+  }
+  if (error instanceof ParamsError) return json({ message: `400 Bad request - ${error.message}`, error: error.message }, 400);
+  switch (code) {
+    case 'VALIDATION': {
+      const mine = bodyProblem(request);
+      if (mine) return json({ message: `400 Bad request - ${mine.message}`, error: mine.message }, 400);
+      return json({ message: `400 Bad request - ${validationMessage(error)}`, error: validationMessage(error) }, 400);
+    }
+    case 'NOT_FOUND':
+      return json({ message: '404 Not Found' }, 404);
+    case 'PARSE': {
+      // Elysia wraps what a route's parser throws (size cap, bad JSON, bad UTF-8): answer the cause.
+      const cause = (error as Error).cause;
+      if (cause instanceof DomainError) return json({ message: cause.message }, STATUS[cause.code]);
+      if (cause instanceof ParamsError) return json({ message: `400 Bad request - ${cause.message}` }, 400);
+      return json({ message: '400 Bad request - the body could not be parsed' }, 400);
+    }
+    case 'INVALID_COOKIE_SIGNATURE':
+    case 'INVALID_FILE_TYPE':
+      return json({ message: `400 Bad request - ${(error as Error).message}` }, 400);
+  }
+  const err = error as Error & { code?: string };
+  if (err?.code === 'ENOSPC') return json({ message: 'Insufficient storage: the data directory is full' }, 507);
+  if (err?.code === 'EROFS' || err?.code === 'EACCES') return json({ message: 'Storage unavailable: the data directory is not writable' }, 503);
+  // SQLite's own storage faults; the transaction was rolled back, so nothing half-done remains.
+  if (err?.code === 'SQLITE_FULL') return json({ message: 'Insufficient storage: the data directory is full' }, 507);
+  if (/^SQLITE_(READONLY|IOERR|CANTOPEN)/.test(err?.code ?? '')) return json({ message: 'Storage unavailable: the database cannot be written' }, 503);
+  if (/^SQLITE_(BUSY|LOCKED)/.test(err?.code ?? '')) return json({ message: 'Storage busy: try again' }, 503, { 'Retry-After': '1' });
+  log.error({ err, reqId: requestIdOf(request) }, 'unexpected error');
+  return json({ message: '500 Internal Server Error' }, 500);
+}
+
 export function errorHandler(log: Logger) {
   return new Elysia({ name: 'baton.errors' })
-    .onError({ as: 'global' }, ({ code, error, request }) => {
-      if (error instanceof DomainError) {
-        const d = error.details;
-        return json(d?.body ?? { message: error.message }, STATUS[error.code], d?.headers);
-      }
-      if (error instanceof ParamsError) return json({ message: `400 Bad request - ${error.message}`, error: error.message }, 400);
-      switch (code) {
-        case 'VALIDATION': {
-          const mine = bodyProblem(request);
-          if (mine) return json({ message: `400 Bad request - ${mine.message}`, error: mine.message }, 400);
-          return json({ message: `400 Bad request - ${validationMessage(error)}`, error: validationMessage(error) }, 400);
-        }
-        case 'NOT_FOUND':
-          return json({ message: '404 Not Found' }, 404);
-        case 'PARSE': {
-          // Elysia wraps what a route's parser throws (size cap, bad JSON, bad UTF-8): answer the cause.
-          const cause = (error as Error).cause;
-          if (cause instanceof DomainError) return json({ message: cause.message }, STATUS[cause.code]);
-          if (cause instanceof ParamsError) return json({ message: `400 Bad request - ${cause.message}` }, 400);
-          return json({ message: '400 Bad request - the body could not be parsed' }, 400);
-        }
-        case 'INVALID_COOKIE_SIGNATURE':
-        case 'INVALID_FILE_TYPE':
-          return json({ message: `400 Bad request - ${(error as Error).message}` }, 400);
-      }
-      const err = error as Error & { code?: string };
-      if (err?.code === 'ENOSPC') return json({ message: 'Insufficient storage: the data directory is full' }, 507);
-      if (err?.code === 'EROFS' || err?.code === 'EACCES') return json({ message: 'Storage unavailable: the data directory is not writable' }, 503);
-      // SQLite's own storage faults; the transaction was rolled back, so nothing half-done remains.
-      if (err?.code === 'SQLITE_FULL') return json({ message: 'Insufficient storage: the data directory is full' }, 507);
-      if (/^SQLITE_(READONLY|IOERR|CANTOPEN)/.test(err?.code ?? '')) return json({ message: 'Storage unavailable: the database cannot be written' }, 503);
-      if (/^SQLITE_(BUSY|LOCKED)/.test(err?.code ?? '')) return json({ message: 'Storage busy: try again' }, 503, { 'Retry-After': '1' });
-      log.error({ err, reqId: requestIdOf(request) }, 'unexpected error');
-      return json({ message: '500 Internal Server Error' }, 500);
-    });
+    .onError({ as: 'global' }, ({ code, error, request }) => answerError(log, error, request, code));
 }

@@ -20,6 +20,11 @@ export function routeOf(request: Request): string | undefined {
   return routes.get(request);
 }
 
+/** Notes the route template of a request answered outside Elysia (src/http/hot-routes.ts). */
+export function noteRoute(request: Request, route: string) {
+  routes.set(request, route);
+}
+
 /** Notes each request's route template; `use` it before the error handler and the routes. */
 export function routeRecorder() {
   return new Elysia({ name: 'baton.route-recorder' })

@@ -5,18 +5,27 @@
  */
 import type { Logger } from '../log';
 
-const ids = new WeakMap<Request, string>();
-const addresses = new WeakMap<Request, string>();
+/** What the log wrapper knows of a request; the peer address is looked up only when asked. */
+interface Meta { id: string; server?: PeerInfo; incoming: Request }
+const metas = new WeakMap<Request, Meta>();
 let counter = 0;
 const prefix = Math.random().toString(36).slice(2, 8);
 
 export function requestIdOf(request: Request): string | undefined {
-  return ids.get(request);
+  return metas.get(request)?.id;
 }
 
 /** The client's address (the peer of the socket; proxies' X-Forwarded-For is not trusted). */
 export function clientAddressOf(request: Request): string | undefined {
-  return addresses.get(request);
+  const m = metas.get(request);
+  return m?.server?.requestIP(m.incoming)?.address.replace(/^::ffff:(?=\d+\.)/, '');
+}
+
+/** A copy of a request (its body re-wrapped) is the same request for the log. */
+export function sameRequest(copy: Request, original: Request): Request {
+  const m = metas.get(original);
+  if (m) metas.set(copy, m);
+  return copy;
 }
 
 /** What Bun.serve hands the fetch handler besides the request. */
@@ -43,11 +52,9 @@ export function withRequestLog(log: Logger, handle: (req: Request) => Response |
   return async (incoming: Request, server?: PeerInfo): Promise<Response> => {
     const started = performance.now();
     const request = routable(incoming);
-    const peer = server?.requestIP(incoming)?.address;
-    if (peer) addresses.set(request, peer.replace(/^::ffff:(?=\d+\.)/, ''));
     const given = request.headers.get('x-request-id');
     const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
-    ids.set(request, id);
+    metas.set(request, { id, server, incoming });
     let response: Response;
     try {
       response = await handle(request);

@@ -5,6 +5,7 @@
  * client goes away.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { openCore } from '../../src/server';
 import { makePipeline, makeProject, REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
 
 let server: TestServer;
@@ -125,5 +126,98 @@ describe.each(protocols)('long polling: $name', (p) => {
     ac.abort();
     expect(await held).toBe('aborted');
     await until(() => server.core.deps.notifier.waiting === 0);
+  });
+});
+
+/**
+ * The slow poll paths (issue 14, bench P1b/P8): held polls are woken only when a job their
+ * runner's tags fit became pending, another process's work still reaches them, and a runner
+ * that does not echo last_update searches the queue once per epoch, not once per poll.
+ */
+describe('who is woken, and who searches', () => {
+  const register = async (tags: string[] = []) => (await (await json(`${server.url}/api/v4/runners`, { token: REGISTRATION_TOKEN, tag_list: tags, run_untagged: tags.length === 0 })).json() as { token: string }).token;
+  const request = (token: string, lastUpdate?: string) => json(`${server.url}/api/v4/jobs/request`, { token, ...(lastUpdate ? { last_update: lastUpdate } : {}) });
+  /** Counts the queue searches (claims) the core makes. */
+  function countClaims() {
+    const jobs = server.core.jobs;
+    const real = jobs.claim.bind(jobs);
+    const seen: number[] = [];
+    jobs.claim = (runner) => { seen.push(runner.id); return real(runner); };
+    return seen;
+  }
+
+  const cases: { name: string; yaml: string; woken: ('plain' | 'gpu' | 'gpuLinux')[]; taker: ('plain' | 'gpu' | 'gpuLinux')[] }[] = [
+    { name: 'a gpu job wakes the two gpu runners only', yaml: 'x:\n  tags: [gpu]\n  script: [x]\n', woken: ['gpu', 'gpuLinux'], taker: ['gpu', 'gpuLinux'] },
+    { name: 'a gpu+linux job wakes the gpu+linux runner only', yaml: 'x:\n  tags: [gpu, linux]\n  script: [x]\n', woken: ['gpuLinux'], taker: ['gpuLinux'] },
+    { name: 'an untagged job wakes the runner that runs untagged jobs only', yaml: 'x:\n  script: [x]\n', woken: ['plain'], taker: ['plain'] },
+    { name: 'a job no runner fits wakes nobody', yaml: 'x:\n  tags: [arm]\n  script: [x]\n', woken: [], taker: [] },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      server = await startTestServer({ pollTimeout: 20 });
+      const project = makeProject(server.core);
+      const tokens = { plain: await register(), gpu: await register(['gpu']), gpuLinux: await register(['gpu', 'linux']) };
+      const ids = Object.fromEntries(Object.entries(tokens).map(([k, t]) => [server.core.runners.authenticate(t)!.id, k]));
+      const lu = (await request(tokens.plain)).headers.get('x-gitlab-last-update')!;
+      const answers: Record<string, number> = {};
+      const held = Object.entries(tokens).map(([k, t]) => request(t, lu).then((r) => { answers[k] = r.status; }));
+      await until(() => server.core.deps.notifier.waiting === 3);
+      const claims = countClaims();
+      await makePipeline(server.core, project.id, c.yaml);
+      await Bun.sleep(100);
+      expect(claims.map((id) => ids[id]).sort()).toEqual([...c.woken].sort());
+      const took = Object.entries(answers).filter(([, s]) => s === 201).map(([k]) => k);
+      expect(took.length).toBe(c.taker.length ? 1 : 0);
+      if (c.taker.length) expect(c.taker).toContain(took[0] as never);
+      expect(server.core.deps.notifier.waiting).toBe(3 - took.length);
+      await server.stop();
+      stopped = true;
+      await Promise.all(held);
+    });
+  }
+
+  test('a runner setting change wakes every held poll, which reads its runner again', async () => {
+    server = await startTestServer({ pollTimeout: 20 });
+    const project = makeProject(server.core);
+    const token = await register(['gpu']);
+    const id = server.core.runners.authenticate(token)!.id;
+    await makePipeline(server.core, project.id, 'x:\n  tags: [arm]\n  script: [x]\n');
+    const lu = (await request(token)).headers.get('x-gitlab-last-update')!;
+    const held = request(token, lu);
+    await until(() => server.core.deps.notifier.waiting === 1);
+    server.core.runners.edit(id, { tagList: ['gpu', 'arm'] });
+    const res = await held;
+    expect(res.status).toBe(201);
+  });
+
+  test("another process's new job reaches a poll held here (the epoch watcher, within about 2 s)", async () => {
+    server = await startTestServer({ pollTimeout: 20 });
+    const project = makeProject(server.core);
+    const token = await register();
+    const lu = (await request(token)).headers.get('x-gitlab-last-update')!;
+    const held = request(token, lu);
+    await until(() => server.core.deps.notifier.waiting === 1);
+    const other = openCore(server.config);
+    try {
+      await makePipeline(other, project.id, 'x:\n  script: [x]\n');
+      const t0 = performance.now();
+      const res = await held;
+      expect(res.status).toBe(201);
+      expect(performance.now() - t0).toBeLessThan(4000);
+    } finally {
+      other.deps.db.$client.close();
+    }
+  });
+
+  test('without last_update, a runner searches the queue once per epoch; new work is found at once', async () => {
+    server = await startTestServer({ pollTimeout: 0 });
+    const project = makeProject(server.core);
+    const token = await register();
+    const claims = countClaims();
+    for (let i = 0; i < 5; i++) expect((await request(token)).status).toBe(204);
+    expect(claims.length).toBe(1);
+    await makePipeline(server.core, project.id, 'x:\n  script: [x]\n');
+    expect((await request(token)).status).toBe(201);
+    expect(claims.length).toBe(2);
   });
 });

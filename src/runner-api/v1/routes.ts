@@ -3,9 +3,9 @@
  * Handlers only translate: parameters in, core call, GitLab's exact statuses and headers out.
  * Every path also answers with a `.json` suffix, as GitLab's router does.
  */
+import type { HotRoute } from '../../http/hot-routes';
 import { Elysia, t } from 'elysia';
 import type { Core } from '../../core';
-import { nextJob } from '../../core/dispatch';
 import { forbidden } from '../../core/errors';
 import { normalizeTags } from '../../core/runners';
 import { withModel } from '../../http/params';
@@ -54,6 +54,25 @@ const V1_TRACE: TraceDialect = {
 };
 const missingToken = () => json({ error: 'token is missing' }, 400);
 
+async function requestBuild(core: Core, opts: RunnerApiOptions, body: typeof RequestBody.static, request: Request) {
+  const runner = core.runners.authenticate(body.token);
+  if (!runner) throw forbidden();
+  const noBuild = (headers: Record<string, string>) =>
+    RUNNER_UA.test(request.headers.get('user-agent') ?? '') ? empty(204, headers) : json({ message: '404 Not Found' }, 404, headers);
+  if (!runner.active) return json({ message: '404 Not Found' }, 404);
+  core.runners.touch(runner, body.info, 'v1');
+  const { result, epoch } = await core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
+  if (result.outcome === 'job') return json(buildDetails(result.context), 201);
+  if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
+  return noBuild({ 'X-GitLab-Last-Update': epoch });
+}
+
+/** The build request, also served ahead of Elysia (src/http/hot-routes.ts). */
+export function runnerApiV1HotRoutes(core: Core, opts: RunnerApiOptions): HotRoute[] {
+  const handle = (body: typeof RequestBody.static, request: Request) => requestBuild(core, opts, body, request);
+  return ['/ci/api/v1/builds/register', '/ci/api/v1/builds/register.json'].map((path) => ({ method: 'POST', path, model: RequestBody, handle }));
+}
+
 export function runnerApiV1(core: Core, opts: RunnerApiOptions) {
   const app = new Elysia({ name: 'runner-api.v1', prefix: '/ci/api/v1' });
   const both = (path: string) => [path, `${path}.json`];
@@ -80,18 +99,7 @@ export function runnerApiV1(core: Core, opts: RunnerApiOptions) {
   }
 
   for (const path of both('/builds/register')) {
-    app.post(path, async ({ body, request }) => {
-      const runner = core.runners.authenticate(body.token);
-      if (!runner) throw forbidden();
-      const noBuild = (headers: Record<string, string>) =>
-        RUNNER_UA.test(request.headers.get('user-agent') ?? '') ? empty(204, headers) : json({ message: '404 Not Found' }, 404, headers);
-      if (!runner.active) return json({ message: '404 Not Found' }, 404);
-      core.runners.touch(runner, body.info, 'v1');
-      const { result, epoch } = await nextJob(core, runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
-      if (result.outcome === 'job') return json(buildDetails(result.context), 201);
-      if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
-      return noBuild({ 'X-GitLab-Last-Update': epoch });
-    }, { ...withModel(RequestBody), ...tag });
+    app.post(path, ({ body, request }) => requestBuild(core, opts, body, request), { ...withModel(RequestBody), ...tag });
   }
 
   // Also how a 1.x runner verifies itself: PUT builds/-1 → 404 alive, 403 removed.

@@ -4,9 +4,9 @@
  * speaks it (wire-v4.md). A thin adapter over the same core as v1: parameters in, core
  * call, GitLab's v4 statuses and headers out (`Job-Status`, `Range`, 204 for "no job").
  */
+import type { HotRoute } from '../../http/hot-routes';
 import { Elysia, t } from 'elysia';
 import type { Core } from '../../core';
-import { nextJob } from '../../core/dispatch';
 import { badRequest, DomainError, forbidden } from '../../core/errors';
 import type { Job } from '../../db/schema';
 import { normalizeTags, type RegisterInput } from '../../core/runners';
@@ -137,7 +137,7 @@ async function requestJob(core: Core, opts: RunnerApiOptions, body: typeof Reque
   core.runners.touch(runner, body.info, 'v4');
   // 11.x counts 404 as a failure and backs off: "nothing for you" is always 204, paused included.
   if (!runner.active) return empty(204, { 'X-GitLab-Last-Update': core.instance.queueEpoch() });
-  const { result, epoch } = await nextJob(core, runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
+  const { result, epoch } = await core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
   if (result.outcome === 'job') return json(jobPayload(result.context), 201);
   if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
   return empty(204, { 'X-GitLab-Last-Update': epoch });
@@ -197,6 +197,11 @@ async function uploadArtifacts(core: Core, id: string, request: Request) {
 }
 
 // ---------------------------------------------------------------- routes
+
+/** The job request, also served ahead of Elysia (src/http/hot-routes.ts). */
+export function runnerApiV4HotRoutes(core: Core, opts: RunnerApiOptions): HotRoute[] {
+  return [{ method: 'POST', path: '/api/v4/jobs/request', model: RequestBody, handle: (body: typeof RequestBody.static, request: Request) => requestJob(core, opts, body, request) }];
+}
 
 export function runnerApiV4(core: Core, opts: RunnerApiOptions) {
   const trace = traceDialect(core);
