@@ -9,7 +9,7 @@
 import { eq } from 'drizzle-orm';
 import { runners, type Runner } from '../db/schema';
 import type { Core } from './index';
-import type { ClaimResult } from './jobs';
+import type { ClaimResult, RunnerFeatures } from './jobs';
 
 const EPOCH_CHECK_MS = 2000;
 
@@ -17,14 +17,14 @@ export async function nextJob(
   core: Core,
   runner: Runner,
   lastUpdate: string | undefined,
-  opts: { timeoutMs: number; signal?: AbortSignal },
+  opts: { timeoutMs: number; signal?: AbortSignal; features?: RunnerFeatures },
 ): Promise<{ result: ClaimResult; epoch: string }> {
   let epoch = core.instance.queueEpoch();
   // Nothing changed since this runner was told "nothing": answer so without searching the
   // queue (GitLab's cached "build not found"), the path every idle runner's poll takes.
   if (lastUpdate === epoch && opts.timeoutMs <= 0) return { result: { outcome: 'none' }, epoch };
   if (!lastUpdate || lastUpdate !== epoch || opts.timeoutMs <= 0) {
-    return { result: core.jobs.claim(runner), epoch: core.instance.queueEpoch() };
+    return { result: core.jobs.claim(runner, opts.features), epoch: core.instance.queueEpoch() };
   }
   const deadline = performance.now() + opts.timeoutMs;
   let current = runner;
@@ -40,7 +40,7 @@ export async function nextJob(
     const fresh = core.deps.db.select().from(runners).where(eq(runners.id, current.id)).get();
     if (!fresh || !fresh.active) return { result: { outcome: 'none' }, epoch };
     current = fresh;
-    const result = core.jobs.claim(current);
+    const result = core.jobs.claim(current, opts.features);
     if (result.outcome !== 'none') return { result, epoch: core.instance.queueEpoch() };
   }
 }
