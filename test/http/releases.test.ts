@@ -8,9 +8,10 @@
  * - REST cases: shapes, 400/401/404/409/422, roles, job tokens of other projects or ended jobs.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { Gitlab } from '@gitbeaker/rest';
 import { FakeRunnerV1 } from '../support/fake-runner-v1';
 import { FakeRunnerV4, type V4Job } from '../support/fake-runner-v4';
-import { makePipeline, makeProject, startTestServer, type TestServer } from '../support/harness';
+import { ADMIN_TOKEN, makePipeline, makeProject, startTestServer, type TestServer } from '../support/harness';
 import { addMember, as, makeUser } from '../support/people';
 import { ACCESS_LEVEL } from '../../src/core/people/access';
 import { releaseCommand, shellDoubleQuoted } from '../../src/runner-api/v4/release';
@@ -268,5 +269,20 @@ describe('Releases API', () => {
     expect(s.core.releases.get(project.id, 'v2').jobId).toBe(claimed.context.job.id);
     s.core.jobs.finish(claimed.context.job.id, 'success', { failureReason: null, exitCode: 0 });
     expect((await job(base)).status).toBe(401);
+  });
+
+  test('gitbeaker drives it (ProjectReleases: create, all, show, edit, remove)', async () => {
+    const project = makeProject(s.core);
+    const api = new Gitlab({ host: s.url, token: ADMIN_TOKEN });
+    const made = await api.ProjectReleases.create(project.id, {
+      tagName: 'v1.0.0', ref: 'main', name: 'One', description: 'first', milestones: ['m1'],
+      assets: { links: [{ name: 'tarball', url: 'https://example.com/one.tgz', link_type: 'package' }] },
+    });
+    expect(made).toMatchObject({ tag_name: 'v1.0.0', name: 'One', description: 'first', milestones: [{ title: 'm1' }], assets: { count: 1, links: [{ name: 'tarball', link_type: 'package' }] } });
+    expect((await api.ProjectReleases.all(project.id)).map((r) => r.tag_name)).toEqual(['v1.0.0']);
+    expect((await api.ProjectReleases.show(project.id, 'v1.0.0')).name).toBe('One');
+    expect((await api.ProjectReleases.edit(project.id, 'v1.0.0', { name: 'Uno' })).name).toBe('Uno');
+    await api.ProjectReleases.remove(project.id, 'v1.0.0');
+    expect(await api.ProjectReleases.all(project.id)).toEqual([]);
   });
 });
