@@ -21,7 +21,7 @@ import { eq } from 'drizzle-orm';
 import { runners, type Runner } from '../db/schema';
 import type { CoreDeps } from './context';
 import type { InstanceService } from './instance';
-import type { ClaimResult, JobService } from './jobs';
+import type { ClaimResult, JobService, RunnerFeatures } from './jobs';
 import type { Work } from './notifier';
 
 const EPOCH_CHECK_MS = 2000;
@@ -44,17 +44,18 @@ export class Dispatcher {
     instance.onForeignTick = () => deps.notifier.notify();
   }
 
-  async nextJob(runner: Runner, lastUpdate: string | undefined, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<{ result: ClaimResult; epoch: string }> {
+  /** `features`: what the runner says it supports (a job it cannot run fails as runner_unsupported). */
+  async nextJob(runner: Runner, lastUpdate: string | undefined, opts: { timeoutMs: number; signal?: AbortSignal; features?: RunnerFeatures }): Promise<{ result: ClaimResult; epoch: string }> {
     const epoch = this.instance.queueEpoch();
-    if (lastUpdate !== epoch) return { result: this.search(runner, epoch), epoch: this.instance.queueEpoch() };
+    if (lastUpdate !== epoch) return { result: this.search(runner, epoch, opts.features), epoch: this.instance.queueEpoch() };
     if (opts.timeoutMs <= 0) return { result: { outcome: 'none' }, epoch };
-    return this.hold(runner, opts.timeoutMs, opts.signal);
+    return this.hold(runner, opts.timeoutMs, opts.signal, opts.features);
   }
 
   /** The claim, skipped when this runner found nothing at this very epoch. */
-  private search(runner: Runner, epoch: string): ClaimResult {
+  private search(runner: Runner, epoch: string, features?: RunnerFeatures): ClaimResult {
     if (this.emptyAt.get(runner.id) === epoch) return { outcome: 'none' };
-    const result = this.jobs.claim(runner);
+    const result = this.jobs.claim(runner, features);
     if (result.outcome === 'none') {
       if (this.emptyAt.size >= MEMO_MAX) this.emptyAt.clear();
       this.emptyAt.set(runner.id, epoch);
@@ -62,7 +63,7 @@ export class Dispatcher {
     return result;
   }
 
-  private async hold(runner: Runner, timeoutMs: number, signal?: AbortSignal): Promise<{ result: ClaimResult; epoch: string }> {
+  private async hold(runner: Runner, timeoutMs: number, signal: AbortSignal | undefined, features: RunnerFeatures | undefined): Promise<{ result: ClaimResult; epoch: string }> {
     const heldAt = this.instance.queueEpoch();
     const deadline = performance.now() + timeoutMs;
     let current = runner;
@@ -79,14 +80,14 @@ export class Dispatcher {
         if (!fresh || !fresh.active) break;
         current = fresh;
       }
-      const result = this.jobs.claim(current);
+      const result = this.jobs.claim(current, features);
       if (result.outcome !== 'none') return { result, epoch: this.instance.queueEpoch() };
     }
     // The queue moved while held, for other runners' work as far as this one was told: one
     // search (at most one per runner per epoch) makes sure, before the runner adopts the new epoch.
     const now = this.instance.queueEpoch();
     if (now !== heldAt && !signal?.aborted && !this.deps.notifier.isClosed) {
-      const result = this.search(current, now);
+      const result = this.search(current, now, features);
       if (result.outcome === 'job') return { result, epoch: this.instance.queueEpoch() };
     }
     return { result: { outcome: 'none' }, epoch: now };

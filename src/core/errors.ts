@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'forbidden'          // wrong credential on a runner endpoint, or not allowed
   | 'not_found'          // the named thing does not exist (or is not visible)
   | 'conflict'           // lost a race or state forbids it
+  | 'unprocessable'      // well-formed but cannot be done as asked (GitLab's 422)
   | 'too_large'          // a size limit was reached
   | 'rate_limited'       // too many attempts (failed sign-ins); details.retryAfter in seconds
   | 'range_mismatch'     // trace offset is not the stored length

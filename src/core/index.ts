@@ -23,6 +23,7 @@ import { UserService } from './people/users';
 import { PipelineService } from './pipelines';
 import { ProjectService } from './projects';
 import { Reaper } from './reaper';
+import { ReleaseService } from './releases';
 import { registerInstanceGauges } from './metrics';
 import { ONLINE_WINDOW_MS, RunnerService } from './runners';
 import { SecretBox } from './secret-box';
@@ -63,11 +64,12 @@ export function createCore(input: Omit<CoreDeps, 'events'>, opts: { outbox?: Out
   const webhooks = new WebhookReceiver(deps, (raw) => access.findProject(raw), outbox);
   const triggers = new TriggerService(deps, creator);
   const schedules = new ScheduleService(deps, outbox);
+  const releases = new ReleaseService(deps);
   new InboundBuilder(deps, projects, creator, outbox).register();
   new Deliverers(deps, projects, outbox, box, `Baton/${deps.server.version}`).register();
   return {
     deps, instance, dispatch, access, users, tokens, sessions, members, runners, projects, git, pipelines, creator, jobs, artifacts, reaper,
-    resourceGroups, environments, downstream, coverage, dataDirSize, outbox, targets, webhooks, triggers, schedules,
+    resourceGroups, environments, downstream, coverage, dataDirSize, outbox, targets, webhooks, triggers, schedules, releases,
   };
 }
 

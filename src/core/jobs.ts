@@ -99,6 +99,17 @@ export interface JobContext {
   dependencies: Dependency[];
 }
 
+/** `info.features` of a job request: `{multi_build_steps: true, …}`. */
+export type RunnerFeatures = Record<string, unknown>;
+
+/**
+ * The runner features a job needs (GitLab's Ci::Build::RUNNER_FEATURES that Baton's jobs can
+ * need): `multi_build_steps` for the release step of a `release:` job.
+ */
+export function requiredRunnerFeatures(spec: Job['spec']): string[] {
+  return spec.release ? ['multi_build_steps'] : [];
+}
+
 export type ClaimResult = { outcome: 'job'; context: JobContext } | { outcome: 'none' } | { outcome: 'conflict' };
 
 export type RunnerState = 'running' | 'success' | 'failed';
@@ -163,16 +174,26 @@ export class JobService {
 
   // ---------------------------------------------------------------- hand-out
 
-  /** Picks and claims the next job this runner may take. */
-  claim(runner: Runner): ClaimResult {
+  /**
+   * Picks and claims the next job this runner may take. `features` are what the runner says
+   * it can do in this request (`info.features`; v1 runners declare none): a job that needs a
+   * feature the runner lacks is failed with `runner_unsupported` and the next one is looked
+   * at, as GitLab's RegisterJobService does (Ci::Build#supported_runner?).
+   */
+  claim(runner: Runner, features?: RunnerFeatures): ClaimResult {
     let lost = 0;
     const won = atomically(this.db, () => {
       lost = 0;
       const candidates = eligibleJobs(this.db, runner);
       for (const c of candidates) {
+        const row = this.q.timeout.get({ id: c.id })!;
+        if (!requiredRunnerFeatures(row.spec).every((f) => features?.[f])) {
+          this.failPending(c.id, 'runner_unsupported');
+          continue;
+        }
         const token = randomToken(TOKEN_PREFIX.job);
         const now = this.deps.clock.now();
-        const timeout = this.timeoutFor(c.id, runner);
+        const timeout = this.timeoutFor(row, runner);
         // The row comes back only if this write changed it: that decides the winner.
         const job = this.q.take.get({ id: c.id, runnerId: runner.id, tokenHash: hashToken(token), now, timeout });
         if (job) {
@@ -196,8 +217,7 @@ export class JobService {
     return { outcome: 'job', context: this.context(won.job, won.token, runner) };
   }
 
-  private timeoutFor(jobId: number, runner: Runner): number {
-    const row = this.q.timeout.get({ id: jobId })!;
+  private timeoutFor(row: { spec: Job['spec']; projectTimeout: number | null }, runner: Runner): number {
     const t = row.spec.timeout ?? row.projectTimeout ?? this.deps.limits.defaultJobTimeout;
     return runner.maximumTimeout ? Math.min(t, runner.maximumTimeout) : t;
   }

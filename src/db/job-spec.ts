@@ -120,6 +120,35 @@ export interface ParallelSpec {
   matrix?: Record<string, string>;
 }
 
+/** One `release:assets:links` entry, as written (the runner's shell expands its variables). */
+export interface ReleaseLinkSpec {
+  name: string;
+  url: string;
+  /** other (default), runbook, image, package */
+  link_type?: string;
+  /** `/path` of the release's permanent asset URL; `direct_asset_path` is its newer name */
+  filepath?: string;
+  direct_asset_path?: string;
+}
+
+/**
+ * `release:` — the release the job's release step (release-cli) creates through the
+ * Releases API once its script succeeded. Values as written: variables are expanded by the
+ * runner's shell, as GitLab leaves them.
+ */
+export interface ReleaseSpec {
+  tag_name: string;
+  tag_message?: string;
+  name?: string;
+  /** the text, or a file path release-cli reads */
+  description: string;
+  ref?: string;
+  milestones?: string[];
+  /** ISO 8601 */
+  released_at?: string;
+  assets?: { links: ReleaseLinkSpec[] };
+}
+
 export interface JobSpec {
   /** concrete name (`test 1/3`, `test: [ruby, 3.2]`) */
   name: string;
@@ -166,4 +195,6 @@ export interface JobSpec {
   hooks?: { pre_get_sources_script: string[] };
   /** `manual_confirmation:` — the message shown before a manual job is played */
   manualConfirmation?: string;
+  /** `release:` — the runner adds a release step after the script (needs `multi_build_steps`) */
+  release?: ReleaseSpec;
 }

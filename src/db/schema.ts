@@ -511,6 +511,35 @@ export const outbox = sqliteTable('outbox', {
   uniqueIndex('outbox_dedupe').on(t.projectId, t.dedupeKey),
 ]);
 
+/** One `release:assets:links` entry / Releases API link; `id` is unique within its release. */
+export interface ReleaseLink { id: number; name: string; url: string; link_type: string; filepath: string | null }
+
+/**
+ * GitLab releases (`/projects/:id/releases`). Baton creates no git tags: `ref` is kept as the
+ * point the tag would be made from (GitLab creates the tag from it), and `sha` is the commit
+ * it resolved to when Baton knew it (the releasing job's pipeline, a pipeline of that tag or
+ * ref, or a sha given as ref).
+ */
+export const releases = sqliteTable('releases', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  projectId: integer('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  tagName: text('tag_name').notNull(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  tagMessage: text('tag_message'),
+  ref: text('ref'),
+  sha: text('sha'),
+  milestones: text('milestones', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  links: text('links', { mode: 'json' }).$type<ReleaseLink[]>().notNull().default([]),
+  authorId: integer('author_id').references(() => users.id, { onDelete: 'set null' }),
+  /** the job whose CI_JOB_TOKEN created it */
+  jobId: integer('job_id').references(() => jobs.id, { onDelete: 'set null' }),
+  releasedAt: integer('released_at').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+}, (t) => [uniqueIndex('releases_project_tag').on(t.projectId, t.tagName), index('releases_project_released').on(t.projectId, t.releasedAt)]);
+
+export type Release = typeof releases.$inferSelect;
 export type PipelineTrigger = typeof pipelineTriggers.$inferSelect;
 export type PipelineSchedule = typeof pipelineSchedules.$inferSelect;
 export type ScheduleVariable = typeof scheduleVariables.$inferSelect;

@@ -6,6 +6,9 @@
  *   `{ can: 'create_pipeline' }`   that permission on the project in `:id` (a numeric id or
  *                                  `team%2Fapp`)          → `actor`, `project`
  *   `{ runner: 'update_runner' }`  that permission on the runner in `:id` → `actor`, `runner`
+ *   `{ canOrJob: 'create_release' }` like `can`, or a running job's CI_JOB_TOKEN (`JOB-TOKEN`
+ *                                  header or `job_token` parameter) for the job's own project
+ *                                  → `actor` (null for a job), `project`, `job` (null for a person)
  * The answer comes from the one authorization function (src/core/people/access.ts). Each
  * macro also writes what it needs into the route's OpenAPI detail (`x-baton-permission`),
  * which the role tests read.
@@ -29,7 +32,12 @@ import type { Core } from '../core';
 import { forbidden } from '../core/errors';
 import { insufficientScope, PROJECT_PERMISSIONS, RUNNER_PERMISSIONS, type Actor, type Credential, type ProjectPermission, type RunnerPermission } from '../core/people/access';
 import { SESSION_COOKIE } from '../core/people/sessions';
-import type { Project, Runner } from '../db/schema';
+import type { Job, Project, Runner } from '../db/schema';
+
+/** A CI_JOB_TOKEN presented to a people route: `JOB-TOKEN`, else `job_token` in the query. */
+export function presentedJobToken(request: Request): string | undefined {
+  return request.headers.get('job-token') ?? new URL(request.url).searchParams.get('job_token') ?? undefined;
+}
 
 /** The credential of a request: `PRIVATE-TOKEN`, else `Authorization: Bearer`. */
 export function presentedToken(request: Request): string | undefined {
@@ -92,7 +100,7 @@ const needs = (what: string) => ({ [PERMISSION_KEY]: what }) as { hide?: boolean
 
 export function peopleAuth(core: Core) {
   // What transform found, handed to resolve (the same request object flows through).
-  const found = new WeakMap<Request, { actor: Actor; project?: Project; runner?: Runner }>();
+  const found = new WeakMap<Request, { actor: Actor | null; project?: Project; runner?: Runner; job?: Job }>();
   const authenticate = (request: Request): Actor => {
     const actor = core.access.authenticate(credentialOf(request));
     if (actor.readOnly && !READ_METHODS.has(request.method)) throw insufficientScope();
@@ -100,7 +108,7 @@ export function peopleAuth(core: Core) {
     found.set(request, { actor });
     return actor;
   };
-  const actorOf = (request: Request) => ({ actor: found.get(request)!.actor });
+  const actorOf = (request: Request) => ({ actor: found.get(request)!.actor! });
 
   return new Elysia({ name: 'baton.people-auth' })
     .macro({
@@ -124,7 +132,28 @@ export function peopleAuth(core: Core) {
           },
           resolve({ request }: { request: Request }) {
             const { actor, project } = found.get(request)!;
-            return { actor, project: project! };
+            return { actor: actor!, project: project! };
+          },
+        };
+      },
+      canOrJob(permission: ProjectPermission) {
+        if (!(permission in PROJECT_PERMISSIONS)) throw new Error(`unknown project permission "${permission}"`);
+        return {
+          detail: needs(permission),
+          transform({ request, params }: { request: Request; params: Record<string, string> }) {
+            const jobToken = presentedJobToken(request);
+            // A person's credential wins; a job token alone stands for its job.
+            if (jobToken !== undefined && presentedToken(request) === undefined) {
+              const { project, job } = core.access.projectForJobToken(jobToken, params.id ?? '');
+              found.set(request, { actor: null, project, job });
+              return;
+            }
+            const actor = authenticate(request);
+            found.set(request, { actor, project: core.access.project(actor, params.id ?? '', permission) });
+          },
+          resolve({ request }: { request: Request }) {
+            const { actor, project, job } = found.get(request)!;
+            return { actor, project: project!, job: job ?? null };
           },
         };
       },
@@ -138,7 +167,7 @@ export function peopleAuth(core: Core) {
           },
           resolve({ request }: { request: Request }) {
             const { actor, runner } = found.get(request)!;
-            return { actor, runner: runner! };
+            return { actor: actor!, runner: runner! };
           },
         };
       },

@@ -51,6 +51,8 @@ export function docs(version: string) {
             bearer: { type: 'http', scheme: 'bearer' },
             // the dashboard's sign-in; state-changing requests also need the session's X-CSRF-Token
             session: { type: 'apiKey', in: 'cookie', name: 'baton_session' },
+            // a running job's CI_JOB_TOKEN, on the routes that take one (releases: release-cli)
+            jobToken: { type: 'apiKey', in: 'header', name: 'JOB-TOKEN' },
           },
         },
       },

@@ -15,6 +15,7 @@ import { memberRoutes } from './members';
 import { lintRoutes } from './lint';
 import { pipelineRoutes } from './pipelines';
 import { projectRoutes } from './projects';
+import { releaseRoutes } from './releases';
 import { runnerRoutes } from './runners';
 import { sessionRoutes } from './sessions';
 import { tokenRoutes } from './tokens';
@@ -41,5 +42,6 @@ export function restApi(core: Core, opts: { streams: StreamLimits }) {
     .use(webhookRoutes(core))
     .use(triggerRoutes(core))
     .use(scheduleRoutes(core))
-    .use(hookRoutes(core));
+    .use(hookRoutes(core))
+    .use(releaseRoutes(core));
 }

@@ -128,6 +128,9 @@ export const TABLE: Row[] = [
   rest('DELETE', '/api/v4/projects/:id/pipeline_schedules/:schedule_id/variables/:key'),
   rest('GET', '/api/v4/projects/:id/hooks'), rest('POST', '/api/v4/projects/:id/hooks'), rest('GET', '/api/v4/projects/:id/hooks/:hook_id'),
   rest('PUT', '/api/v4/projects/:id/hooks/:hook_id'), rest('DELETE', '/api/v4/projects/:id/hooks/:hook_id'),
+  // releases (a running job's JOB-TOKEN too: test/http/releases.test.ts)
+  rest('GET', '/api/v4/projects/:id/releases'), rest('POST', '/api/v4/projects/:id/releases'), rest('GET', '/api/v4/projects/:id/releases/:tag_name'),
+  rest('PUT', '/api/v4/projects/:id/releases/:tag_name'), rest('DELETE', '/api/v4/projects/:id/releases/:tag_name'),
   // it would change the token the registration rows use
   rest('POST', '/api/v4/runners/reset_registration_token', false),
   // live streams (Server-Sent Events)

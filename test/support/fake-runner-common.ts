@@ -21,6 +21,11 @@ export interface JobBehaviour {
   reports?: Record<string, Uint8Array | string>;
   /** the script's exit code, reported as `exit_code` (modern runners send it) */
   exitCode?: number;
+  /**
+   * v4, a runner with `multi_build_steps`: what the `release` step (release-cli) does while the
+   * job runs — the test calls the Releases API with the job's token here; false fails the job.
+   */
+  release?: (job: { id: number; token: string; script: string[] }) => Promise<boolean>;
 }
 
 export interface RunOneOptions {

@@ -35,6 +35,8 @@ export interface FakeRunnerV4Options extends CommonRunnerOptions {
   keepAliveMs?: number;
   /** send `exit_code` in the final update (modern runners do; 11.11.4 does not) */
   sendExitCode?: boolean;
+  /** features a newer runner adds to `info.features` of `jobs/request` (`{multi_build_steps: true}`) */
+  features?: Record<string, boolean>;
 }
 
 export const V4_USER_AGENT = 'gitlab-runner 11.11.4 (11-11-stable; go1.19.8; linux/amd64)';
@@ -166,7 +168,8 @@ export class FakeRunnerV4 extends FakeRunnerBase<FakeRunnerV4Options, V4Job> {
 
   /** One `jobs/request`: the job, or null for 204 and for failures (404/409/5xx, backed off by the real runner). 403 throws. */
   async poll(): Promise<V4Job | null> {
-    const res = await this.requestJob('jobs/request', RUN_INFO);
+    const info = this.opts.features ? { ...RUN_INFO, features: { ...RUN_INFO.features, ...this.opts.features } } : RUN_INFO;
+    const res = await this.requestJob('jobs/request', info);
     if (res.status === 201) {
       const raw = await this.decodeJson(res, 'Checking for jobs...');
       this.payloads.push(raw);
@@ -247,7 +250,15 @@ class JobSession extends SessionBase<FakeRunnerV4> {
           await this.update();
         }
       });
-      const failed = behaviour.exit === 'failed';
+      let failed = behaviour.exit === 'failed';
+      const release = j.steps.find((s) => s.name === 'release');
+      if (release && !failed && !this.aborted && r.opts.features?.multi_build_steps) {
+        await this.section('step_release', async () => {
+          for (const cmd of release.script) this.log(`$ ${cmd}`);
+          const ok = behaviour.release ? await behaviour.release({ id: j.id, token: j.token, script: release.script }) : true;
+          if (!ok) { this.log('ERROR: Job failed: release step'); failed = true; }
+        });
+      }
       const after = j.steps.find((s) => s.name === 'after_script');
       if (after && !this.aborted) {
         await this.section('after_script', () => {

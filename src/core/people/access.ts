@@ -21,7 +21,8 @@
  * runners (RUNNER_PERMISSIONS) and other people's personal access tokens.
  */
 import { and, eq, gte, isNull, or, sql } from 'drizzle-orm';
-import { members, projects, runnerProjects, type PersonalAccessToken, type Project, type Runner } from '../../db/schema';
+import { jobs, members, projects, runnerProjects, type Job, type PersonalAccessToken, type Project, type Runner } from '../../db/schema';
+import { hashToken } from '../tokens';
 import type { CoreDeps } from '../context';
 import { badRequest, DomainError, forbidden, notFound } from '../errors';
 import { remoteHost, REPO_LOCAL_NETWORK } from '../git';
@@ -53,6 +54,11 @@ export const PROJECT_PERMISSIONS = {
   admin_project: ACCESS_LEVEL.maintainer,
   // GitLab: deleting a pipeline or the project itself needs the Owner role.
   destroy_pipeline: ACCESS_LEVEL.owner,
+  // GitLab: releases are read by Reporters and made, edited and deleted by Developers.
+  read_release: ACCESS_LEVEL.reporter,
+  create_release: ACCESS_LEVEL.developer,
+  update_release: ACCESS_LEVEL.developer,
+  destroy_release: ACCESS_LEVEL.developer,
   remove_project: ACCESS_LEVEL.owner,
 } as const;
 export type ProjectPermission = keyof typeof PROJECT_PERMISSIONS;
@@ -372,5 +378,19 @@ export class AccessService {
    */
   findProject(rawId: string): Project | null {
     return this.lookup(rawId, -1);
+  }
+
+  /**
+   * A CI_JOB_TOKEN (`JOB-TOKEN` header or `job_token`) on the few people routes that take
+   * one (the Releases API, for release-cli): the token of a job that is running now, for
+   * that job's own project only. An unknown token or one of a job that ended is 401; any
+   * other project is 404 (its existence is not revealed), as GitLab without an allowlist.
+   */
+  projectForJobToken(token: string, rawId: string): { project: Project; job: Job } {
+    const job = token === '' ? undefined : this.deps.db.select().from(jobs).where(eq(jobs.tokenHash, hashToken(token))).get();
+    if (!job || job.status !== 'running') throw unauthorized();
+    const project = this.lookup(rawId, -1);
+    if (!project || project.id !== job.projectId) throw notFound('Project');
+    return { project, job };
   }
 }

@@ -61,6 +61,7 @@ async function requestBuild(core: Core, opts: RunnerApiOptions, body: typeof Req
     RUNNER_UA.test(request.headers.get('user-agent') ?? '') ? empty(204, headers) : json({ message: '404 Not Found' }, 404, headers);
   if (!runner.active) return json({ message: '404 Not Found' }, 404);
   core.runners.touch(runner, body.info, 'v1');
+  // No features: a 1.x runner runs one script, so a `release:` job it would get fails (runner_unsupported).
   const { result, epoch } = await core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
   if (result.outcome === 'job') return json(buildDetails(result.context), 201);
   if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);

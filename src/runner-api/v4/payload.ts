@@ -9,6 +9,7 @@
 import { REPORT_TYPES } from '../../core/reports';
 import type { ArtifactsSpec, CacheSpec, ImageSpec, ServiceSpec } from '../../db/job-spec';
 import type { Dependency, JobContext } from '../../core/jobs';
+import { releaseStep } from './release';
 
 /** Full history of branches and tags: Baton does not know which refs a job needs. */
 export const REFSPECS = ['+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'];
@@ -81,6 +82,8 @@ export function jobPayload(ctx: JobContext) {
   const steps: Record<string, unknown>[] = [{
     name: 'script', script: [...spec.beforeScript, ...spec.script], timeout: ctx.timeout, when: 'on_success', allow_failure: false,
   }];
+  // GitLab's order: script, release (only runners with multi_build_steps get such a job), after_script.
+  if (spec.release) steps.push(releaseStep(spec.release, ctx.timeout));
   if (spec.afterScript.length) {
     steps.push({ name: 'after_script', script: [...spec.afterScript], timeout: ctx.timeout, when: 'always', allow_failure: true });
   }

@@ -137,7 +137,7 @@ async function requestJob(core: Core, opts: RunnerApiOptions, body: typeof Reque
   core.runners.touch(runner, body.info, 'v4');
   // 11.x counts 404 as a failure and backs off: "nothing for you" is always 204, paused included.
   if (!runner.active) return empty(204, { 'X-GitLab-Last-Update': core.instance.queueEpoch() });
-  const { result, epoch } = await core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
+  const { result, epoch } = await core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal, features: body.info?.features });
   if (result.outcome === 'job') return json(jobPayload(result.context), 201);
   if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
   return empty(204, { 'X-GitLab-Last-Update': epoch });

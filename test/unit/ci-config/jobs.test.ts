@@ -64,7 +64,6 @@ describe('keywords Baton refuses by name', () => {
       ['j:\n  script: x\n  id_tokens:\n    T: {aud: x}\n', ['jobs:j config uses `id_tokens`, which Baton does not support: Baton cannot sign OIDC ID tokens (there is no GitLab OIDC issuer behind it)']],
       ['default:\n  id_tokens:\n    T: {aud: x}\nj:\n  script: x\n', ['default config uses `id_tokens`, which Baton does not support: Baton cannot sign OIDC ID tokens (there is no GitLab OIDC issuer behind it)']],
       ['j:\n  script: x\n  secrets:\n    S: {vault: a/b}\n', ['jobs:j config uses `secrets`, which Baton does not support: Baton has no external secrets integration (Vault, Azure Key Vault, GCP Secret Manager); use CI/CD variables']],
-      ['j:\n  script: x\n  release:\n    tag_name: v1\n    description: d\n', ["jobs:j config uses `release`, which Baton does not support: Baton does not create releases (the release step needs GitLab's Releases API)"]],
       ['j:\n  script: x\n  dast_configuration:\n    site_profile: a\n', ['jobs:j config uses `dast_configuration`, which Baton does not support: Baton has no DAST site and scanner profiles (a GitLab Ultimate feature)']],
       ['j:\n  run:\n    - name: a\n      script: x\n', ['jobs:j config uses `run`, which Baton does not support: CI/CD Steps (`run:`) are an experiment Baton does not run; use `script:`']],
     ]);

@@ -16,6 +16,7 @@ import { BRIDGE_WHEN, coverage, JOB_WHEN, pages as pagesEntry, publish as publis
 import { dependencies, needs, type NeedEntry } from './needs';
 import { parallel, type ParallelEntry } from './parallel';
 import { policy, type PolicyEntry } from './policy';
+import { release } from './release';
 import { JOB_RULES, rules, type RuleEntry } from './rules';
 import { commands, hooks } from './script';
 import { trigger } from './trigger';
@@ -88,7 +89,7 @@ export function job(e: Entry, name: string, order: number, v: YamlMap, ctx: JobC
   const fromDefault = <K extends keyof Defaults>(key: string, field: K): Defaults[K] | undefined =>
     inherits(inh, key) && d[field] !== undefined ? structuredClone(d[field]) : undefined;
 
-  for (const key of ['id_tokens', 'secrets', 'release', 'run', 'inputs', 'identity', 'dast_configuration']) if (set(key)) unsupported(e, key);
+  for (const key of ['id_tokens', 'secrets', 'run', 'inputs', 'identity', 'dast_configuration']) if (set(key)) unsupported(e, key);
   if (set('pages')) pagesEntry(child(e, 'pages'), v.pages);
   if (set('publish')) publishEntry(child(e, 'publish'), v.publish);
 
@@ -158,6 +159,7 @@ export function job(e: Entry, name: string, order: number, v: YamlMap, ctx: JobC
     const art = pick('artifacts', 'artifacts', (x) => artifacts(child(e, 'artifacts'), x));
     if (art) spec.artifacts = art;
     if (set('coverage')) { const c = coverage(child(e, 'coverage'), v.coverage); if (c) spec.coverage = c; }
+    if (set('release')) { const r = release(child(e, 'release'), v.release); if (r) spec.release = r; }
     if (set('manual_confirmation')) { if (!isString(v.manual_confirmation)) attrError(e, 'manual_confirmation', 'should be a string'); else spec.manualConfirmation = v.manual_confirmation; }
   }
   if (e.errors.count > before) return undefined;

@@ -7,7 +7,6 @@ import type { Entry } from './common';
 export const UNSUPPORTED: Record<string, string> = {
   id_tokens: 'Baton cannot sign OIDC ID tokens (there is no GitLab OIDC issuer behind it)',
   secrets: 'Baton has no external secrets integration (Vault, Azure Key Vault, GCP Secret Manager); use CI/CD variables',
-  release: 'Baton does not create releases (the release step needs GitLab\'s Releases API)',
   run: 'CI/CD Steps (`run:`) are an experiment Baton does not run; use `script:`',
   inputs: 'job inputs are not supported by Baton',
   identity: 'Baton has no cloud identity federation',
