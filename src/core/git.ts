@@ -196,6 +196,11 @@ export class GitReader {
     return { authorName, authorEmail, timestamp, message: rest.join('\0').replace(/\n$/, '') };
   }
 
+  /** Has this project's repository ever been fetched here? (No process is started to tell.) */
+  hasCache(projectId: number): boolean {
+    return existsSync(join(this.cachePath(projectId), 'HEAD'));
+  }
+
   private async ensureCache(dir: string) {
     if (existsSync(join(dir, 'HEAD'))) return;
     mkdirSync(this.root, { recursive: true });

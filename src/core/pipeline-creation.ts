@@ -72,6 +72,9 @@ interface Prepared { content: string; context: CompileContext; sha: string; tag:
 /** What a compile is given and what it answered (lint shows the same). */
 export interface Compiled { result: CompileResult; context: CompileContext; sha: string; tag: boolean; commit: CommitDetails | null }
 
+/** Variables that only the commit itself can give (a file using them has its repository fetched). */
+const COMMIT_VARIABLES = /CI_COMMIT_(MESSAGE|TITLE|DESCRIPTION|AUTHOR|TIMESTAMP)/;
+
 export class PipelineCreator {
   constructor(private d: CreatorDeps) {}
 
@@ -152,7 +155,13 @@ export class PipelineCreator {
       list: async () => ((await repoReadable()) ? git.listFiles(project.id, commitSha) : []),
     };
     const beforeSha = input.beforeSha?.toLowerCase() ?? ZERO_SHA;
-    const commit = input.commit ?? (readable || (await repoReadable()) ? await git.commit(project.id, commitSha).catch(() => null) : null);
+    // The commit's message and author (CI_COMMIT_MESSAGE, …, the pipeline's title): from the
+    // repository when it was fetched for this pipeline, or when the file itself uses them;
+    // otherwise from the repository cache if there is one — a pipeline given its file inline
+    // does not wait for a network fetch just for its title.
+    const wantsCommit = readable || COMMIT_VARIABLES.test(content!);
+    const lookUp = async () => ((wantsCommit ? await repoReadable() : git.hasCache(project.id)) ? git.commit(project.id, commitSha).catch(() => null) : null);
+    const commit = input.commit ?? (await lookUp());
     const predefined = prePipelineVariables({
       server: this.d.deps.server, project, ref: input.ref, tag, sha: commitSha, beforeSha, source: input.source, commit,
     });
