@@ -33,11 +33,11 @@ const C = QUICK
   ? { reps: 1, bigReps: 1, pollClients: 64, pollWarmupMs: 300, pollMs: 700, drainJobs: 1000, drainProcs: 2, drainRunners: 32,
     pickupSamples: 20, pickupRunners: 4, traceJobs: 100, traceWarmupMs: 200, traceMs: 600, uploadBytes: 64 * 2 ** 20,
     startReps: 2, claimWarmup: 30, claims: 100, historyRows: 50_000, dashPipelines: 10_000, pageWarmup: 5, pageRequests: 20,
-    sseWatchers: 50, sseChunks: 100, ssePace: 50 }
+    sseWatchers: 50, sseChunks: 100, ssePace: 50, stormGpu: 100, stormOthers: 900, stormEvents: 20 }
   : { reps: 5, bigReps: 3, pollClients: 64, pollWarmupMs: 1000, pollMs: 3000, drainJobs: 10_000, drainProcs: 2, drainRunners: 32,
     pickupSamples: 200, pickupRunners: 4, traceJobs: 100, traceWarmupMs: 1000, traceMs: 3000, uploadBytes: 2 ** 30,
     startReps: 5, claimWarmup: 200, claims: 1000, historyRows: 1_000_000, dashPipelines: 10_000, pageWarmup: 20, pageRequests: 200,
-    sseWatchers: 50, sseChunks: 1000, ssePace: 50 };
+    sseWatchers: 50, sseChunks: 1000, ssePace: 50, stormGpu: 100, stormOthers: 900, stormEvents: 100 };
 
 type Verdict = 'PASS' | 'MISS' | 'ERROR' | '—';
 
@@ -244,8 +244,8 @@ async function p3() {
     const what = `pickup latency, pipeline POST → long-polling runner holds the job (${C.pickupRunners} runners, ${p}, ${C.pickupSamples} samples/rep)`;
     const b50 = median(got.baton.p50);
     const b99 = median(got.baton.p99);
-    rows.push({ id: 'P3', what: `${what}, p50`, baton: ms(b50), baseline: `${ms(median(got.bare.p50))} (bare relay)`, ratio: '—', target: '< 20 ms', pass: b50 < 20 });
-    rows.push({ id: 'P3', what: `${what}, p99`, baton: ms(b99), baseline: `${ms(median(got.bare.p99))} (bare relay)`, ratio: '—', target: '< 100 ms', pass: b99 < 100 });
+    rows.push({ id: 'P3', what: `${what}, p50`, baton: ms(b50), baseline: `${ms(median(got.bare.p50))} (bare relay)`, ratio: '—', target: '< 5 ms', pass: b50 < 5 });
+    rows.push({ id: 'P3', what: `${what}, p99`, baton: ms(b99), baseline: `${ms(median(got.bare.p99))} (bare relay)`, ratio: '—', target: '< 20 ms', pass: b99 < 20 });
     raw.push(
       `P3 Baton p50/p99 ms: ${got.baton.p50.map((x, i) => `${fmt(x)}/${fmt(got.baton.p99[i])}`).join(', ')} (of which the pipeline POST itself, p50: ${got.baton.create.map((x) => fmt(x)).join(', ')})`,
       `P3 bare p50/p99 ms: ${got.bare.p50.map((x, i) => `${fmt(x)}/${fmt(got.bare.p99[i])}`).join(', ')}`,
@@ -287,7 +287,7 @@ async function p4() {
     const mibs = (n: number) => fmt((n * 4096) / 2 ** 20);
     rows.push({
       id: 'P4', what: `trace ingest, ${C.traceJobs} running jobs PATCHing 4 KiB chunks (${p})`,
-      baton: `${rate(v, 'chunks/s')} (${mibs(v)} MiB/s)`, baseline: `${rate(base, 'chunks/s')} (bare append)`, ratio: ratio(v, base), target: '≥ 0.5×', pass: v / base >= 0.5,
+      baton: `${rate(v, 'chunks/s')} (${mibs(v)} MiB/s)`, baseline: `${rate(base, 'chunks/s')} (bare append)`, ratio: ratio(v, base), target: '≥ 0.7×', pass: v / base >= 0.7,
     });
     raw.push(`P4 Baton chunks/s: ${got.baton.map((x) => fmt(x)).join(', ')}`, `P4 bare chunks/s: ${got.bare.map((x) => fmt(x)).join(', ')}`);
   });
@@ -334,7 +334,7 @@ async function p5() {
     const size = C.uploadBytes >= 2 ** 30 ? `${C.uploadBytes / 2 ** 30} GiB` : mb(C.uploadBytes);
     rows.push({
       id: 'P5', what: `one ${size} artifact, chunked multipart upload (${p})`,
-      baton: rate(v, 'MiB/s'), baseline: `${rate(base, 'MiB/s')} (bare stream to disk)`, ratio: ratio(v, base), target: '≥ 0.7×', pass: v / base >= 0.7,
+      baton: rate(v, 'MiB/s'), baseline: `${rate(base, 'MiB/s')} (bare stream to disk)`, ratio: ratio(v, base), target: '≥ 0.9×', pass: v / base >= 0.9,
     });
     rows.push({
       id: 'P5', what: `peak RSS of the server over all ${C.bigReps} uploads (${mb(idle)} before the first)`,
@@ -476,6 +476,67 @@ async function p7() {
   });
 }
 
+// ---------------------------------------------------------------------------------- P8
+
+interface StormResult { latencies: number[]; cpuMs: number; seconds: number; events: number }
+
+/**
+ * The wake-up storm: 100 `gpu` runners hold long polls, alone and then beside 900 runners
+ * without the tag (1 000 held polls on 1 000 connections); a pipeline with one gpu job at a
+ * time. Pickup latency, and the server's CPU per event in each case: the extra held polls
+ * should cost (almost) nothing, since only runners that could take the job are woken.
+ */
+async function p8() {
+  await withCleanup(async (defer) => {
+    const dir = tempDir('p8');
+    defer(rmDir(dir));
+    const { projectId } = await seedPending(dir, 0, 0);
+    const baton = await startBaton(dir, ['--poll-timeout', '50']);
+    defer(() => baton.stop());
+    const got: Record<'100' | '1000', { p50: number[]; p99: number[]; cpu: number[]; released: number[] }> = {
+      100: { p50: [], p99: [], cpu: [], released: [] }, 1000: { p50: [], p99: [], cpu: [], released: [] },
+    };
+    // holders stay registered (and held) between repetitions only within one leg
+    for (let rep = 1; rep <= C.bigReps; rep++) {
+      for (const leg of ['100', '1000'] as const) {
+        const stopFile = join(dir, `stop-${rep}-${leg}`);
+        const others = leg === '1000' ? C.stormOthers : 0;
+        const holderProcs = others ? Math.ceil(others / 225) : 0;
+        const common = { url: baton.url, registrationToken: REGISTRATION_TOKEN, stopFile, startFile: join(dir, `start-${rep}-${leg}`) };
+        const specs = [
+          { script: 'storm', options: { ...common, role: 'creator', runners: C.stormGpu, adminToken: ADMIN_TOKEN, projectId, events: C.stormEvents, gapMs: 20, serverPid: baton.pid, held: C.stormGpu + others } },
+          ...Array.from({ length: holderProcs }, (_, i) => ({ script: 'storm', options: { ...common, role: 'holders', runners: Math.min(225, others - i * 225) } })),
+        ];
+        const [creator, ...holders] = await runLoad<StormResult & { released: number }>(specs);
+        got[leg].p50.push(percentile(creator.latencies, 50));
+        got[leg].p99.push(percentile(creator.latencies, 99));
+        got[leg].cpu.push(creator.cpuMs / creator.events);
+        got[leg].released.push(holders.reduce((a, h) => a + h.released, 0));
+        // let the server forget the aborted polls of this leg
+        await Bun.sleep(300);
+      }
+      say(`  P8 rep ${rep}/${C.bigReps}: ${(['100', '1000'] as const).map((l) => `${l} held: p50 ${ms(got[l].p50.at(-1)!)} p99 ${ms(got[l].p99.at(-1)!)} CPU/event ${ms(got[l].cpu.at(-1)!)}${l === '1000' ? `, other runners released ${got[l].released.at(-1)}` : ''}`).join('; ')}`);
+    }
+    const m = (l: '100' | '1000', k: 'p50' | 'p99' | 'cpu') => median(got[l][k]);
+    const held = C.stormGpu + C.stormOthers;
+    rows.push({
+      id: 'P8', what: `wake-up storm: a pipeline with one gpu job while ${fmt(held)} runners hold long polls (${C.stormGpu} gpu), pickup p50 (POST sent → a gpu runner holds the job)`,
+      baton: ms(m('1000', 'p50')), baseline: `${ms(m('100', 'p50'))} (${C.stormGpu} gpu runners alone)`, ratio: '—', target: '< 10 ms', pass: m('1000', 'p50') < 10,
+    });
+    rows.push({
+      id: 'P8', what: `same, pickup p99`, baton: ms(m('1000', 'p99')), baseline: `${ms(m('100', 'p99'))} (${C.stormGpu} alone)`, ratio: '—', target: '< 50 ms', pass: m('1000', 'p99') < 50,
+    });
+    rows.push({
+      id: 'P8', what: `same, server CPU per event (the pipeline POST included; the ${fmt(C.stormOthers)} other runners' polls were released ${median(got['1000'].released)} times in all)`,
+      baton: ms(m('1000', 'cpu')), baseline: `${ms(m('100', 'cpu'))} (${C.stormGpu} held polls)`, ratio: ratio(m('1000', 'cpu'), m('100', 'cpu')), target: '≤ 1.5×', pass: m('1000', 'cpu') / m('100', 'cpu') <= 1.5,
+    });
+    raw.push(
+      `P8 ${held} held p50/p99 ms, CPU ms/event: ${got['1000'].p50.map((x, i) => `${fmt(x)}/${fmt(got['1000'].p99[i])}, ${fmt(got['1000'].cpu[i])}`).join('; ')}; other runners released: ${got['1000'].released.join(', ')}`,
+      `P8 ${C.stormGpu} held p50/p99 ms, CPU ms/event: ${got['100'].p50.map((x, i) => `${fmt(x)}/${fmt(got['100'].p99[i])}, ${fmt(got['100'].cpu[i])}`).join('; ')}`,
+    );
+  });
+}
+
 // ---------------------------------------------------------------------------------- P9, P10
 
 /** The dashboard's pipeline list and pipeline page, with 10 000 pipelines against 10. */
@@ -595,7 +656,7 @@ async function p11() {
 
 // ---------------------------------------------------------------------------------- run
 
-const FIGURES: [string, () => Promise<void>][] = [['P1', p1], ['P2', p2], ['P3', p3], ['P4', p4], ['P5', p5], ['P6', p6], ['P7', p7], ['P9/P10', p9p10], ['P11', p11]];
+const FIGURES: [string, () => Promise<void>][] = [['P1', p1], ['P2', p2], ['P3', p3], ['P4', p4], ['P5', p5], ['P6', p6], ['P7', p7], ['P8', p8], ['P9/P10', p9p10], ['P11', p11]];
 
 function table(): string {
   const head = ['#', 'What', 'Baton', 'Baseline (same run)', 'Baton/baseline', 'Target', 'Result'];

@@ -10,9 +10,10 @@
  * first poll, and every poll of runners that do not echo: GitLab's cached "build not
  * found" per runner), so such an answer costs no SQL and no write lock.
  *
- * Wake-ups are per runner: announcing work wakes only the held polls whose runner's tags fit
- * a job that became pending (notifier.ts), so a job for 100 of 1 000 held runners costs 100
- * searches, not 1 000. A change of a runner or project setting wakes every held poll, which
+ * Wake-ups are per runner: announcing work wakes, of the held polls whose runner's tags fit
+ * a job that became pending, one per new job, longest held first (notifier.ts); one that then
+ * finds nothing it may take wakes the next. So a job for 100 of 1 000 held runners costs one
+ * search (or a few), not 1 000. A change of a runner or project setting wakes every held poll, which
  * then reads its runner again. Work created by another process on the same data dir is seen
  * by one watcher per process that reads the epoch every EPOCH_CHECK_MS while polls are held
  * and wakes them all when it moved for a reason this process did not announce.
@@ -67,7 +68,12 @@ export class Dispatcher {
     const heldAt = this.instance.queueEpoch();
     const deadline = performance.now() + timeoutMs;
     let current = runner;
-    const wants = (work: Work) => work === undefined || work.some((tags) => tagsFit(current, tags));
+    let wokeFor: Work;
+    const wants = (work: Work) => {
+      const fits = work === undefined || work.some((tags) => tagsFit(current, tags));
+      if (fits) wokeFor = work;
+      return fits;
+    };
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) break;
@@ -82,6 +88,9 @@ export class Dispatcher {
       }
       const result = this.jobs.claim(current, features);
       if (result.outcome !== 'none') return { result, epoch: this.instance.queueEpoch() };
+      // Woken for work this runner could not take after all (another project's, or taken):
+      // the next runner that fits tries, so the work is not left to the poll timeout.
+      if (woke === 'notified') this.deps.notifier.notify(wokeFor, 1);
     }
     // The queue moved while held, for other runners' work as far as this one was told: one
     // search (at most one per runner per epoch) makes sure, before the runner adopts the new epoch.

@@ -49,14 +49,23 @@ export class Notifier {
   }
 
   /**
-   * Wakes the waiters that want this work — all of them when `work` is undefined (a runner
-   * or project setting changed, another process made work, shutdown). Only runners that
-   * could take a new job are woken, so a job for 100 of 1 000 held runners costs 100 searches.
+   * Wakes waiters that want this work — all of them when `work` is undefined (a runner or
+   * project setting changed, another process made work, shutdown). Of those that want it,
+   * at most `jobs` are woken, longest waiting first: one runner per new job, not every
+   * runner that fits (a woken runner that finds nothing passes the work on, dispatch.ts).
+   * So a job for 100 of 1 000 held runners costs one search, not 1 000.
    */
-  notify(work?: Work) {
-    for (const w of [...this.waiters]) {
-      if (work === undefined) w.wake(true);
-      else if (work.length > 0 && (!w.wants || w.wants(work))) w.wake(false);
+  notify(work?: Work, jobs = Infinity) {
+    if (work === undefined) {
+      for (const w of [...this.waiters]) w.wake(true);
+      return;
+    }
+    if (work.length === 0) return;
+    let left = jobs;
+    // Set order is insertion order: the longest-held poll first. wake() removes the waiter.
+    for (const w of this.waiters) {
+      if (left <= 0) break;
+      if (!w.wants || w.wants(work)) { w.wake(false); left--; }
     }
   }
 

@@ -502,14 +502,15 @@ export class PipelineService {
     const since = this.announcedAt - ANNOUNCE_OVERLAP_MS;
     this.announcedAt = now;
     const rows = (this.newWork ??= this.prepareNewWork()).all({ since: Number.isFinite(since) ? since : -1 });
-    this.deps.notifier.notify(rows.map((r) => JSON.parse(r.tags) as string[]));
+    this.deps.notifier.notify(rows.map((r) => JSON.parse(r.tags) as string[]), rows.reduce((n, r) => n + r.n, 0));
   }
 
   private newWork?: ReturnType<PipelineService['prepareNewWork']>;
-  /** The tag lists of build jobs queued since `since` and still pending. */
+  /** The tag lists (and how many jobs of each) of build jobs queued since `since` and still pending. */
   private prepareNewWork() {
-    return this.db.select({ tags: sql<string>`DISTINCT ${jobs.tagList}` }).from(jobs)
-      .where(and(eq(jobs.status, 'pending'), sql`${jobs.queuedAt} >= ${sql.placeholder('since')}`, eq(jobs.kind, 'build'))).prepare();
+    return this.db.select({ tags: sql<string>`${jobs.tagList}`, n: sql<number>`count(*)` }).from(jobs)
+      .where(and(eq(jobs.status, 'pending'), sql`${jobs.queuedAt} >= ${sql.placeholder('since')}`, eq(jobs.kind, 'build')))
+      .groupBy(jobs.tagList).prepare();
   }
 }
 

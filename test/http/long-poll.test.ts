@@ -146,11 +146,12 @@ describe('who is woken, and who searches', () => {
     return seen;
   }
 
-  const cases: { name: string; yaml: string; woken: ('plain' | 'gpu' | 'gpuLinux')[]; taker: ('plain' | 'gpu' | 'gpuLinux')[] }[] = [
-    { name: 'a gpu job wakes the two gpu runners only', yaml: 'x:\n  tags: [gpu]\n  script: [x]\n', woken: ['gpu', 'gpuLinux'], taker: ['gpu', 'gpuLinux'] },
-    { name: 'a gpu+linux job wakes the gpu+linux runner only', yaml: 'x:\n  tags: [gpu, linux]\n  script: [x]\n', woken: ['gpuLinux'], taker: ['gpuLinux'] },
-    { name: 'an untagged job wakes the runner that runs untagged jobs only', yaml: 'x:\n  script: [x]\n', woken: ['plain'], taker: ['plain'] },
-    { name: 'a job no runner fits wakes nobody', yaml: 'x:\n  tags: [arm]\n  script: [x]\n', woken: [], taker: [] },
+  // `fit`: the runners whose tags fit; exactly one of them is woken (one per new job) and takes it.
+  const cases: { name: string; yaml: string; fit: ('plain' | 'gpu' | 'gpuLinux')[] }[] = [
+    { name: 'a gpu job wakes one of the two gpu runners, which takes it', yaml: 'x:\n  tags: [gpu]\n  script: [x]\n', fit: ['gpu', 'gpuLinux'] },
+    { name: 'a gpu+linux job wakes the gpu+linux runner only', yaml: 'x:\n  tags: [gpu, linux]\n  script: [x]\n', fit: ['gpuLinux'] },
+    { name: 'an untagged job wakes the runner that runs untagged jobs only', yaml: 'x:\n  script: [x]\n', fit: ['plain'] },
+    { name: 'a job no runner fits wakes nobody', yaml: 'x:\n  tags: [arm]\n  script: [x]\n', fit: [] },
   ];
   for (const c of cases) {
     test(c.name, async () => {
@@ -165,16 +166,41 @@ describe('who is woken, and who searches', () => {
       const claims = countClaims();
       await makePipeline(server.core, project.id, c.yaml);
       await Bun.sleep(100);
-      expect(claims.map((id) => ids[id]).sort()).toEqual([...c.woken].sort());
       const took = Object.entries(answers).filter(([, s]) => s === 201).map(([k]) => k);
-      expect(took.length).toBe(c.taker.length ? 1 : 0);
-      if (c.taker.length) expect(c.taker).toContain(took[0] as never);
+      expect(claims.map((id) => ids[id])).toEqual(took);
+      expect(took.length).toBe(c.fit.length ? 1 : 0);
+      if (c.fit.length) expect(c.fit).toContain(took[0] as never);
       expect(server.core.deps.notifier.waiting).toBe(3 - took.length);
       await server.stop();
       stopped = true;
       await Promise.all(held);
     });
   }
+
+  test('two new jobs wake two runners; a woken runner that may not take the job wakes the next', async () => {
+    server = await startTestServer({ pollTimeout: 20 });
+    const project = makeProject(server.core);
+    const elsewhere = makeProject(server.core);
+    // held first, so woken first: a project runner of another project, with the gpu tag
+    const other = server.core.runners.create({ protocol: 'v4', projectId: elsewhere.id, tagList: ['gpu'], runUntagged: false });
+    const shared = [await register(['gpu']), await register(['gpu'])];
+    const lu = (await request(other.token)).headers.get('x-gitlab-last-update')!;
+    const answers: number[] = [];
+    const heldOther = request(other.token, lu).then((r) => r.status);
+    await until(() => server.core.deps.notifier.waiting === 1);
+    const heldShared = shared.map((t) => request(t, lu).then((r) => { answers.push(r.status); }));
+    await until(() => server.core.deps.notifier.waiting === 3);
+    const claims = countClaims();
+    await makePipeline(server.core, project.id, 'a:\n  tags: [gpu]\n  script: [x]\nb:\n  tags: [gpu]\n  script: [x]\n');
+    await Promise.all(heldShared);
+    expect(answers).toEqual([201, 201]);
+    expect(claims[0]).toBe(other.runner.id);
+    expect(claims.length).toBe(3);
+    expect(server.core.deps.notifier.waiting).toBe(1);
+    await server.stop();
+    stopped = true;
+    expect(await heldOther).toBe(204);
+  });
 
   test('a runner setting change wakes every held poll, which reads its runner again', async () => {
     server = await startTestServer({ pollTimeout: 20 });
