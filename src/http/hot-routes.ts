@@ -1,5 +1,5 @@
 /**
- * The runners' job requests, served by Bun's own router ahead of Elysia.
+ * The runners' job requests and trace PATCHes, served by Bun's own router ahead of Elysia.
  *
  * Every idle runner polls several times a second, so this one request is most of a
  * coordinator's traffic (bench P1/P1b). Through the whole Elysia app an empty poll cost
@@ -9,20 +9,31 @@
  * directly for the common case only: a JSON body of a declared length within the cap, no
  * query string, a body that fits the model. Anything else — forms, queries, odd or invalid
  * bodies — is handed to the Elysia app unchanged, so every answer other than the plain
- * poll's (400s naming the field, 413, …) still comes from one place.
+ * poll's (400s naming the field, 413, …) still comes from one place. A trace PATCH reads
+ * its raw body itself (`parse: 'none'` in Elysia too), so it is always answered here.
  */
 import type { TSchema } from 'elysia';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { MAX_PARAMS_BODY } from './params';
 import { sameRequest } from './request-log';
 
-export interface HotRoute {
+/** A route with a parameter body: answered here only when the body is plain JSON that fits. */
+export interface HotModelRoute {
   method: 'POST';
   /** the route template, also the metrics label (the same as the Elysia route's) */
   path: string;
   model: TSchema;
   handle(body: any, request: Request): Response | Promise<Response>;
 }
+
+/** A route that reads the raw request itself (a trace PATCH): always answered here. */
+export interface HotRawRoute {
+  method: 'PATCH';
+  path: string;
+  raw(request: Request, params: Record<string, string>): Response | Promise<Response>;
+}
+
+export type HotRoute = HotModelRoute | HotRawRoute;
 
 /** What a hot route's handler may throw becomes the answer Elysia's error handler would give. */
 export type ErrorAnswer = (error: unknown, request: Request) => Response;
@@ -38,32 +49,45 @@ export function hotRoutes(
   fallback: (request: Request) => Response | Promise<Response>,
   answerError: ErrorAnswer,
   noteRoute: (request: Request, route: string) => void,
-): Record<string, { POST: (request: Request) => Promise<Response> }> {
-  const out: Record<string, { POST: (request: Request) => Promise<Response> }> = {};
+): Record<string, Partial<Record<'POST' | 'PATCH', (request: Request) => Promise<Response>>>> {
+  const out: Record<string, Partial<Record<'POST' | 'PATCH', (request: Request) => Promise<Response>>>> = {};
   for (const route of list) {
-    const fits = TypeCompiler.Compile(route.model);
-    out[route.path] = {
-      async POST(request) {
-        const declared = request.headers.get('content-length');
-        const type = request.headers.get('content-type');
-        if (declared === null || Number(declared) > MAX_PARAMS_BODY || request.url.includes('?') || !type || !/^application\/json\b/i.test(type)) {
-          return fallback(request);
-        }
-        const bytes = new Uint8Array(await request.arrayBuffer());
-        let body: unknown;
-        try { body = JSON.parse(UTF8.decode(bytes)); } catch { body = undefined; }
-        if (typeof body !== 'object' || body === null || Array.isArray(body) || !fits.Check(body)) {
-          // The body was read: the app gets a copy carrying the same bytes.
-          return fallback(sameRequest(new Request(request.url, { method: request.method, headers: request.headers, body: bytes, signal: request.signal }), request));
-        }
-        noteRoute(request, route.path);
-        try {
-          return await route.handle(body, request);
-        } catch (e) {
-          return answerError(e, request);
-        }
-      },
-    };
+    (out[route.path] ??= {})[route.method] = 'raw' in route ? rawHandler(route, answerError, noteRoute) : modelHandler(route, fallback, answerError, noteRoute);
   }
   return out;
+}
+
+function rawHandler(route: HotRawRoute, answerError: ErrorAnswer, noteRoute: (request: Request, route: string) => void) {
+  return async (request: Request) => {
+    noteRoute(request, route.path);
+    try {
+      return await route.raw(request, (request as Request & { params?: Record<string, string> }).params ?? {});
+    } catch (e) {
+      return answerError(e, request);
+    }
+  };
+}
+
+function modelHandler(route: HotModelRoute, fallback: (request: Request) => Response | Promise<Response>, answerError: ErrorAnswer, noteRoute: (request: Request, route: string) => void) {
+  const fits = TypeCompiler.Compile(route.model);
+  return async (request: Request) => {
+    const declared = request.headers.get('content-length');
+    const type = request.headers.get('content-type');
+    if (declared === null || Number(declared) > MAX_PARAMS_BODY || request.url.includes('?') || !type || !/^application\/json\b/i.test(type)) {
+      return fallback(request);
+    }
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    let body: unknown;
+    try { body = JSON.parse(UTF8.decode(bytes)); } catch { body = undefined; }
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || !fits.Check(body)) {
+      // The body was read: the app gets a copy carrying the same bytes.
+      return fallback(sameRequest(new Request(request.url, { method: request.method, headers: request.headers, body: bytes, signal: request.signal }), request));
+    }
+    noteRoute(request, route.path);
+    try {
+      return await route.handle(body, request);
+    } catch (e) {
+      return answerError(e, request);
+    }
+  };
 }

@@ -68,10 +68,13 @@ async function requestBuild(core: Core, opts: RunnerApiOptions, body: typeof Req
   return noBuild({ 'X-GitLab-Last-Update': epoch });
 }
 
-/** The build request, also served ahead of Elysia (src/http/hot-routes.ts). */
+/** The build request and the trace PATCH, also served ahead of Elysia (src/http/hot-routes.ts). */
 export function runnerApiV1HotRoutes(core: Core, opts: RunnerApiOptions): HotRoute[] {
   const handle = (body: typeof RequestBody.static, request: Request) => requestBuild(core, opts, body, request);
-  return ['/ci/api/v1/builds/register', '/ci/api/v1/builds/register.json'].map((path) => ({ method: 'POST', path, model: RequestBody, handle }));
+  return [
+    ...['/ci/api/v1/builds/register', '/ci/api/v1/builds/register.json'].map((path): HotRoute => ({ method: 'POST', path, model: RequestBody, handle })),
+    { method: 'PATCH', path: '/ci/api/v1/builds/:id/trace.txt', raw: (request, params) => patchTrace(core, params.id, request, V1_TRACE) },
+  ];
 }
 
 export function runnerApiV1(core: Core, opts: RunnerApiOptions) {

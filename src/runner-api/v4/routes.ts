@@ -24,7 +24,9 @@ import { patchTrace, type TraceDialect } from '../trace';
 const Info = t.Object({
   name: t.Optional(t.String()), version: t.Optional(t.String()), revision: t.Optional(t.String()),
   platform: t.Optional(t.String()), architecture: t.Optional(t.String()), executor: t.Optional(t.String()),
-  shell: t.Optional(t.String()), features: t.Optional(t.Record(t.String(), t.Any())),
+  shell: t.Optional(t.String()),
+  // an object of anything (t.Record would test every key against a pattern on every poll)
+  features: t.Optional(t.Object({}, { additionalProperties: true, description: 'what the runner supports, e.g. multi_build_steps' })),
 }, { additionalProperties: true, description: 'what the runner says it is' });
 
 const TagList = t.Union([t.String(), t.Array(t.String())], { description: 'comma-separated string or array of tags' });
@@ -198,9 +200,13 @@ async function uploadArtifacts(core: Core, id: string, request: Request) {
 
 // ---------------------------------------------------------------- routes
 
-/** The job request, also served ahead of Elysia (src/http/hot-routes.ts). */
+/** The job request and the trace PATCH, also served ahead of Elysia (src/http/hot-routes.ts). */
 export function runnerApiV4HotRoutes(core: Core, opts: RunnerApiOptions): HotRoute[] {
-  return [{ method: 'POST', path: '/api/v4/jobs/request', model: RequestBody, handle: (body: typeof RequestBody.static, request: Request) => requestJob(core, opts, body, request) }];
+  const trace = traceDialect(core);
+  return [
+    { method: 'POST', path: '/api/v4/jobs/request', model: RequestBody, handle: (body: typeof RequestBody.static, request: Request) => requestJob(core, opts, body, request) },
+    { method: 'PATCH', path: '/api/v4/jobs/:id/trace', raw: (request, params) => patchTrace(core, params.id, request, trace) },
+  ];
 }
 
 export function runnerApiV4(core: Core, opts: RunnerApiOptions) {
