@@ -317,6 +317,8 @@ export class JobService {
       rows = names.length === 0 ? [] : this.db.select().from(jobs)
         .where(and(eq(jobs.pipelineId, job.pipelineId), eq(jobs.retried, false), inArray(jobs.name, names)))
         .orderBy(asc(jobs.stageIdx), asc(jobs.id)).all();
+    } else if (job.stageIdx <= 0) {
+      rows = []; // no earlier stage
     } else {
       rows = this.q.earlier.all({ id: job.pipelineId, stageIdx: job.stageIdx }).filter((j) => !wanted || wanted.includes(j.name));
     }
