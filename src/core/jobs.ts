@@ -102,14 +102,6 @@ export interface JobContext {
 /** `info.features` of a job request: `{multi_build_steps: true, …}`. */
 export type RunnerFeatures = Record<string, unknown>;
 
-/**
- * The runner features a job needs (GitLab's Ci::Build::RUNNER_FEATURES that Baton's jobs can
- * need): `multi_build_steps` for the release step of a `release:` job.
- */
-export function requiredRunnerFeatures(spec: Job['spec']): string[] {
-  return spec.release ? ['multi_build_steps'] : [];
-}
-
 export type ClaimResult = { outcome: 'job'; context: JobContext } | { outcome: 'none' } | { outcome: 'conflict' };
 
 export type RunnerState = 'running' | 'success' | 'failed';
@@ -132,6 +124,14 @@ interface ProjectSecrets {
 const SECRETS_TTL_MS = 1000;
 
 /**
+ * The job's timeout, decided as it is claimed (in the UPDATE: no read of the job and its
+ * project before it): the YAML `timeout`, else the project's, else --default-job-timeout;
+ * capped by the runner's maximum timeout when it has one.
+ */
+const CLAIM_TIMEOUT = sql`(SELECT CASE WHEN ${sql.placeholder('maxTimeout')} IS NULL THEN t ELSE min(t, ${sql.placeholder('maxTimeout')}) END FROM (SELECT
+  coalesce(json_extract("jobs"."spec", '$.timeout'), (SELECT p.build_timeout FROM projects p WHERE p.id = "jobs"."project_id"), ${sql.placeholder('defaultTimeout')}) AS t))`;
+
+/**
  * The queries of the claim and trace paths, prepared once per database: drizzle renders SQL
  * anew on every call, which cost more than running it (bench/, P2 and P4).
  */
@@ -147,11 +147,9 @@ const hotQueries = (db: CoreDeps['db']) => {
     pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
     runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),
     user: db.select({ id: users.id, username: users.username, name: users.name, email: users.email }).from(users).where(eq(users.id, id)).prepare(),
-    timeout: db.select({ spec: jobs.spec, projectTimeout: projects.buildTimeout }).from(jobs)
-      .innerJoin(projects, eq(projects.id, jobs.projectId)).where(eq(jobs.id, id)).prepare(),
     take: db.update(jobs)
       .set({ status: 'running', runnerId: sql`${sql.placeholder('runnerId')}`, tokenHash: sql`${sql.placeholder('tokenHash')}`,
-        startedAt: sql`${sql.placeholder('now')}`, updatedAt: sql`${sql.placeholder('now')}`, timeout: sql`${sql.placeholder('timeout')}` })
+        startedAt: sql`${sql.placeholder('now')}`, updatedAt: sql`${sql.placeholder('now')}`, timeout: CLAIM_TIMEOUT })
       .where(and(eq(jobs.id, id), eq(jobs.status, 'pending'), sql`${jobs.runnerId} IS NULL`)).returning().prepare(),
     secrets: db.select().from(variablesTable).where(eq(variablesTable.projectId, id)).orderBy(asc(variablesTable.key)).prepare(),
     earlier: db.select().from(jobs)
@@ -161,6 +159,11 @@ const hotQueries = (db: CoreDeps['db']) => {
     masked: db.select({ value: variablesTable.value }).from(variablesTable)
       .where(and(eq(variablesTable.projectId, id), eq(variablesTable.masked, true))).prepare(),
     touch: db.update(jobs).set({ updatedAt: sql`${sql.placeholder('now')}` }).where(eq(jobs.id, id)).prepare(),
+    /**
+     * Does the job need a runner feature? GitLab's Ci::Build::RUNNER_FEATURES that Baton's jobs
+     * can need: multi_build_steps, for the release step of a `release:` job. Without decoding the spec.
+     */
+    needsSteps: db.select({ release: sql<number>`json_extract(${jobs.spec}, '$.release') IS NOT NULL` }).from(jobs).where(eq(jobs.id, id)).prepare(),
   };
 };
 
@@ -175,57 +178,59 @@ export class JobService {
   // ---------------------------------------------------------------- hand-out
 
   /**
-   * Picks and claims the next job this runner may take. `features` are what the runner says
-   * it can do in this request (`info.features`; v1 runners declare none): a job that needs a
-   * feature the runner lacks is failed with `runner_unsupported` and the next one is looked
-   * at, as GitLab's RegisterJobService does (Ci::Build#supported_runner?).
+   * Picks and claims the next job this runner may take. The search is a plain read: only
+   * when it found candidates is the write lock taken (IMMEDIATE), so an idle runner's poll
+   * never waits for, nor holds up, another writer. Another process may have taken a
+   * candidate since the read; the conditional UPDATE still decides, and the next candidate
+   * is tried. `features` are what the runner says it can do in this request
+   * (`info.features`; v1 runners declare none): a job that needs a feature the runner lacks
+   * is failed with `runner_unsupported` and the next one is looked at, as GitLab's
+   * RegisterJobService does (Ci::Build#supported_runner?).
    */
   claim(runner: Runner, features?: RunnerFeatures): ClaimResult {
+    const candidates = eligibleJobs(this.db, runner);
+    if (candidates.length === 0) return { outcome: 'none' };
+    // Only `release:` jobs need a feature (multi_build_steps); runners that have it skip the check.
+    const checkFeatures = !features?.multi_build_steps;
     let lost = 0;
     const won = atomically(this.db, () => {
       lost = 0;
-      const candidates = eligibleJobs(this.db, runner);
+      const now = this.deps.clock.now();
+      const maxTimeout = runner.maximumTimeout ? runner.maximumTimeout : null;
       for (const c of candidates) {
-        const row = this.q.timeout.get({ id: c.id })!;
-        if (!requiredRunnerFeatures(row.spec).every((f) => features?.[f])) {
-          this.failPending(c.id, 'runner_unsupported');
+        if (checkFeatures && this.q.needsSteps.get({ id: c.id })?.release) {
+          if (!this.failPending(c.id, 'runner_unsupported')) lost++;
           continue;
         }
         const token = randomToken(TOKEN_PREFIX.job);
-        const now = this.deps.clock.now();
-        const timeout = this.timeoutFor(row, runner);
         // The row comes back only if this write changed it: that decides the winner.
-        const job = this.q.take.get({ id: c.id, runnerId: runner.id, tokenHash: hashToken(token), now, timeout });
+        const job = this.q.take.get({ id: c.id, runnerId: runner.id, tokenHash: hashToken(token), now, maxTimeout, defaultTimeout: this.deps.limits.defaultJobTimeout });
         if (job) {
           this.deps.events.jobStatus(job, 'pending', 'running');
           // Only the first claim of a pipeline can change its aggregate status.
-          if (this.q.pipeline.get({ id: job.pipelineId })?.status !== 'running') this.pipelines.refreshStatus(job.pipelineId);
-          else if (job.spec.environment) this.pipelines.environments.sync(job.pipelineId);
+          let pipeline = this.q.pipeline.get({ id: job.pipelineId });
+          if (pipeline?.status !== 'running') { this.pipelines.refreshStatus(job.pipelineId); pipeline = undefined; }
+          else if (job.spec.environment) { this.pipelines.environments.sync(job.pipelineId); pipeline = undefined; }
           else this.deps.notifier.pipelines.signal(job.pipelineId);
-          return { job, token };
+          return { job, token, pipeline };
         }
         lost++;
       }
-      return lost ? 'conflict' : null;
+      return null;
     });
     // counted once the transaction is committed
     if (lost) this.deps.metrics.claimConflicts.inc(lost);
-    if (won === null) return { outcome: 'none' };
-    if (won === 'conflict') return { outcome: 'conflict' };
+    // every candidate taken by another process (409), or only jobs this runner cannot run
+    if (won === null) return lost ? { outcome: 'conflict' } : { outcome: 'none' };
     this.deps.metrics.claims.inc();
     if (won.job.queuedAt !== null) this.deps.metrics.jobQueued.observe((won.job.startedAt! - won.job.queuedAt) / 1000);
-    return { outcome: 'job', context: this.context(won.job, won.token, runner) };
-  }
-
-  private timeoutFor(row: { spec: Job['spec']; projectTimeout: number | null }, runner: Runner): number {
-    const t = row.spec.timeout ?? row.projectTimeout ?? this.deps.limits.defaultJobTimeout;
-    return runner.maximumTimeout ? Math.min(t, runner.maximumTimeout) : t;
+    return { outcome: 'job', context: this.context(won.job, won.token, runner, won.pipeline) };
   }
 
   /** Assembles the payload data of a job (for the claim, and for v1's artifact-upload answer). */
-  context(job: Job, token: string, runner?: Runner | null): JobContext {
+  context(job: Job, token: string, runner?: Runner | null, knownPipeline?: Pipeline): JobContext {
     const project = this.q.project.get({ id: job.projectId })!;
-    const pipeline = this.q.pipeline.get({ id: job.pipelineId })!;
+    const pipeline = knownPipeline ?? this.q.pipeline.get({ id: job.pipelineId })!;
     const r = runner ?? this.runnerOf(job);
     const repoUrl = cloneUrl(project, token);
     const dependencies = this.dependencies(job);
@@ -330,6 +335,8 @@ export class JobService {
       rows = names.length === 0 ? [] : this.db.select().from(jobs)
         .where(and(eq(jobs.pipelineId, job.pipelineId), eq(jobs.retried, false), inArray(jobs.name, names)))
         .orderBy(asc(jobs.stageIdx), asc(jobs.id)).all();
+    } else if (job.stageIdx <= 0) {
+      rows = []; // no earlier stage
     } else {
       rows = this.q.earlier.all({ id: job.pipelineId, stageIdx: job.stageIdx }).filter((j) => !wanted || wanted.includes(j.name));
     }

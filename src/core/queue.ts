@@ -21,27 +21,42 @@ export interface Candidate {
   projectId: number;
 }
 
+/**
+ * The candidate search, as SQL text run through bun:sqlite's statement cache: drizzle's sql``
+ * rendered it anew on every claim, which cost twice what SQLite spends running it (bench P2).
+ * One text per scope; the runner's tags, run_untagged and id are parameters.
+ */
+const tagRule = `(CASE WHEN j.tag_list = '[]' THEN $untagged
+      ELSE NOT EXISTS (SELECT 1 FROM json_each(j.tag_list) jt WHERE jt.value NOT IN (SELECT value FROM json_each($tags))) END)`;
+const SEARCH = {
+  shared: `SELECT j.id, j.project_id FROM jobs j INDEXED BY jobs_queue
+    WHERE j.status = 'pending' AND j.runner_id IS NULL AND j.kind = 'build'
+      AND j.project_id IN (SELECT id FROM projects WHERE shared_runners_enabled = 1) AND ${tagRule}
+    ORDER BY j.id LIMIT ${CANDIDATE_WINDOW}`,
+  project: `SELECT j.id, j.project_id FROM jobs j INDEXED BY jobs_queue
+    WHERE j.status = 'pending' AND j.runner_id IS NULL AND j.kind = 'build'
+      AND j.project_id IN (SELECT project_id FROM runner_projects WHERE runner_id = $runner) AND ${tagRule}
+    ORDER BY j.id LIMIT ${CANDIDATE_WINDOW}`,
+  running: `SELECT j.project_id, count(*) AS n FROM jobs j JOIN runners r ON r.id = j.runner_id
+    WHERE j.status = 'running' AND r.is_shared = 1 AND j.project_id IN (SELECT value FROM json_each($projects))
+    GROUP BY j.project_id`,
+};
+
 export function eligibleJobs(db: Db, runner: Runner): Candidate[] {
   if (!runner.active) return [];
+  const client = db.$client;
   const tags = JSON.stringify(runner.tagList);
-  const tagRule = sql`(CASE WHEN j.tag_list = '[]' THEN ${runner.runUntagged ? 1 : 0}
-      ELSE NOT EXISTS (SELECT 1 FROM json_each(j.tag_list) jt WHERE jt.value NOT IN (SELECT value FROM json_each(${tags}))) END)`;
-  const scope = runner.isShared
-    ? sql`j.project_id IN (SELECT id FROM projects WHERE shared_runners_enabled = 1)`
-    : sql`j.project_id IN (SELECT project_id FROM runner_projects WHERE runner_id = ${runner.id})`;
-  const rows = db.all<{ id: number; project_id: number }>(sql`
-    SELECT j.id, j.project_id FROM jobs j
-    WHERE j.status = 'pending' AND j.runner_id IS NULL AND j.kind = 'build' AND ${scope} AND ${tagRule}
-    ORDER BY j.id LIMIT ${CANDIDATE_WINDOW}`);
+  const untagged = runner.runUntagged ? 1 : 0;
+  const rows = runner.isShared
+    ? client.query<{ id: number; project_id: number }, { tags: string; untagged: number }>(SEARCH.shared).all({ tags, untagged })
+    : client.query<{ id: number; project_id: number }, { tags: string; untagged: number; runner: number }>(SEARCH.project).all({ tags, untagged, runner: runner.id });
   const candidates = rows.map((r) => ({ id: r.id, projectId: r.project_id }));
   if (!runner.isShared || candidates.length < 2) return candidates;
 
   const projectIds = [...new Set(candidates.map((c) => c.projectId))];
   if (projectIds.length < 2) return candidates;
-  const running = new Map(db.all<{ project_id: number; n: number }>(sql`
-    SELECT j.project_id, count(*) AS n FROM jobs j JOIN runners r ON r.id = j.runner_id
-    WHERE j.status = 'running' AND r.is_shared = 1 AND j.project_id IN (${sql.join(projectIds.map((p) => sql`${p}`), sql`, `)})
-    GROUP BY j.project_id`).map((r) => [r.project_id, r.n]));
+  const running = new Map(client.query<{ project_id: number; n: number }, { projects: string }>(SEARCH.running)
+    .all({ projects: JSON.stringify(projectIds) }).map((r) => [r.project_id, r.n]));
   return candidates.sort((a, b) => (running.get(a.projectId) ?? 0) - (running.get(b.projectId) ?? 0) || a.id - b.id);
 }
 
