@@ -247,3 +247,51 @@ describe('who is woken, and who searches', () => {
     expect(claims.length).toBe(2);
   });
 });
+
+describe('claims of one event-loop turn share one commit', () => {
+  const register = async () => (await (await json(`${server.url}/api/v4/runners`, { token: REGISTRATION_TOKEN })).json() as { token: string }).token;
+  const request = (token: string) => json(`${server.url}/api/v4/jobs/request`, { token });
+
+  test('16 runners asking at once get 16 different jobs in fewer transactions than claims', async () => {
+    server = await startTestServer({ pollTimeout: 0 });
+    const project = makeProject(server.core);
+    await makePipeline(server.core, project.id, Array.from({ length: 20 }, (_, i) => `j${i}:\n  script: [x]\n`).join(''));
+    const tokens = await Promise.all(Array.from({ length: 16 }, () => register()));
+    const client = server.core.deps.db.$client;
+    const real = client.transaction.bind(client);
+    let immediate = 0;
+    // counts the write transactions begun (IMMEDIATE); nested ones are savepoints
+    (client as { transaction: unknown }).transaction = (fn: (...a: unknown[]) => unknown) => {
+      const t = real(fn);
+      return Object.assign((...a: unknown[]) => t(...a), { immediate: (...a: unknown[]) => { immediate++; return t.immediate(...a); }, deferred: t.deferred, exclusive: t.exclusive });
+    };
+    const answers = await Promise.all(tokens.map((t) => request(t).then(async (r) => ({ status: r.status, id: r.status === 201 ? ((await r.json()) as { id: number }).id : null }))));
+    (client as { transaction: unknown }).transaction = real;
+    expect(answers.map((a) => a.status)).toEqual(Array(16).fill(201));
+    expect(new Set(answers.map((a) => a.id)).size).toBe(16);
+    expect(immediate).toBeGreaterThan(0);
+    expect(immediate).toBeLessThan(16);
+  });
+
+  test('a claim that fails inside a shared transaction fails alone', async () => {
+    server = await startTestServer({ pollTimeout: 0 });
+    const project = makeProject(server.core);
+    await makePipeline(server.core, project.id, Array.from({ length: 8 }, (_, i) => `j${i}:\n  script: [x]\n`).join(''));
+    const tokens = await Promise.all(Array.from({ length: 8 }, () => register()));
+    const broken = server.core.runners.authenticate(tokens[3])!.id;
+    const jobs = server.core.jobs;
+    const real = jobs.claim.bind(jobs);
+    jobs.claim = (runner, features) => {
+      const r = real(runner, features);
+      if (runner.id === broken) throw new Error('injected failure after the take');
+      return r;
+    };
+    const statuses = await Promise.all(tokens.map((t) => request(t).then((r) => r.status)));
+    jobs.claim = real;
+    expect(statuses[3]).toBe(500);
+    expect(statuses.filter((s) => s === 201).length).toBe(7);
+    // the broken claim's take was rolled back with its savepoint: its job is still pending
+    const pending = server.core.deps.db.$client.query("SELECT count(*) AS n FROM jobs WHERE status = 'pending'").get() as { n: number };
+    expect(pending.n).toBe(1);
+  });
+});
