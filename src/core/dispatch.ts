@@ -36,6 +36,9 @@ export function tagsFit(runner: Pick<Runner, 'tagList' | 'runUntagged'>, tags: r
   return true;
 }
 
+/** A job request's answer: the claim's outcome and the epoch to tell the runner. */
+export interface Next { result: ClaimResult; epoch: string }
+
 export class Dispatcher {
   /** runner id → the epoch at which its last search found nothing */
   private emptyAt = new Map<number, string>();
@@ -46,12 +49,12 @@ export class Dispatcher {
   }
 
   /** `features`: what the runner says it supports (a job it cannot run fails as runner_unsupported). */
-  async nextJob(runner: Runner, lastUpdate: string | undefined, opts: { timeoutMs: number; signal?: AbortSignal; features?: RunnerFeatures }): Promise<{ result: ClaimResult; epoch: string }> {
+  // Not async: the answers that need no wait (most polls) are given without a promise.
+  nextJob(runner: Runner, lastUpdate: string | undefined, opts: { timeoutMs: number; signal?: AbortSignal; features?: RunnerFeatures }): Next | Promise<Next> {
     const epoch = this.instance.queueEpoch();
     if (lastUpdate !== epoch) {
       if (this.emptyAt.get(runner.id) === epoch) return { result: { outcome: 'none' }, epoch };
-      const result = await this.batched(runner, epoch, opts.features);
-      return { result, epoch: this.instance.queueEpoch() };
+      return this.batched(runner, epoch, opts.features).then((result) => ({ result, epoch: this.instance.queueEpoch() }));
     }
     if (opts.timeoutMs <= 0) return { result: { outcome: 'none' }, epoch };
     return this.hold(runner, opts.timeoutMs, opts.signal, opts.features);
@@ -106,7 +109,7 @@ export class Dispatcher {
     batch.forEach((b, i) => { const o = outcomes[i]; if ('ok' in o) b.done(o.ok); else b.fail(o.error); });
   }
 
-  private async hold(runner: Runner, timeoutMs: number, signal: AbortSignal | undefined, features: RunnerFeatures | undefined): Promise<{ result: ClaimResult; epoch: string }> {
+  private async hold(runner: Runner, timeoutMs: number, signal: AbortSignal | undefined, features: RunnerFeatures | undefined): Promise<Next> {
     const heldAt = this.instance.queueEpoch();
     const deadline = performance.now() + timeoutMs;
     let current = runner;

@@ -85,7 +85,9 @@ function modelHandler(route: HotModelRoute, fallback: (request: Request) => Resp
     }
     noteRoute(request, route.path);
     try {
-      return await route.handle(body, request);
+      const answer = route.handle(body, request);
+      // most polls are answered without waiting: no promise to await then
+      return answer instanceof Promise ? await answer : answer;
     } catch (e) {
       return answerError(e, request);
     }

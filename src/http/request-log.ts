@@ -57,7 +57,8 @@ export function withRequestLog(log: Logger, handle: (req: Request) => Response |
     metas.set(request, { id, server, incoming });
     let response: Response;
     try {
-      response = await handle(request);
+      const answer = handle(request);
+      response = answer instanceof Promise ? await answer : answer;
     } catch (err) {
       log.error({ err, reqId: id }, 'unhandled error');
       response = new Response(JSON.stringify({ message: '500 Internal Server Error' }), { status: 500, headers: { 'content-type': 'application/json' } });

@@ -6,6 +6,7 @@
 import type { HotRoute } from '../../http/hot-routes';
 import { Elysia, t } from 'elysia';
 import type { Core } from '../../core';
+import type { Next } from '../../core/dispatch';
 import { forbidden } from '../../core/errors';
 import { normalizeTags } from '../../core/runners';
 import { withModel } from '../../http/params';
@@ -54,7 +55,7 @@ const V1_TRACE: TraceDialect = {
 };
 const missingToken = () => json({ error: 'token is missing' }, 400);
 
-async function requestBuild(core: Core, opts: RunnerApiOptions, body: typeof RequestBody.static, request: Request) {
+function requestBuild(core: Core, opts: RunnerApiOptions, body: typeof RequestBody.static, request: Request): Response | Promise<Response> {
   const runner = core.runners.authenticate(body.token);
   if (!runner) throw forbidden();
   const noBuild = (headers: Record<string, string>) =>
@@ -62,10 +63,13 @@ async function requestBuild(core: Core, opts: RunnerApiOptions, body: typeof Req
   if (!runner.active) return json({ message: '404 Not Found' }, 404);
   core.runners.touch(runner, body.info, 'v1');
   // No features: a 1.x runner runs one script, so a `release:` job it would get fails (runner_unsupported).
-  const { result, epoch } = await core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
-  if (result.outcome === 'job') return json(buildDetails(result.context), 201);
-  if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
-  return noBuild({ 'X-GitLab-Last-Update': epoch });
+  const answer = ({ result, epoch }: Next) => {
+    if (result.outcome === 'job') return json(buildDetails(result.context), 201);
+    if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
+    return noBuild({ 'X-GitLab-Last-Update': epoch });
+  };
+  const next = core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal });
+  return next instanceof Promise ? next.then(answer) : answer(next);
 }
 
 /** The build request and the trace PATCH, also served ahead of Elysia (src/http/hot-routes.ts). */

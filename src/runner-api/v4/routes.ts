@@ -7,6 +7,7 @@
 import type { HotRoute } from '../../http/hot-routes';
 import { Elysia, t } from 'elysia';
 import type { Core } from '../../core';
+import type { Next } from '../../core/dispatch';
 import { badRequest, DomainError, forbidden } from '../../core/errors';
 import type { Job } from '../../db/schema';
 import { normalizeTags, type RegisterInput } from '../../core/runners';
@@ -134,12 +135,16 @@ function createRunner(core: Core, body: typeof CreateBody.static) {
   return registration(runner.id, token);
 }
 
-async function requestJob(core: Core, opts: RunnerApiOptions, body: typeof RequestBody.static, request: Request) {
+function requestJob(core: Core, opts: RunnerApiOptions, body: typeof RequestBody.static, request: Request): Response | Promise<Response> {
   const runner = runnerOf(core, body.token);
   core.runners.touch(runner, body.info, 'v4');
   // 11.x counts 404 as a failure and backs off: "nothing for you" is always 204, paused included.
   if (!runner.active) return empty(204, { 'X-GitLab-Last-Update': core.instance.queueEpoch() });
-  const { result, epoch } = await core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal, features: body.info?.features });
+  const next = core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal, features: body.info?.features });
+  return next instanceof Promise ? next.then(jobAnswer) : jobAnswer(next);
+}
+
+function jobAnswer({ result, epoch }: Next): Response {
   if (result.outcome === 'job') return json(jobPayload(result.context), 201);
   if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
   return empty(204, { 'X-GitLab-Last-Update': epoch });
