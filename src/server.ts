@@ -95,7 +95,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const observe = httpMetrics(core.deps.metrics.registry).observe;
   const handle = withRequestLog(log, (req) => app.fetch(req), observe);
   const hot = hotRoutes(createHotRoutes(core, appOptions), (req) => app.fetch(req), (e, req) => answerError(log, e, req), noteRoute);
-  const routes = Object.fromEntries(Object.entries(hot).map(([path, methods]) => [path, Object.fromEntries(Object.entries(methods).map(([m, h]) => [m, withRequestLog(log, h, observe)]))]));
+  const routes = Object.fromEntries(Object.entries(hot).map(([path, methods]) => [path, Object.fromEntries(Object.entries(methods).map(([m, h]) => [m, withRequestLog(log, h, observe, { routed: true })]))]));
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,

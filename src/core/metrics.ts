@@ -37,10 +37,15 @@ export class CounterVec {
   readonly series = new Map<string, { values: string[]; value: number }>();
   constructor(readonly labelNames: string[]) {}
   inc(values: string[], n = 1) {
+    this.child(values).value += n;
+  }
+
+  /** The series of these label values (keep it to count without a lookup). */
+  child(values: string[]): { value: number } {
     const key = values.join('\u0000');
-    const s = this.series.get(key);
-    if (s) s.value += n;
-    else this.series.set(key, { values, value: n });
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { values, value: 0 }));
+    return s;
   }
 }
 
@@ -63,10 +68,15 @@ export class HistogramVec {
   readonly series = new Map<string, { values: string[]; histogram: Histogram }>();
   constructor(readonly labelNames: string[], readonly buckets: readonly number[]) {}
   observe(values: string[], v: number) {
+    this.child(values).observe(v);
+  }
+
+  /** The histogram of these label values (keep it to observe without a lookup). */
+  child(values: string[]): Histogram {
     const key = values.join('\u0000');
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { values, histogram: new Histogram(this.buckets) }));
-    s.histogram.observe(v);
+    return s.histogram;
   }
 }
 

@@ -258,7 +258,7 @@ function infoDiffers(runner: Runner, info: RunnerInfo | undefined): boolean {
   if (!info) return false;
   for (const k of INFO_KEYS) {
     const v = info[k];
-    if (typeof v === 'string' && runner[k] !== v.slice(0, 255)) return true;
+    if (typeof v === 'string' && runner[k] !== (v.length > 255 ? v.slice(0, 255) : v)) return true;
   }
   return false;
 }

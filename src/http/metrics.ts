@@ -39,11 +39,24 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 export function httpMetrics(registry: MetricsRegistry) {
   const requests = registry.counterVec('baton_http_requests_total', 'HTTP requests by route template and status', ['route', 'status']);
   const duration = registry.histogramVec('baton_http_request_duration_seconds', 'HTTP request duration by route template (long polls included)', ['route'], HTTP_BUCKETS);
+  // The series of each route and status, found once: observe() runs for every request.
+  const series = new Map<string, Map<number, { count: () => void; time: (s: number) => void }>>();
+  const of = (route: string, status: number) => {
+    let byStatus = series.get(route);
+    if (!byStatus) series.set(route, (byStatus = new Map()));
+    let s = byStatus.get(status);
+    if (!s) {
+      const counter = requests.child([route, String(status)]);
+      const histogram = duration.child([route]);
+      byStatus.set(status, (s = { count: () => { counter.value++; }, time: (v) => histogram.observe(v) }));
+    }
+    return s;
+  };
   return {
     observe(request: Request, status: number, ms: number) {
-      const route = routes.get(request) ?? 'unmatched';
-      requests.inc([route, String(status)]);
-      duration.observe([route], ms / 1000);
+      const s = of(routes.get(request) ?? 'unmatched', status);
+      s.count();
+      s.time(ms / 1000);
     },
   };
 }

@@ -48,10 +48,12 @@ function routable(request: Request): Request {
  * `observe` (the HTTP metrics) hears of every response with its status and duration; it
  * reads the route template Elysia matched, so it gets the request Elysia saw.
  */
-export function withRequestLog(log: Logger, handle: (req: Request) => Response | Promise<Response>, observe?: (request: Request, status: number, ms: number) => void) {
+export function withRequestLog(log: Logger, handle: (req: Request) => Response | Promise<Response>, observe?: (request: Request, status: number, ms: number) => void, opts: { routed?: boolean } = {}) {
+  // `routed`: Bun's router already matched the path (hot routes), so the host needs no stand-in
+  const route = opts.routed ? (r: Request) => r : routable;
   return async (incoming: Request, server?: PeerInfo): Promise<Response> => {
     const started = performance.now();
-    const request = routable(incoming);
+    const request = route(incoming);
     const given = request.headers.get('x-request-id');
     const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
     metas.set(request, { id, server, incoming });
