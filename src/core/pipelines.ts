@@ -5,7 +5,7 @@
  * jobs, bridges, auto-cancel — is described once, in the lifecycle comment of jobs.ts.
  */
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { jobNeeds, jobs, pipelines, type Job, type Pipeline } from '../db/schema';
+import { jobNeeds, jobs, pipelineCounts, pipelines, type Job, type Pipeline } from '../db/schema';
 import type { PipelinePlan } from './ci-config/types';
 import type { CoreDeps } from './context';
 import type { EnvironmentService } from './environments';
@@ -114,9 +114,13 @@ export class PipelineService {
       opts.status ? eq(pipelines.status, opts.status) : undefined,
       opts.ref ? eq(pipelines.ref, opts.ref) : undefined,
     );
+    // Unfiltered, the total is kept by triggers (pipeline_counts): no count over the project.
+    const total = !opts.status && !opts.ref
+      ? this.db.select({ n: pipelineCounts.n }).from(pipelineCounts).where(eq(pipelineCounts.projectId, projectId)).get()?.n ?? 0
+      : this.db.select({ n: sql<number>`count(*)` }).from(pipelines).where(where).get()!.n;
     return {
       rows: this.db.select().from(pipelines).where(where).orderBy(desc(pipelines.id)).limit(opts.limit).offset(opts.offset).all(),
-      total: this.db.select({ n: sql<number>`count(*)` }).from(pipelines).where(where).get()!.n,
+      total,
     };
   }
 

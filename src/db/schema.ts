@@ -338,6 +338,17 @@ export const jobCounts = sqliteTable('job_counts', {
   n: integer('n').notNull(),
 });
 
+/**
+ * How many pipelines each project has, kept by SQLite triggers on `pipelines` (migration
+ * 0012_pipeline_counts_triggers.sql) in the transaction of every insert and delete: the
+ * dashboard's and the API's unfiltered pipeline lists page through a project with 10 000
+ * pipelines without counting them (bench P9).
+ */
+export const pipelineCounts = sqliteTable('pipeline_counts', {
+  projectId: integer('project_id').primaryKey(),
+  n: integer('n').notNull(),
+});
+
 // ---------------------------------------------------------------- people (src/core/people/)
 
 /**

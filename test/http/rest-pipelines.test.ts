@@ -343,3 +343,34 @@ describe('stage progression, cancel, retry and delete, seen through the API', ()
     }
   });
 });
+
+describe('the unfiltered pipeline total is kept by triggers (pipeline_counts)', () => {
+  const counted = (projectId: number) => (s.core.deps.db.$client.query('SELECT count(*) AS n FROM pipelines WHERE project_id = ?').get(projectId) as { n: number }).n;
+  const kept = (projectId: number) => (s.core.deps.db.$client.query('SELECT n FROM pipeline_counts WHERE project_id = ?').get(projectId) as { n: number } | null)?.n ?? null;
+
+  test('creates and deletes change it; the API total, X-Total and a real count agree', async () => {
+    const p = project();
+    expect(pipelineCount(p.id)).toBe(0);
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await createPipeline(p.id, { ref: `b${i}`, sha: SHA, content: 'j:\n  script: [x]\n' });
+      expect(res.status).toBe(201);
+      ids.push(((await res.json()) as { id: number }).id);
+    }
+    expect([pipelineCount(p.id), kept(p.id), counted(p.id)]).toEqual([3, 3, 3]);
+    expect((await s.api(`/api/v4/projects/${p.id}/pipelines/${ids[1]}`, { method: 'DELETE' })).status).toBe(204);
+    const res = await s.api(`/api/v4/projects/${p.id}/pipelines?per_page=1`);
+    expect(res.headers.get('x-total')).toBe('2');
+    expect([pipelineCount(p.id), kept(p.id), counted(p.id)]).toEqual([2, 2, 2]);
+    // a filtered list still counts what matches
+    expect(s.core.pipelines.list(p.id, { ref: 'b0', offset: 0, limit: 1 }).total).toBe(1);
+  });
+
+  test("a project's deletion takes its row with it", async () => {
+    const p = project();
+    expect((await createPipeline(p.id, { ref: 'main', sha: SHA, content: 'j:\n  script: [x]\n' })).status).toBe(201);
+    expect(kept(p.id)).toBe(1);
+    expect((await s.api(`/api/v4/projects/${p.id}`, { method: 'DELETE' })).status).toBeLessThan(300);
+    expect(kept(p.id)).toBeNull();
+  });
+});
