@@ -13,6 +13,7 @@ import { eq, sql } from 'drizzle-orm';
 import { settings } from '../db/schema';
 import type { Db } from '../db/client';
 import { randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
+import { atomically } from './tx';
 
 const REGISTRATION = 'registration_token';
 const EPOCH = 'queue_epoch';
@@ -46,6 +47,12 @@ export class InstanceService {
    * are generated. Returns the tokens generated now, so the caller can print them once.
    */
   ensureTokens(pinned: { admin?: string; registration?: string }): { admin?: string; registration?: string } {
+    // One write transaction: processes started together on a fresh data dir take turns, and
+    // the second finds the root user and the tokens the first made (instead of a UNIQUE error).
+    return atomically(this.db, () => this.ensureTokensNow(pinned));
+  }
+
+  private ensureTokensNow(pinned: { admin?: string; registration?: string }): { admin?: string; registration?: string } {
     const generated: { admin?: string; registration?: string } = {};
     if (pinned.registration) this.set(REGISTRATION, pinned.registration);
     else if (!this.get(REGISTRATION)) this.set(REGISTRATION, (generated.registration = randomToken(TOKEN_PREFIX.registration)));

@@ -1,11 +1,29 @@
-/** Applies the migrations embedded at bundle time; a second run is a no-op. */
+/**
+ * Applies the migrations embedded at bundle time; a second run is a no-op.
+ *
+ * drizzle's own migrator reads which migrations were applied BEFORE it begins its (deferred)
+ * transaction, so two processes started together on a new data dir both decided to apply
+ * everything and the second failed on `CREATE TABLE` (test/process/concurrent-start.test.ts).
+ * This is the same bookkeeping (`__drizzle_migrations`: hash, created_at = the migration's
+ * folder time, all pending ones in one transaction), with the decision taken inside an
+ * IMMEDIATE transaction: the processes take turns, and the second finds nothing to do.
+ */
+import { sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { embeddedMigrations } from './embedded-migrations' with { type: 'macro' };
 
 const migrations = embeddedMigrations();
+const TABLE = '__drizzle_migrations';
 
 export function migrate(db: Db): void {
-  // drizzle's own migrator reads files at run time; hand it the embedded list instead.
-  (db as unknown as { dialect: { migrate(m: unknown, s: unknown, c: object): void }; session: unknown })
-    .dialect.migrate(migrations, (db as unknown as { session: unknown }).session, { migrationsFolder: '' });
+  db.run(sql.raw(`CREATE TABLE IF NOT EXISTS "${TABLE}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`));
+  db.$client.transaction(() => {
+    const last = db.get<[number | string] | undefined>(sql.raw(`SELECT created_at FROM "${TABLE}" ORDER BY created_at DESC LIMIT 1`));
+    const appliedUpTo = last === undefined ? -Infinity : Number(last[0]);
+    for (const m of migrations) {
+      if (m.folderMillis <= appliedUpTo) continue;
+      for (const stmt of m.sql) db.run(sql.raw(stmt));
+      db.run(sql`INSERT INTO ${sql.identifier(TABLE)} ("hash", "created_at") VALUES (${m.hash}, ${m.folderMillis})`);
+    }
+  }).immediate();
 }

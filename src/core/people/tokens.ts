@@ -14,6 +14,7 @@ import type { CoreDeps } from '../context';
 import { badRequest, invalid, notFound } from '../errors';
 import { likePattern } from '../projects';
 import { hashToken, randomToken, safeEqual, TOKEN_PREFIX } from '../tokens';
+import { atomically } from '../tx';
 import { readSetting, writeSetting, type UserService } from './users';
 
 /** The scopes Baton knows; GitLab's others (sudo, read_repository, …) are refused by name. */
@@ -191,14 +192,15 @@ export class PersonalAccessTokenService {
 
   private setBootstrap(rootId: number, tokenHash: string, current: PersonalAccessToken | null) {
     const t = personalAccessTokens;
-    this.db.transaction((tx) => {
+    // atomically: joins the start-up transaction of ensureTokens (instance.ts) when there is one
+    atomically(this.db, () => {
       if (current) {
-        tx.update(t).set({ tokenHash, revoked: false, expiresAt: null, userId: rootId }).where(eq(t.id, current.id)).run();
+        this.db.update(t).set({ tokenHash, revoked: false, expiresAt: null, userId: rootId }).where(eq(t.id, current.id)).run();
       } else {
-        const row = tx.insert(t).values({
+        const row = this.db.insert(t).values({
           userId: rootId, name: BOOTSTRAP_TOKEN_NAME, tokenHash, scopes: ['api'], expiresAt: null, createdAt: this.deps.clock.now(),
         }).returning().get();
-        writeSetting(tx as unknown as CoreDeps['db'], BOOTSTRAP_SETTING, String(row.id));
+        writeSetting(this.db, BOOTSTRAP_SETTING, String(row.id));
       }
     });
   }
