@@ -5,6 +5,7 @@
  *                    `.gitlab-ci.yml` made of the listed includes (source `parent_pipeline`);
  *   trigger:project  a pipeline of another Baton project (path or id) on `branch` or its
  *                    default branch (source `pipeline`).
+ * `trigger:include:artifact` reads a file a job of the parent pipeline put in its archive.
  * Forwarded variables (`forward:yaml_variables`, default true: the bridge's YAML variables, the
  * global ones as its `inherit:variables` allows;
  * `forward:pipeline_variables`: the parent's pipeline variables) become pipeline variables
@@ -19,6 +20,10 @@ import type { PipelineCreator } from './pipeline-creation';
 import { inheritedYamlVariables, type PipelineService } from './pipelines';
 import type { ProjectService } from './projects';
 import { changes } from './tx';
+import { readZipEntry, ZipError } from './zip';
+
+/** A generated child configuration may be at most this large (GitLab's limit for included files). */
+const MAX_ARTIFACT_INCLUDE = 1024 * 1024;
 
 /** GitLab's default: a child pipeline may have a child, not a grandchild's child. */
 const MAX_DEPTH = 2;
@@ -52,11 +57,11 @@ export class DownstreamService {
       let child: Pipeline;
       if (trigger.kind === 'child') {
         const project = this.projects.get(parent.projectId);
-        if ((trigger.include ?? []).some((i) => i.artifact !== undefined)) return this.fail(bridge, 'invalid_bridge_trigger');
         // A configuration of only `include:` (JSON is YAML).
         const content = JSON.stringify({ include: trigger.include ?? [] });
         child = await this.creator.create(project, {
           ref: parent.ref, sha: parent.sha, tag: parent.tag, content, source: 'parent_pipeline', variables,
+          artifacts: (job, path) => Promise.resolve(this.artifactFile(parent, job, path)),
         });
       } else {
         const target = this.findProject(trigger.project ?? '');
@@ -72,6 +77,31 @@ export class DownstreamService {
       }
       this.fail(bridge, 'unknown_failure');
       throw e;
+    }
+  }
+
+  /**
+   * `trigger:include:artifact`: a file of the archive of a job of the parent pipeline (its
+   * latest attempt), as a job generated it — the dynamic child pipeline.
+   */
+  private artifactFile(parent: Pipeline, jobName: string, path: string): { body: string } | { error: string } {
+    const job = this.db.select().from(jobs)
+      .where(and(eq(jobs.pipelineId, parent.id), eq(jobs.name, jobName), eq(jobs.retried, false), eq(jobs.kind, 'build'))).get();
+    const now = this.deps.clock.now();
+    const missing = { error: `Job \`${jobName}\` not found in parent pipeline or does not have artifacts!` };
+    if (!job || !job.artifactsFile || (job.artifactsExpireAt !== null && job.artifactsExpireAt <= now)) return missing;
+    let bytes: Uint8Array | null;
+    try {
+      bytes = readZipEntry(this.deps.store.artifactPath(job.id), path, MAX_ARTIFACT_INCLUDE);
+    } catch (e) {
+      if (e instanceof ZipError || (e as { code?: string }).code === 'ENOENT') return { error: `Artifact \`${path}\` of job \`${jobName}\` could not be read: ${(e as Error).message}` };
+      throw e;
+    }
+    if (bytes === null) return { error: `File \`${path}\` not found in the artifacts of job \`${jobName}\`!` };
+    try {
+      return { body: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+    } catch {
+      return { error: `File \`${path}\` of job \`${jobName}\` is not UTF-8 text` };
     }
   }
 

@@ -57,6 +57,8 @@ export interface CreatePipelineInput {
   actor?: Actor;
   /** inputs for the file's `spec:inputs` (API `inputs`, `trigger:include:inputs`) */
   inputs?: Record<string, unknown>;
+  /** `include:artifact` for a child pipeline: files of the parent pipeline's job archives (downstream.ts) */
+  artifacts?: IncludeSources['artifact'];
 }
 
 export interface CreatorDeps {
@@ -178,7 +180,7 @@ export class PipelineCreator {
       predefinedVariableNames: Object.keys(predefined).filter((k) => !overridden.has(k)),
       maskedVariables: masked, files, changedPaths,
       changedSince: async (ref) => ((await repoReadable()) ? git.changedSince(project.id, ref, commitSha) : null),
-      includes: this.includeSources(project, input.actor),
+      includes: { ...this.includeSources(project, input.actor), ...(input.artifacts ? { artifact: input.artifacts } : {}) },
       ...(input.inputs ? { inputs: input.inputs } : {}),
     };
     return { content: content!, context, sha: commitSha, tag, commit };

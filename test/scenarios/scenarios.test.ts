@@ -28,11 +28,13 @@ import { jobs as jobsTable, type Job, type Pipeline } from '../../src/db/schema'
 import { isFinal } from '../../src/core/status';
 import { FakeRunnerV1, type JobBehaviour, type V1Build } from '../support/fake-runner-v1';
 import { makeRepo, type TestRepo } from '../support/git-repo';
+import { makeZip } from '../support/zip';
 import { makePipeline, makeProject, startTestServer, type TestServer } from '../support/harness';
 
 // ---------------------------------------------------------------- scenario files
 
-type ArtifactSpec = string | { size: number };
+/** the archive's bytes: text, random bytes of a size, or a real zip of these files */
+type ArtifactSpec = string | { size: number } | { zip: Record<string, string> };
 interface BehaviourSpec {
   output?: string[];
   exit?: 'success' | 'failed';
@@ -115,7 +117,8 @@ function specFor(s: Scenario, name: string, attempt: number): BehaviourSpec {
 
 function behaviourFrom(b: BehaviourSpec, seed: string): JobBehaviour {
   const artifacts = b.artifacts === undefined ? undefined
-    : typeof b.artifacts === 'string' ? b.artifacts : bytesFor(seed, b.artifacts.size);
+    : typeof b.artifacts === 'string' ? b.artifacts
+      : 'zip' in b.artifacts ? makeZip(Object.entries(b.artifacts.zip).map(([path, data]) => ({ path, data }))) : bytesFor(seed, b.artifacts.size);
   // a held job needs a line to print: the hold happens on the tick after it
   const output = (b.hold_until || b.hold_ms) && !b.output?.length ? ['working…'] : b.output;
   return { output, exit: b.exit, artifacts, reports: b.reports, exitCode: b.exit_code };

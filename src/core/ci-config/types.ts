@@ -26,6 +26,11 @@ export interface IncludeSources {
   project(path: string, ref: string | undefined): Promise<{ files: RepositoryFiles; sha: string; ref: string } | { error: string }>;
   /** `include:remote`: the body of an http(s) URL, or why not (the fetcher applies timeouts, size and address rules) */
   remote(url: string): Promise<{ body: string } | { error: string }>;
+  /**
+   * `include:artifact` (+ `job`): a file in the archive of a job of the parent pipeline —
+   * given only to a child pipeline created by a bridge, or why not
+   */
+  artifact?(job: string, path: string): Promise<{ body: string } | { error: string }>;
 }
 
 export interface CompileContext {

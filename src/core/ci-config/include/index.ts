@@ -210,6 +210,18 @@ async function fetchFile(loc: Location, scope: FileScope, state: IncludeState): 
     }
     case 'component':
       throw new ConfigError(`Component \`${location as string}\` cannot be included: Baton does not have GitLab's CI/CD catalog of components`);
+    case 'artifact': {
+      const path = (location as string).replace(/^\/+/, '');
+      if (!isString(loc.job)) throw new ConfigError('Job must be provided when including configs from artifacts');
+      if (!state.ctx.includes.artifact) throw new ConfigError('Including configs from artifacts is only allowed when triggering child pipelines');
+      if (!hasYamlExtension(path)) throw new ConfigError(`Included file \`${location}\` does not have YAML extension!`);
+      const got = await state.ctx.includes.artifact(loc.job, path);
+      if ('error' in got) throw new ConfigError(got.error);
+      if (got.body.trim() === '') throw new ConfigError(`File \`${path}\` is empty!`);
+      state.includes.push({ type: 'artifact', location: path, blob: null, raw: null, extra: { job_name: loc.job }, context_project: scope.projectPath, context_sha: scope.sha });
+      // local includes inside it are read from the project's repository, as GitLab does
+      return { body: parse(path, got.body, inputs, scope), scope };
+    }
     default:
       throw new ConfigError('Including configs from artifacts is only allowed when triggering child pipelines');
   }
