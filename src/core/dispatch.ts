@@ -24,17 +24,11 @@ import type { CoreDeps } from './context';
 import type { InstanceService } from './instance';
 import type { ClaimResult, JobService, RunnerFeatures } from './jobs';
 import type { Work } from './notifier';
+import { tagsFit } from './queue';
 
 const EPOCH_CHECK_MS = 2000;
 /** Bounds the per-runner memory of empty searches (one entry per runner that polled). */
 const MEMO_MAX = 100_000;
-
-/** Could this runner take a job with these tags? (The full rule, with scopes, is the claim's: queue.ts.) */
-export function tagsFit(runner: Pick<Runner, 'tagList' | 'runUntagged'>, tags: readonly string[]): boolean {
-  if (tags.length === 0) return runner.runUntagged;
-  for (const t of tags) if (!runner.tagList.includes(t)) return false;
-  return true;
-}
 
 /** A job request's answer: the claim's outcome and the epoch to tell the runner. */
 export interface Next { result: ClaimResult; epoch: string }

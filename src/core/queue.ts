@@ -60,6 +60,13 @@ export function eligibleJobs(db: Db, runner: Runner): Candidate[] {
   return candidates.sort((a, b) => (running.get(a.projectId) ?? 0) - (running.get(b.projectId) ?? 0) || a.id - b.id);
 }
 
+/** The tag rule above, in memory: could this runner take a job with these tags? (Scopes are the claim's.) */
+export function tagsFit(runner: Pick<Runner, 'tagList' | 'runUntagged'>, tags: readonly string[]): boolean {
+  if (tags.length === 0) return runner.runUntagged;
+  for (const t of tags) if (!runner.tagList.includes(t)) return false;
+  return true;
+}
+
 /** Why a pending job has not been taken yet (people ask; runners never see this). */
 export function pendingReason(db: Db, job: { projectId: number; tagList: string[] }, now: number, onlineWindowMs: number): string {
   const runners = db.all<{ id: number; tag_list: string; run_untagged: number; active: number; is_shared: number; contacted_at: number | null }>(sql`
@@ -68,10 +75,7 @@ export function pendingReason(db: Db, job: { projectId: number; tagList: string[
        OR r.id IN (SELECT runner_id FROM runner_projects WHERE project_id = ${job.projectId})`);
   const online = runners.filter((r) => r.active && r.contacted_at !== null && now - r.contacted_at < onlineWindowMs);
   if (online.length === 0) return 'no runner is online for this project';
-  const fits = online.filter((r) => {
-    const tags: string[] = JSON.parse(r.tag_list);
-    return job.tagList.length === 0 ? !!r.run_untagged : job.tagList.every((t) => tags.includes(t));
-  });
+  const fits = online.filter((r) => tagsFit({ tagList: JSON.parse(r.tag_list) as string[], runUntagged: !!r.run_untagged }, job.tagList));
   if (fits.length === 0) {
     return job.tagList.length === 0
       ? 'no online runner allows untagged jobs'

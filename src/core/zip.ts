@@ -39,30 +39,35 @@ function readAt(fd: number, position: number, length: number): Buffer {
   return buf.subarray(0, got);
 }
 
+/** Where the central directory is and how many entries it holds (the end records, ZIP64 too). */
+function centralDirectory(fd: number): { total: number; dirSize: number; dirOffset: number } {
+  const size = fstatSync(fd).size;
+  // the end record is 22 bytes plus a comment of at most 65 535
+  const tailLen = Math.min(size, 22 + 65_535);
+  const tail = readAt(fd, size - tailLen, tailLen);
+  let at = -1;
+  for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === EOCD) { at = i; break; }
+  if (at === -1) throw new ZipError('not a zip archive (no end of central directory)');
+  let total = tail.readUInt16LE(at + 10);
+  let dirSize = tail.readUInt32LE(at + 12);
+  let dirOffset = tail.readUInt32LE(at + 16);
+  if ((total === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) && at >= 20 && tail.readUInt32LE(at - 20) === ZIP64_LOCATOR) {
+    const rec = readAt(fd, Number(tail.readBigUInt64LE(at - 20 + 8)), 56);
+    if (rec.length < 56 || rec.readUInt32LE(0) !== ZIP64_EOCD) throw new ZipError('broken ZIP64 end record');
+    total = Number(rec.readBigUInt64LE(32));
+    dirSize = Number(rec.readBigUInt64LE(40));
+    dirOffset = Number(rec.readBigUInt64LE(48));
+  }
+  if (dirOffset + dirSize > size) throw new ZipError('the central directory lies outside the file');
+  return { total, dirSize, dirOffset };
+}
+
 export function listZip(path: string, opts: { maxEntries?: number; maxBytes?: number } = {}): ZipListing {
   const maxEntries = opts.maxEntries ?? 10_000;
   const maxBytes = opts.maxBytes ?? 8 * 2 ** 20;
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    // the end record is 22 bytes plus a comment of at most 65 535
-    const tailLen = Math.min(size, 22 + 65_535);
-    const tail = readAt(fd, size - tailLen, tailLen);
-    let at = -1;
-    for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === EOCD) { at = i; break; }
-    if (at === -1) throw new ZipError('not a zip archive (no end of central directory)');
-    let total = tail.readUInt16LE(at + 10);
-    let dirSize = tail.readUInt32LE(at + 12);
-    let dirOffset = tail.readUInt32LE(at + 16);
-    if ((total === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) && at >= 20 && tail.readUInt32LE(at - 20) === ZIP64_LOCATOR) {
-      const recordAt = Number(tail.readBigUInt64LE(at - 20 + 8));
-      const rec = readAt(fd, recordAt, 56);
-      if (rec.length < 56 || rec.readUInt32LE(0) !== ZIP64_EOCD) throw new ZipError('broken ZIP64 end record');
-      total = Number(rec.readBigUInt64LE(32));
-      dirSize = Number(rec.readBigUInt64LE(40));
-      dirOffset = Number(rec.readBigUInt64LE(48));
-    }
-    if (dirOffset + dirSize > size) throw new ZipError('the central directory lies outside the file');
+    const { total, dirSize, dirOffset } = centralDirectory(fd);
     const dir = readAt(fd, dirOffset, Math.min(dirSize, maxBytes));
     const entries: ZipEntry[] = [];
     let p = 0;
@@ -103,21 +108,7 @@ export function listZip(path: string, opts: { maxEntries?: number; maxBytes?: nu
 export function readZipEntry(path: string, name: string, maxBytes: number): Uint8Array | null {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    const tailLen = Math.min(size, 22 + 65_535);
-    const tail = readAt(fd, size - tailLen, tailLen);
-    let at = -1;
-    for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === EOCD) { at = i; break; }
-    if (at === -1) throw new ZipError('not a zip archive (no end of central directory)');
-    let dirSize = tail.readUInt32LE(at + 12);
-    let dirOffset = tail.readUInt32LE(at + 16);
-    if ((dirSize === 0xffffffff || dirOffset === 0xffffffff) && at >= 20 && tail.readUInt32LE(at - 20) === ZIP64_LOCATOR) {
-      const rec = readAt(fd, Number(tail.readBigUInt64LE(at - 20 + 8)), 56);
-      if (rec.length < 56 || rec.readUInt32LE(0) !== ZIP64_EOCD) throw new ZipError('broken ZIP64 end record');
-      dirSize = Number(rec.readBigUInt64LE(40));
-      dirOffset = Number(rec.readBigUInt64LE(48));
-    }
-    if (dirOffset + dirSize > size) throw new ZipError('the central directory lies outside the file');
+    const { dirSize, dirOffset } = centralDirectory(fd);
     const dir = readAt(fd, dirOffset, Math.min(dirSize, 8 * 2 ** 20));
     for (let p = 0; p + 46 <= dir.length;) {
       if (dir.readUInt32LE(p) !== CENTRAL) throw new ZipError('broken central directory entry');
