@@ -17,6 +17,7 @@ import { DiskSpace, type FreeSpaceProbe } from './core/disk';
 import { DEFAULT_OUTBOX, type OutboxOptions } from './core/outbox';
 import { LocalBlobStore } from './core/storage';
 import { Notifier } from './core/notifier';
+import { Checkpointer } from './db/checkpointer';
 import { openDb } from './db/client';
 import { migrate } from './db/migrate';
 import { answerError } from './http/errors';
@@ -86,6 +87,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.logLevel);
   const core = openCore(config, { clock: opts.clock, log, freeSpaceProbe: opts.freeSpaceProbe, outbox: opts.outbox });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
+  const checkpointer = new Checkpointer(core.deps.db.$client);
+  // not awaited: the first requests need not wait for the thread (P6, start-up time)
+  void checkpointer.start().then((ok) => { if (!ok) log.warn('WAL checkpoints run on the request path: the checkpoint thread could not start'); });
   const appOptions = {
     pollTimeoutMs: config.pollTimeout * 1000,
     metricsToken: config.metricsToken,
@@ -143,6 +147,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await Promise.race([Promise.race([drained, idle]), core.outbox.stop(Math.min(graceMs, 5000)).then(() => Promise.race([drained, idle])), timer]);
         await server.stop(true);
         await core.outbox.stop(0);
+        await checkpointer.stop();
         core.deps.db.$client.close();
         core.deps.store.close();
         // before the caller exits: the last request lines may still be in flight

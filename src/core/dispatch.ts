@@ -24,6 +24,7 @@ import type { CoreDeps } from './context';
 import type { InstanceService } from './instance';
 import type { ClaimResult, JobService, RunnerFeatures } from './jobs';
 import type { Work } from './notifier';
+import { ClaimBatch } from './claim-batch';
 import { tagsFit } from './queue';
 
 const EPOCH_CHECK_MS = 2000;
@@ -55,9 +56,9 @@ export class Dispatcher {
   }
 
   /** The claim, skipped when this runner found nothing at this very epoch. */
-  private search(runner: Runner, epoch: string, features?: RunnerFeatures): ClaimResult {
+  private search(runner: Runner, epoch: string, features?: RunnerFeatures, batch?: ClaimBatch): ClaimResult {
     if (this.emptyAt.get(runner.id) === epoch) return { outcome: 'none' };
-    const result = this.jobs.claim(runner, features);
+    const result = this.jobs.claim(runner, features, batch);
     if (result.outcome === 'none') {
       if (this.emptyAt.size >= MEMO_MAX) this.emptyAt.clear();
       this.emptyAt.set(runner.id, epoch);
@@ -70,7 +71,8 @@ export class Dispatcher {
   /**
    * Group commit: the searches of every job request that arrived in one turn of the event
    * loop run in ONE write transaction (each in its own savepoint, so one failing claim fails
-   * alone), so N claims share one commit instead of paying one each (bench P2).
+   * alone), so N claims share one commit instead of paying one each, and share what they
+   * read (the candidate search, a pipeline's rows: claim-batch.ts) (bench P2).
    */
   private batched(runner: Runner, epoch: string, features?: RunnerFeatures): Promise<ClaimResult> {
     return new Promise((done, fail) => {
@@ -88,9 +90,15 @@ export class Dispatcher {
       try { b.done(this.search(b.runner, b.epoch, b.features)); } catch (error) { b.fail(error); }
       return;
     }
+    const shared = new ClaimBatch(batch.length);
     const each = () => {
       for (const b of batch) {
-        try { outcomes.push({ ok: client.transaction(() => this.search(b.runner, b.epoch, b.features))() }); } catch (error) { outcomes.push({ error }); }
+        try {
+          outcomes.push({ ok: client.transaction(() => this.search(b.runner, b.epoch, b.features, shared))() });
+        } catch (error) {
+          shared.forgetAll();
+          outcomes.push({ error });
+        }
       }
     };
     try {

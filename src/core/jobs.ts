@@ -78,6 +78,8 @@ import { ONLINE_WINDOW_MS } from './runners';
 import { hashToken, matchesHash, randomToken, safeEqual, TOKEN_PREFIX } from './tokens';
 import { currentSecretsVersion, maskTrace } from './trace';
 import { atomically, changes } from './tx';
+import { ClaimBatch } from './claim-batch';
+import { rowReader } from '../db/rows';
 
 export { FINAL_STATUSES, isFinal } from './status';
 
@@ -123,13 +125,29 @@ interface ProjectSecrets {
 /** How long masking trusts its copy of a project's secrets; changes in this process drop it at once. */
 const SECRETS_TTL_MS = 1000;
 
+const JOB_ROW = rowReader(jobs);
+
 /**
- * The job's timeout, decided as it is claimed (in the UPDATE: no read of the job and its
- * project before it): the YAML `timeout`, else the project's, else --default-job-timeout;
- * capped by the runner's maximum timeout when it has one.
+ * The claiming UPDATE, one text per variant (bun:sqlite keeps each compiled). The row comes
+ * back only if this write changed it: that decides the winner. The job's timeout is decided
+ * here (no read of the job before): the YAML `timeout`, else `$fallback` (the project's, else
+ * --default-job-timeout), capped by the runner's maximum timeout when it has one. `noRelease`:
+ * the runner lacks multi_build_steps, so a `release:` job is not taken (the caller fails it).
  */
-const CLAIM_TIMEOUT = sql`(SELECT CASE WHEN ${sql.placeholder('maxTimeout')} IS NULL THEN t ELSE min(t, ${sql.placeholder('maxTimeout')}) END FROM (SELECT
-  coalesce(json_extract("jobs"."spec", '$.timeout'), (SELECT p.build_timeout FROM projects p WHERE p.id = "jobs"."project_id"), ${sql.placeholder('defaultTimeout')}) AS t))`;
+function takeSql(capped: boolean, noRelease: boolean): string {
+  const t = `coalesce(json_extract(spec, '$.timeout'), $fallback)`;
+  return `UPDATE jobs SET status = 'running', runner_id = $runner, token_hash = $hash, started_at = $now, updated_at = $now,
+      timeout = ${capped ? `min(${t}, $max)` : t}
+    WHERE id = $id AND status = 'pending' AND runner_id IS NULL${noRelease ? ` AND json_extract(spec, '$.release') IS NULL` : ''}
+    RETURNING ${JOB_ROW.columns}`;
+}
+
+/** The running job a token hash belongs to (job tokens work only while their job runs: schema.ts, jobs_running). */
+export function runningJobByToken(db: CoreDeps['db'], hash: string): Job | undefined {
+  const row = db.$client.query<unknown[], [string]>(`SELECT ${JOB_ROW.columns} FROM jobs INDEXED BY jobs_running
+    WHERE status = 'running' AND token_hash = ?`).values(hash)[0];
+  return row ? JOB_ROW.read(row) : undefined;
+}
 
 /**
  * The queries of the claim and trace paths, prepared once per database: drizzle renders SQL
@@ -147,10 +165,6 @@ const hotQueries = (db: CoreDeps['db']) => {
     pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
     runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),
     user: db.select({ id: users.id, username: users.username, name: users.name, email: users.email }).from(users).where(eq(users.id, id)).prepare(),
-    take: db.update(jobs)
-      .set({ status: 'running', runnerId: sql`${sql.placeholder('runnerId')}`, tokenHash: sql`${sql.placeholder('tokenHash')}`,
-        startedAt: sql`${sql.placeholder('now')}`, updatedAt: sql`${sql.placeholder('now')}`, timeout: CLAIM_TIMEOUT })
-      .where(and(eq(jobs.id, id), eq(jobs.status, 'pending'), sql`${jobs.runnerId} IS NULL`)).returning().prepare(),
     secrets: db.select().from(variablesTable).where(eq(variablesTable.projectId, id)).orderBy(asc(variablesTable.key)).prepare(),
     earlier: db.select().from(jobs)
       .where(and(eq(jobs.pipelineId, id), lt(jobs.stageIdx, sql.placeholder('stageIdx')), eq(jobs.retried, false)))
@@ -187,34 +201,45 @@ export class JobService {
    * is failed with `runner_unsupported` and the next one is looked at, as GitLab's
    * RegisterJobService does (Ci::Build#supported_runner?).
    */
-  claim(runner: Runner, features?: RunnerFeatures): ClaimResult {
-    const candidates = eligibleJobs(this.db, runner);
+  claim(runner: Runner, features?: RunnerFeatures, batch = new ClaimBatch()): ClaimResult {
+    const candidates = eligibleJobs(this.db, runner, batch);
     if (candidates.length === 0) return { outcome: 'none' };
     // Only `release:` jobs need a feature (multi_build_steps); runners that have it skip the check.
     const checkFeatures = !features?.multi_build_steps;
+    const client = this.db.$client;
+    const maxTimeout = runner.maximumTimeout ? runner.maximumTimeout : null;
+    const take = client.query<unknown, Record<string, string | number>>(takeSql(maxTimeout !== null, checkFeatures));
     let lost = 0;
     const won = atomically(this.db, () => {
       lost = 0;
       const now = this.deps.clock.now();
-      const maxTimeout = runner.maximumTimeout ? runner.maximumTimeout : null;
       for (const c of candidates) {
-        if (checkFeatures && this.q.needsSteps.get({ id: c.id })?.release) {
-          if (!this.failPending(c.id, 'runner_unsupported')) lost++;
+        const project = this.projectRow(c.projectId, batch);
+        const token = randomToken(TOKEN_PREFIX.job);
+        const params: Record<string, string | number> = {
+          id: c.id, runner: runner.id, hash: hashToken(token), now, fallback: project.buildTimeout ?? this.deps.limits.defaultJobTimeout,
+        };
+        if (maxTimeout !== null) params.max = maxTimeout;
+        const row = take.values(params)[0];
+        if (!row) {
+          // Taken by another process — or a `release:` job this runner cannot run (rare: looked at only then).
+          if (checkFeatures && this.q.needsSteps.get({ id: c.id })?.release && this.failPending(c.id, 'runner_unsupported')) {
+            batch.gone.add(c.id);
+            continue;
+          }
+          lost++;
           continue;
         }
-        const token = randomToken(TOKEN_PREFIX.job);
-        // The row comes back only if this write changed it: that decides the winner.
-        const job = this.q.take.get({ id: c.id, runnerId: runner.id, tokenHash: hashToken(token), now, maxTimeout, defaultTimeout: this.deps.limits.defaultJobTimeout });
-        if (job) {
-          this.deps.events.jobStatus(job, 'pending', 'running');
-          // Only the first claim of a pipeline can change its aggregate status.
-          let pipeline = this.q.pipeline.get({ id: job.pipelineId });
-          if (pipeline?.status !== 'running') { this.pipelines.refreshStatus(job.pipelineId); pipeline = undefined; }
-          else if (job.spec.environment) { this.pipelines.environments.sync(job.pipelineId); pipeline = undefined; }
-          else this.deps.notifier.pipelines.signal(job.pipelineId);
-          return { job, token, pipeline };
-        }
-        lost++;
+        const job = JOB_ROW.read(row as unknown[]);
+        batch.gone.add(job.id);
+        this.deps.events.jobStatus(job, 'pending', 'running');
+        // Only the first claim of a pipeline can change its aggregate status.
+        let pipeline = this.pipelineRow(job.pipelineId, batch);
+        if (pipeline?.status !== 'running') { this.pipelines.refreshStatus(job.pipelineId); pipeline = undefined; }
+        else if (job.spec.environment) { this.pipelines.environments.sync(job.pipelineId); pipeline = undefined; }
+        else this.deps.notifier.pipelines.signal(job.pipelineId);
+        if (!pipeline) batch.forget(`pipeline ${job.pipelineId}`);
+        return { job, token };
       }
       return null;
     });
@@ -224,20 +249,29 @@ export class JobService {
     if (won === null) return lost ? { outcome: 'conflict' } : { outcome: 'none' };
     this.deps.metrics.claims.inc();
     if (won.job.queuedAt !== null) this.deps.metrics.jobQueued.observe((won.job.startedAt! - won.job.queuedAt) / 1000);
-    return { outcome: 'job', context: this.context(won.job, won.token, runner, won.pipeline) };
+    return { outcome: 'job', context: this.context(won.job, won.token, runner, batch) };
+  }
+
+  /** Rows every job of a project or pipeline repeats, read once per batch of claims. */
+  private projectRow(id: number, batch: ClaimBatch): Project {
+    return batch.get(`project ${id}`, () => this.q.project.get({ id })!);
+  }
+
+  private pipelineRow(id: number, batch: ClaimBatch): Pipeline | undefined {
+    return batch.get(`pipeline ${id}`, () => this.q.pipeline.get({ id }));
   }
 
   /** Assembles the payload data of a job (for the claim, and for v1's artifact-upload answer). */
-  context(job: Job, token: string, runner?: Runner | null, knownPipeline?: Pipeline): JobContext {
-    const project = this.q.project.get({ id: job.projectId })!;
-    const pipeline = knownPipeline ?? this.q.pipeline.get({ id: job.pipelineId })!;
+  context(job: Job, token: string, runner?: Runner | null, batch = new ClaimBatch()): JobContext {
+    const project = this.projectRow(job.projectId, batch);
+    const pipeline = this.pipelineRow(job.pipelineId, batch)!;
     const r = runner ?? this.runnerOf(job);
     const repoUrl = cloneUrl(project, token);
     const dependencies = this.dependencies(job);
     return {
       job, project, pipeline, runner: r, token, repoUrl,
       timeout: job.timeout ?? project.buildTimeout ?? this.deps.limits.defaultJobTimeout,
-      variables: this.variablesFor(job, project, pipeline, r, token, repoUrl, dependencies),
+      variables: this.variablesFor(job, project, pipeline, r, token, repoUrl, dependencies, batch),
       dependencies,
     };
   }
@@ -250,7 +284,7 @@ export class JobService {
    * job); `GITLAB_USER_*` (so YAML cannot override them); dotenv variables of the jobs it
    * depends on; project CI/CD variables; pipeline (trigger/API/schedule) variables.
    */
-  private variablesFor(job: Job, project: Project, pipeline: Pipeline, runner: Runner | null, token: string, repoUrl: string, deps: Dependency[]): JobVariable[] {
+  private variablesFor(job: Job, project: Project, pipeline: Pipeline, runner: Runner | null, token: string, repoUrl: string, deps: Dependency[], batch: ClaimBatch): JobVariable[] {
     const server = this.deps.server;
     const projectUrl = projectWebUrl(server.url, project);
     const out: JobVariable[] = [];
@@ -282,12 +316,8 @@ export class JobService {
       if (env.url) pub('CI_ENVIRONMENT_URL', env.url);
       if (stored) pub('CI_ENVIRONMENT_ID', stored.id);
     }
-    // project and pipeline predefined: what rules saw (spec §5.1), then the persisted ones
-    for (const [k, v] of Object.entries(prePipelineVariables(prePipelineInput(server, project, pipeline)))) pub(k, v);
-    // Baton's pipeline iid is its id, known once the row exists (the compiler runs before)
-    pub('CI_PIPELINE_IID', pipeline.id); pub('CI_PIPELINE_ID', pipeline.id); pub('CI_PIPELINE_URL', `${projectUrl}/-/pipelines/${pipeline.id}`);
-    pub('CI_PIPELINE_CREATED_AT', isoSeconds(pipeline.createdAt));
-    if (pipeline.triggerVariables.length) { pub('CI_PIPELINE_TRIGGERED', 'true'); pub('CI_BUILD_TRIGGERED', 'true'); }
+    // project and pipeline predefined, the same for every job of the pipeline
+    for (const v of batch.get(`pipeline variables ${pipeline.id}`, () => this.pipelineVariables(project, pipeline))) out.push(v);
     secret('CI_REPOSITORY_URL', repoUrl);
     if (runner) {
       pub('CI_RUNNER_ID', runner.id); pub('CI_RUNNER_DESCRIPTION', runner.description); pub('CI_RUNNER_TAGS', runner.tagList.join(', '));
@@ -297,15 +327,28 @@ export class JobService {
     const yaml = (key: string, value: string, raw: boolean) => out.push({ key, value, public: true, masked: false, ...(raw ? { raw: true } : {}) });
     for (const [k, v] of inheritedYamlVariables(pipeline, spec)) yaml(k, v, rawGlobal.has(k));
     for (const [k, v] of Object.entries(spec.variables ?? {})) yaml(k, v, rawJob.has(k));
-    const user = pipeline.userId === null ? undefined : this.q.user.get({ id: pipeline.userId });
+    const userId = pipeline.userId;
+    const user = userId === null ? undefined : batch.get(`user ${userId}`, () => this.q.user.get({ id: userId }));
     if (user) {
       pub('GITLAB_USER_ID', user.id); pub('GITLAB_USER_LOGIN', user.username); pub('GITLAB_USER_NAME', user.name);
       if (user.email) pub('GITLAB_USER_EMAIL', user.email);
     }
     for (const v of this.dotenvOf(deps)) pub(v.key, v.value);
-    const secrets = this.q.secrets.all({ id: project.id });
+    const secrets = batch.get(`secrets ${project.id}`, () => this.q.secrets.all({ id: project.id }));
     for (const v of secrets) out.push({ key: v.key, value: v.value, public: false, masked: v.masked });
     for (const v of pipeline.triggerVariables) secret(v.key, v.value);
+    return out;
+  }
+
+  /** What rules saw (spec §5.1), then the persisted ones (Baton's pipeline iid is its id, known once the row exists). */
+  private pipelineVariables(project: Project, pipeline: Pipeline): readonly JobVariable[] {
+    const out: JobVariable[] = [];
+    const pub = (key: string, value: string | number) => out.push({ key, value: String(value), public: true, masked: false });
+    for (const [k, v] of Object.entries(prePipelineVariables(prePipelineInput(this.deps.server, project, pipeline)))) pub(k, v);
+    pub('CI_PIPELINE_IID', pipeline.id); pub('CI_PIPELINE_ID', pipeline.id);
+    pub('CI_PIPELINE_URL', `${projectWebUrl(this.deps.server.url, project)}/-/pipelines/${pipeline.id}`);
+    pub('CI_PIPELINE_CREATED_AT', isoSeconds(pipeline.createdAt));
+    if (pipeline.triggerVariables.length) { pub('CI_PIPELINE_TRIGGERED', 'true'); pub('CI_BUILD_TRIGGERED', 'true'); }
     return out;
   }
 
@@ -402,7 +445,7 @@ export class JobService {
     const hash = hashToken(token);
     if (job.tokenHash !== null && safeEqual(job.tokenHash, hash)) return { job, project };
     if (opts.allowProjectToken && safeEqual(project.runnersToken, token)) return { job, project };
-    const downloader = this.db.select().from(jobs).where(eq(jobs.tokenHash, hash)).get();
+    const downloader = runningJobByToken(this.db, hash);
     if (downloader && downloader.pipelineId === job.pipelineId && downloader.status === 'running'
       && this.dependencies(downloader).some((d) => d.job.id === job.id)) {
       return { job, project };

@@ -13,6 +13,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { Runner } from '../db/schema';
+import { ClaimBatch } from './claim-batch';
 
 export const CANDIDATE_WINDOW = 64;
 
@@ -32,25 +33,31 @@ const SEARCH = {
   shared: `SELECT j.id, j.project_id FROM jobs j INDEXED BY jobs_queue
     WHERE j.status = 'pending' AND j.runner_id IS NULL AND j.kind = 'build'
       AND j.project_id IN (SELECT id FROM projects WHERE shared_runners_enabled = 1) AND ${tagRule}
-    ORDER BY j.id LIMIT ${CANDIDATE_WINDOW}`,
+    ORDER BY j.id LIMIT $limit`,
   project: `SELECT j.id, j.project_id FROM jobs j INDEXED BY jobs_queue
     WHERE j.status = 'pending' AND j.runner_id IS NULL AND j.kind = 'build'
       AND j.project_id IN (SELECT project_id FROM runner_projects WHERE runner_id = $runner) AND ${tagRule}
-    ORDER BY j.id LIMIT ${CANDIDATE_WINDOW}`,
+    ORDER BY j.id LIMIT $limit`,
   running: `SELECT j.project_id, count(*) AS n FROM jobs j JOIN runners r ON r.id = j.runner_id
     WHERE j.status = 'running' AND r.is_shared = 1 AND j.project_id IN (SELECT value FROM json_each($projects))
     GROUP BY j.project_id`,
 };
 
-export function eligibleJobs(db: Db, runner: Runner): Candidate[] {
+/**
+ * `batch`: the claims of one write transaction share one search per scope (claim-batch.ts);
+ * a project runner's scope is its own projects, an instance runner's its tags.
+ */
+export function eligibleJobs(db: Db, runner: Runner, batch = new ClaimBatch()): Candidate[] {
   if (!runner.active) return [];
   const client = db.$client;
   const tags = JSON.stringify(runner.tagList);
   const untagged = runner.runUntagged ? 1 : 0;
-  const rows = runner.isShared
-    ? client.query<{ id: number; project_id: number }, { tags: string; untagged: number }>(SEARCH.shared).all({ tags, untagged })
-    : client.query<{ id: number; project_id: number }, { tags: string; untagged: number; runner: number }>(SEARCH.project).all({ tags, untagged, runner: runner.id });
-  const candidates = rows.map((r) => ({ id: r.id, projectId: r.project_id }));
+  const scope = runner.isShared ? `shared ${untagged} ${tags}` : `runner ${runner.id}`;
+  const candidates = batch.candidates(scope, CANDIDATE_WINDOW, (limit) => (runner.isShared
+    ? client.query<{ id: number; project_id: number }, { tags: string; untagged: number; limit: number }>(SEARCH.shared).all({ tags, untagged, limit })
+    : client.query<{ id: number; project_id: number }, { tags: string; untagged: number; runner: number; limit: number }>(SEARCH.project)
+      .all({ tags, untagged, runner: runner.id, limit })
+  ).map((r) => ({ id: r.id, projectId: r.project_id })));
   if (!runner.isShared || candidates.length < 2) return candidates;
 
   const projectIds = [...new Set(candidates.map((c) => c.projectId))];

@@ -3,6 +3,9 @@ import { Database } from 'bun:sqlite';
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
 import * as schema from './schema';
 
+/** Pages of WAL after which a commit checkpoints (unless a Checkpointer does it: checkpointer.ts). */
+export const WAL_AUTOCHECKPOINT_PAGES = 4000;
+
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 
 export function openDb(file: string): Db {
@@ -19,8 +22,8 @@ export function openDb(file: string): Db {
   // A checkpoint (every 1000 WAL pages by default) fsyncs the database file on the request
   // path; a claim writes ~10 pages, so that was an fsync every ~100 claims. 4000 pages
   // (a WAL of at most ~16 MB) makes them four times rarer, and copies a page rewritten
-  // many times in between only once.
-  sqlite.exec('PRAGMA wal_autocheckpoint = 4000');
+  // many times in between only once. A server moves them off the event loop (checkpointer.ts).
+  sqlite.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   // drizzle compiles every statement anew on each call; query() keeps compiled statements
   // (LRU), which makes the hot paths about twice as fast. They run synchronously, so one
   // statement is never used by two callers at once.

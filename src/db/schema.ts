@@ -193,13 +193,16 @@ export const jobs = sqliteTable('jobs', {
 }, (t) => [
   // The indexes a claim (pending → running) must touch are the cost of its commit (bench
   // P2): the partial ones below leave out the rows they are not asked about, so a claim
-  // changes one leaf of each of jobs_queue, jobs_running, jobs_pending_queued, jobs_runner,
-  // jobs_pipeline_status and jobs_token_hash, and none of jobs_scheduled / jobs_resource_group.
+  // changes one leaf of each of jobs_queue, jobs_running, jobs_pending_queued, jobs_runner
+  // and jobs_pipeline_status, and none of jobs_scheduled / jobs_resource_group.
   // The runners' queue, oldest first (src/core/queue.ts reads it INDEXED BY, covering):
   // finished history is never in it (bench P7).
   index('jobs_queue').on(t.id, t.projectId, t.tagList).where(sql`status = 'pending' AND runner_id IS NULL AND kind = 'build'`),
-  // Running jobs (the reaper's timeouts and stuck jobs), without the history.
-  index('jobs_running').on(t.id).where(sql`status = 'running'`),
+  // Running jobs (the reaper's timeouts and stuck jobs), without the history. It also finds a
+  // running job by its token (job tokens work only while their job runs): a scan of the
+  // running jobs' entries, where an index of every token ever handed out put each claim's
+  // write on a random leaf (bench P2).
+  index('jobs_running').on(t.id, t.tokenHash).where(sql`status = 'running'`),
   index('jobs_pipeline').on(t.pipelineId, t.stageIdx),
   index('jobs_pipeline_status').on(t.pipelineId, t.status),
   index('jobs_scheduled').on(t.scheduledAt).where(sql`status = 'scheduled'`),
@@ -207,7 +210,6 @@ export const jobs = sqliteTable('jobs', {
   index('jobs_project').on(t.projectId, t.id),
   // A runner's jobs (its running ones; runner deletion's SET NULL): jobs never taken are left out.
   index('jobs_runner').on(t.runnerId, t.status).where(sql`runner_id IS NOT NULL`),
-  uniqueIndex('jobs_token_hash').on(t.tokenHash),
   // Only pending jobs are in it: the oldest wait (GET /metrics) is one index seek, and
   // finished history costs this index nothing.
   index('jobs_pending_queued').on(t.status, t.queuedAt).where(sql`status = 'pending'`),

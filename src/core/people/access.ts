@@ -23,6 +23,7 @@
 import { and, eq, gte, isNull, or, sql } from 'drizzle-orm';
 import { jobs, members, projects, runnerProjects, type Job, type PersonalAccessToken, type Project, type Runner } from '../../db/schema';
 import { hashToken } from '../tokens';
+import { runningJobByToken } from '../jobs';
 import type { CoreDeps } from '../context';
 import { badRequest, DomainError, forbidden, notFound } from '../errors';
 import { remoteHost, REPO_LOCAL_NETWORK } from '../git';
@@ -387,7 +388,7 @@ export class AccessService {
    * other project is 404 (its existence is not revealed), as GitLab without an allowlist.
    */
   projectForJobToken(token: string, rawId: string): { project: Project; job: Job } {
-    const job = token === '' ? undefined : this.deps.db.select().from(jobs).where(eq(jobs.tokenHash, hashToken(token))).get();
+    const job = token === '' ? undefined : runningJobByToken(this.deps.db, hashToken(token));
     if (!job || job.status !== 'running') throw unauthorized();
     const project = this.lookup(rawId, -1);
     if (!project || project.id !== job.projectId) throw notFound('Project');

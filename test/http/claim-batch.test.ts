@@ -1,0 +1,114 @@
+/**
+ * Group commit (src/core/dispatch.ts, claim-batch.ts): the job requests of one event-loop
+ * turn are claimed in one write transaction and share one candidate search per scope and
+ * the rows of a pipeline. That must hand out exactly what the same requests, answered one
+ * at a time, hand out: the same job to the same runner, with the same timeout, the same
+ * fairness between projects on instance runners (which changes with every claim), the same
+ * `release:` jobs failed for runners without multi_build_steps — also when more jobs are
+ * taken in one batch than a search's window holds.
+ *
+ * Two servers get the same projects, runners and pipelines (so the same ids); on one the
+ * runners ask one after the other, on the other all at once, round after round.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type { Runner } from '../../src/db/schema';
+import { CANDIDATE_WINDOW } from '../../src/core/queue';
+import { makePipeline, makeProject, REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
+
+const matrix = (prefix: string, n: number, extra = '') =>
+  Array.from({ length: n }, (_, i) => `${prefix}_${i}:\n  script: [x]\n${extra}`).join('');
+
+interface World { runners: { runner: Runner; features?: Record<string, unknown> }[]; projectIds: number[] }
+
+/** The same fixture on any server: three projects, jobs interleaved across them, eighteen runners. */
+async function build(s: TestServer): Promise<World> {
+  const x = makeProject(s.core, { name: 'x' });
+  const y = makeProject(s.core, { name: 'y', buildTimeout: 1200 });
+  const z = makeProject(s.core, { name: 'z' });
+  // More pending jobs than one search's window plus a batch, in alternating projects and pipelines.
+  await makePipeline(s.core, x.id, matrix('x', 50));
+  await makePipeline(s.core, y.id, `${matrix('y', 20)}y_gpu:\n  tags: [gpu]\n  script: [x]\ny_release:\n  script: [x]\n  release: { tag_name: v1, description: d }\n`);
+  await makePipeline(s.core, x.id, matrix('x2', 30, '  timeout: 10m\n'));
+  await makePipeline(s.core, z.id, `${matrix('z', 15)}z_gpu:\n  tags: [gpu]\n  script: [x]\n`);
+  await makePipeline(s.core, y.id, matrix('y2', 40));
+  const shared = (i: number, extra: Partial<Parameters<TestServer['core']['runners']['register']>[0]> = {}) =>
+    s.core.runners.register({ token: REGISTRATION_TOKEN, description: `shared-${i}`, protocol: 'v4', ...extra }).runner;
+  const runners: World['runners'] = [];
+  for (let i = 0; i < 10; i++) runners.push({ runner: shared(i), features: i % 2 ? { multi_build_steps: true } : undefined });
+  runners.push({ runner: shared(10, { tagList: ['gpu'], runUntagged: false }) });
+  runners.push({ runner: shared(11, { tagList: ['gpu'] }) });
+  runners.push({ runner: shared(12, { maximumTimeout: 300 }) });
+  for (let i = 0; i < 3; i++) runners.push({ runner: s.core.runners.create({ description: `z-${i}`, protocol: 'v4', projectId: z.id }).runner });
+  for (let i = 0; i < 2; i++) runners.push({ runner: s.core.runners.create({ description: `x-${i}`, protocol: 'v4', projectId: x.id, tagList: ['gpu'] }).runner });
+  return { runners, projectIds: [x.id, y.id, z.id] };
+}
+
+/** What a round handed out: runner → job name and timeout, or what else it was told. */
+type Round = string[];
+
+function describeOutcome(r: Awaited<ReturnType<TestServer['core']['dispatch']['nextJob']>>, runner: Runner): string {
+  const res = r.result;
+  return res.outcome === 'job' ? `${runner.description} → ${res.context.job.name} (${res.context.job.timeout}s)` : `${runner.description} → ${res.outcome}`;
+}
+
+async function oneAtATime(s: TestServer, w: World): Promise<Round> {
+  const out: Round = [];
+  for (const { runner, features } of w.runners) out.push(describeOutcome(await s.core.dispatch.nextJob(runner, undefined, { timeoutMs: 0, features }), runner));
+  return out;
+}
+
+async function allAtOnce(s: TestServer, w: World): Promise<Round> {
+  const answers = await Promise.all(w.runners.map(({ runner, features }) => s.core.dispatch.nextJob(runner, undefined, { timeoutMs: 0, features })));
+  return answers.map((a, i) => describeOutcome(a, w.runners[i].runner));
+}
+
+/** Every job's end state: who took it, its timeout, its failure reason. */
+function jobTable(s: TestServer): string[] {
+  return s.core.deps.db.$client.query<{ line: string }, []>(`SELECT j.name || ' ' || j.status || ' ' || coalesce(r.description, '-') || ' ' ||
+      coalesce(j.timeout, '-') || ' ' || coalesce(j.failure_reason, '-') AS line
+    FROM jobs j LEFT JOIN runners r ON r.id = j.runner_id ORDER BY j.id`).all().map((r) => r.line);
+}
+
+describe('claims of one group commit = the same claims one at a time', () => {
+  let serial: TestServer;
+  let batched: TestServer;
+  let ws: World;
+  let wb: World;
+
+  beforeAll(async () => {
+    serial = await startTestServer();
+    batched = await startTestServer();
+    ws = await build(serial);
+    wb = await build(batched);
+  });
+  afterAll(async () => {
+    await serial.stop();
+    await batched.stop();
+  });
+
+  test('the fixture is the same on both servers and more than a window plus a batch is pending', () => {
+    expect(jobTable(batched)).toEqual(jobTable(serial));
+    expect(wb.runners.map((r) => r.runner.id)).toEqual(ws.runners.map((r) => r.runner.id));
+    const pending = serial.core.deps.db.$client.query<{ n: number }, []>(`SELECT count(*) AS n FROM jobs WHERE status = 'pending'`).get()!.n;
+    expect(pending).toBeGreaterThan(CANDIDATE_WINDOW + ws.runners.length);
+  });
+
+  test('round after round, each runner gets the same job (or the same "none"), until the queue is empty', async () => {
+    let rounds = 0;
+    for (;;) {
+      const a = await oneAtATime(serial, ws);
+      const b = await allAtOnce(batched, wb);
+      expect(b).toEqual(a);
+      rounds++;
+      if (a.every((line) => !line.includes('(')) || rounds > 20) break;
+    }
+    expect(rounds).toBeGreaterThan(5);
+    const table = jobTable(batched);
+    expect(table).toEqual(jobTable(serial));
+    // the cases the fixture is there for actually happened
+    expect(table.some((l) => l.startsWith('y_release failed - - runner_unsupported') || /^y_release running shared-\d+ /.test(l))).toBe(true);
+    expect(table.filter((l) => l.startsWith('x2_') && l.includes(' running ')).every((l) => / (600|300) -$/.test(l))).toBe(true);
+    expect(table.some((l) => / running shared-12 300 -$/.test(l))).toBe(true);
+    expect(table.some((l) => /^y_\d+ running shared-\d+ 1200 -$/.test(l))).toBe(true);
+  });
+});
