@@ -26,10 +26,21 @@ import type { ClaimResult, JobService, RunnerFeatures } from './jobs';
 import type { Work } from './notifier';
 import { ClaimBatch } from './claim-batch';
 import { tagsFit } from './queue';
+import { writeLock } from './tx';
 
 const EPOCH_CHECK_MS = 2000;
 /** Bounds the per-runner memory of empty searches (one entry per runner that polled). */
 const MEMO_MAX = 100_000;
+
+/** How long a batch waits on a timer for another process's write lock before it waits in SQLite (busy_timeout). */
+const LOCK_WAIT_MS = 1000;
+
+interface Waiting {
+  runner: Runner; epoch: string; features?: RunnerFeatures;
+  done: (r: ClaimResult) => void; fail: (e: unknown) => void;
+  /** performance.now() when the write lock was first found taken (0: not yet) */
+  since: number;
+}
 
 /** A job request's answer: the claim's outcome and the epoch to tell the runner. */
 export interface Next { result: ClaimResult; epoch: string }
@@ -66,49 +77,56 @@ export class Dispatcher {
     return result;
   }
 
-  private batch: { runner: Runner; epoch: string; features?: RunnerFeatures; done: (r: ClaimResult) => void; fail: (e: unknown) => void }[] = [];
+  private batch: Waiting[] = [];
+  private flushAt: Timer | null = null;
 
   /**
    * Group commit: the searches of every job request that arrived in one turn of the event
-   * loop run in ONE write transaction (each in its own savepoint, so one failing claim fails
-   * alone), so N claims share one commit instead of paying one each, and share what they
-   * read (the candidate search, a pipeline's rows: claim-batch.ts) (bench P2).
+   * loop run in ONE write transaction, so N claims share one commit instead of paying one
+   * each, and share what they read (the candidate search, a pipeline's rows: claim-batch.ts)
+   * (bench P2). No savepoint per claim: should one fail, the whole transaction is undone and
+   * each request of the batch is answered by a claim of its own.
    */
   private batched(runner: Runner, epoch: string, features?: RunnerFeatures): Promise<ClaimResult> {
     return new Promise((done, fail) => {
-      if (this.batch.push({ runner, epoch, features, done, fail }) === 1) setImmediate(() => this.flush());
+      if (this.batch.push({ runner, epoch, features, done, fail, since: 0 }) === 1 && !this.flushAt) setImmediate(() => this.flush());
     });
   }
 
   private flush() {
+    this.flushAt = null;
     const batch = this.batch;
     this.batch = [];
-    const client = this.deps.db.$client;
-    const outcomes: ({ ok: ClaimResult } | { error: unknown })[] = [];
-    if (batch.length === 1) {
+    if (batch.length === 0) return;
+    if (batch.length === 1 && batch[0].since === 0) {
       const [b] = batch;
       try { b.done(this.search(b.runner, b.epoch, b.features)); } catch (error) { b.fail(error); }
       return;
     }
     const shared = new ClaimBatch(batch.length);
-    const each = () => {
-      for (const b of batch) {
-        try {
-          outcomes.push({ ok: client.transaction(() => this.search(b.runner, b.epoch, b.features, shared))() });
-        } catch (error) {
-          shared.forgetAll();
-          outcomes.push({ error });
-        }
-      }
-    };
+    const outcomes: ClaimResult[] = [];
+    let taken: 'done' | 'busy';
     try {
-      client.transaction(each).immediate();
-    } catch (error) {
-      // the commit itself failed (disk full, …): every claim of the batch is undone
-      for (const b of batch) b.fail(error);
+      // Another process holding the write lock must not stop this one's event loop (SQLite's
+      // busy wait sleeps in the thread): the batch waits on a timer instead, and grows meanwhile.
+      const patient = batch.some((b) => b.since !== 0 && performance.now() - b.since > LOCK_WAIT_MS);
+      taken = writeLock(this.deps.db, !patient, () => { for (const b of batch) outcomes.push(this.search(b.runner, b.epoch, b.features, shared)); });
+    } catch {
+      // nothing of the batch was kept (a claim or the commit failed): each is tried alone
+      for (const b of batch) this.emptyAt.delete(b.runner.id);
+      for (const b of batch) {
+        try { b.done(this.search(b.runner, b.epoch, b.features)); } catch (error) { b.fail(error); }
+      }
       return;
     }
-    batch.forEach((b, i) => { const o = outcomes[i]; if ('ok' in o) b.done(o.ok); else b.fail(o.error); });
+    if (taken === 'busy') {
+      const now = performance.now();
+      for (const b of batch) if (b.since === 0) b.since = now;
+      this.batch = [...batch, ...this.batch];
+      this.flushAt ??= setTimeout(() => this.flush(), 1);
+      return;
+    }
+    batch.forEach((b, i) => b.done(outcomes[i]));
   }
 
   private async hold(runner: Runner, timeoutMs: number, signal: AbortSignal | undefined, features: RunnerFeatures | undefined): Promise<Next> {

@@ -5,6 +5,8 @@ import * as schema from './schema';
 
 /** Pages of WAL after which a commit checkpoints (unless a Checkpointer does it: checkpointer.ts). */
 export const WAL_AUTOCHECKPOINT_PAGES = 4000;
+/** How long a statement waits for another connection's lock (ms). */
+export const BUSY_TIMEOUT_MS = 5000;
 
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 
@@ -12,7 +14,7 @@ export function openDb(file: string): Db {
   const sqlite = new Database(file, { create: true, strict: true });
   // busy_timeout first: a second process (or one recovering the WAL after a crash) waits
   // instead of failing, and switching to WAL needs a lock too. WAL: readers never block the writer.
-  sqlite.exec('PRAGMA busy_timeout = 5000');
+  sqlite.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.exec('PRAGMA journal_mode = WAL');
   sqlite.exec('PRAGMA synchronous = NORMAL');
   sqlite.exec('PRAGMA foreign_keys = ON');
