@@ -26,7 +26,7 @@ import type { ClaimResult, JobService, RunnerFeatures } from './jobs';
 import type { Work } from './notifier';
 import { ClaimBatch } from './claim-batch';
 import { tagsFit } from './queue';
-import { writeLock } from './tx';
+import { atomically, writeLock } from './tx';
 
 const EPOCH_CHECK_MS = 2000;
 /** Bounds the per-runner memory of empty searches (one entry per runner that polled). */
@@ -115,7 +115,8 @@ export class Dispatcher {
       // nothing of the batch was kept (a claim or the commit failed): each is tried alone
       for (const b of batch) this.emptyAt.delete(b.runner.id);
       for (const b of batch) {
-        try { b.done(this.search(b.runner, b.epoch, b.features)); } catch (error) { b.fail(error); }
+        // its own transaction around the whole search: a failure after the take undoes the take
+        try { b.done(atomically(this.deps.db, () => this.search(b.runner, b.epoch, b.features))); } catch (error) { b.fail(error); }
       }
       return;
     }

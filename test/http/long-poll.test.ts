@@ -258,15 +258,19 @@ describe('claims of one event-loop turn share one commit', () => {
     await makePipeline(server.core, project.id, Array.from({ length: 20 }, (_, i) => `j${i}:\n  script: [x]\n`).join(''));
     const tokens = await Promise.all(Array.from({ length: 16 }, () => register()));
     const client = server.core.deps.db.$client;
-    const real = client.transaction.bind(client);
+    const real = { transaction: client.transaction.bind(client), exec: client.exec.bind(client) };
     let immediate = 0;
-    // counts the write transactions begun (IMMEDIATE); nested ones are savepoints
+    // counts the write transactions begun (IMMEDIATE), whether by bun:sqlite's helper or by a plain BEGIN
     (client as { transaction: unknown }).transaction = (fn: (...a: unknown[]) => unknown) => {
-      const t = real(fn);
+      const t = real.transaction(fn);
       return Object.assign((...a: unknown[]) => t(...a), { immediate: (...a: unknown[]) => { immediate++; return t.immediate(...a); }, deferred: t.deferred, exclusive: t.exclusive });
     };
+    (client as { exec: unknown }).exec = (sql: string, ...a: unknown[]) => {
+      if (/^\s*BEGIN IMMEDIATE/i.test(sql)) immediate++;
+      return (real.exec as (s: string, ...b: unknown[]) => unknown)(sql, ...a);
+    };
     const answers = await Promise.all(tokens.map((t) => request(t).then(async (r) => ({ status: r.status, id: r.status === 201 ? ((await r.json()) as { id: number }).id : null }))));
-    (client as { transaction: unknown }).transaction = real;
+    Object.assign(client, real);
     expect(answers.map((a) => a.status)).toEqual(Array(16).fill(201));
     expect(new Set(answers.map((a) => a.id)).size).toBe(16);
     expect(immediate).toBeGreaterThan(0);
@@ -290,7 +294,7 @@ describe('claims of one event-loop turn share one commit', () => {
     jobs.claim = real;
     expect(statuses[3]).toBe(500);
     expect(statuses.filter((s) => s === 201).length).toBe(7);
-    // the broken claim's take was rolled back with its savepoint: its job is still pending
+    // the broken claim's take was rolled back (the batch undone, then its claim alone): its job is still pending
     const pending = server.core.deps.db.$client.query("SELECT count(*) AS n FROM jobs WHERE status = 'pending'").get() as { n: number };
     expect(pending.n).toBe(1);
   });
