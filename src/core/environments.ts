@@ -36,8 +36,8 @@ export function guessTier(name: string): string {
   return 'other';
 }
 
-/** Job status → deployment status. */
-const DEPLOYMENT_STATUS = sql`CASE j.status WHEN 'running' THEN 'running' WHEN 'success' THEN 'success' WHEN 'failed' THEN 'failed'
+/** Job status → deployment status (SQL text: sync() runs on every job status change, compiled once by bun:sqlite). */
+const DEPLOYMENT_SQL = `CASE j.status WHEN 'running' THEN 'running' WHEN 'success' THEN 'success' WHEN 'failed' THEN 'failed'
   WHEN 'canceled' THEN 'canceled' WHEN 'skipped' THEN 'skipped' WHEN 'manual' THEN 'blocked' ELSE 'created' END`;
 
 export const ENVIRONMENT_STATES = ['available', 'stopping', 'stopped'] as const;
@@ -77,13 +77,13 @@ export class EnvironmentService {
   /** Brings the deployments of a pipeline's jobs in line with the jobs (set-based, one statement). */
   sync(pipelineId: number) {
     const now = this.deps.clock.now();
-    this.db.run(sql`UPDATE deployments SET
-        status = (SELECT ${DEPLOYMENT_STATUS} FROM jobs j WHERE j.id = deployments.job_id),
-        updated_at = ${now},
-        finished_at = CASE WHEN (SELECT j.status FROM jobs j WHERE j.id = deployments.job_id) IN ('success', 'failed', 'canceled', 'skipped') THEN ${now} ELSE NULL END
-      WHERE job_id IN (SELECT id FROM jobs WHERE pipeline_id = ${pipelineId})
+    this.db.$client.query<unknown, { now: number; id: number }>(`UPDATE deployments SET
+        status = (SELECT ${DEPLOYMENT_SQL} FROM jobs j WHERE j.id = deployments.job_id),
+        updated_at = $now,
+        finished_at = CASE WHEN (SELECT j.status FROM jobs j WHERE j.id = deployments.job_id) IN ('success', 'failed', 'canceled', 'skipped') THEN $now ELSE NULL END
+      WHERE job_id IN (SELECT id FROM jobs WHERE pipeline_id = $id)
         AND status NOT IN ('success', 'failed', 'canceled', 'skipped')
-        AND status <> (SELECT ${DEPLOYMENT_STATUS} FROM jobs j WHERE j.id = deployments.job_id)`);
+        AND status <> (SELECT ${DEPLOYMENT_SQL} FROM jobs j WHERE j.id = deployments.job_id)`).run({ now, id: pipelineId });
   }
 
   /** A job with an environment ended: a successful start makes it available (at its url), a successful stop stops it. */

@@ -6,6 +6,7 @@
  */
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { jobNeeds, jobs, pipelineCounts, pipelines, type Job, type Pipeline } from '../db/schema';
+import { preparedInsert, rowReader } from '../db/rows';
 import type { PipelinePlan } from './ci-config/types';
 import type { CoreDeps } from './context';
 import type { EnvironmentService } from './environments';
@@ -49,6 +50,57 @@ const WEEK_MS = 7 * 24 * 3600_000;
 /** How far back an announcement looks beyond the previous one (clock steps, same-millisecond queues). */
 const ANNOUNCE_OVERLAP_MS = 1000;
 
+/**
+ * The queries every pipeline creation and job status change runs, prepared once per database:
+ * drizzle renders SQL and SQLite compiles it anew on every call otherwise, which cost more
+ * than running them (bench P3).
+ */
+const pipelineQueries = (db: CoreDeps['db']) => {
+  const id = sql.placeholder('id');
+  const ids = sql`(SELECT value FROM json_each(${sql.placeholder('ids')}))`;
+  return {
+    pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
+    jobsByIds: db.select().from(jobs).where(sql`${jobs.id} IN ${ids}`).prepare(),
+    statusCounts: db.select({ status: jobs.status, allowFailure: jobs.allowFailure, n: sql<number>`count(*)` }).from(jobs)
+      .where(and(eq(jobs.pipelineId, id), eq(jobs.retried, false))).groupBy(jobs.status, jobs.allowFailure).prepare(),
+    firstStart: db.select({ t: sql<number | null>`min(${jobs.startedAt})` }).from(jobs).where(eq(jobs.pipelineId, id)).prepare(),
+    setStatus: db.update(pipelines).set({
+      status: sql`${sql.placeholder('status')}`, startedAt: sql`${sql.placeholder('startedAt')}`,
+      finishedAt: sql`${sql.placeholder('finishedAt')}`, updatedAt: sql`${sql.placeholder('now')}`,
+    }).where(eq(pipelines.id, id)).prepare(),
+    coverage: db.select({ c: sql<number | null>`avg(${jobs.coverage})` }).from(jobs)
+      .where(and(eq(jobs.pipelineId, id), eq(jobs.retried, false))).prepare(),
+  };
+};
+
+const PIPELINE_ROW = rowReader(pipelines);
+
+/** The columns a new pipeline and its jobs are inserted with (prepared inserts: each row's values are parameters). */
+const PIPELINE_INSERT = [
+  'projectId', 'ref', 'tag', 'sha', 'beforeSha', 'source', 'status', 'yamlVariables', 'yamlRawVariables', 'triggerVariables',
+  'createdAt', 'updatedAt', 'name', 'commitMessage', 'commitAuthorName', 'commitAuthorEmail', 'commitTimestamp', 'userId',
+  'autoCancelOnNewCommit', 'autoCancelOnJobFailure',
+] as const;
+const JOB_INSERT = [
+  'pipelineId', 'projectId', 'name', 'stage', 'stageIdx', 'status', 'kind', 'dag', 'interruptible', 'resourceGroupId',
+  'when', 'allowFailure', 'tagList', 'spec', 'retriesLeft', 'createdAt', 'updatedAt',
+] as const;
+
+/**
+ * The ref's older pipelines still running, of other commits (auto-cancel), through the partial
+ * index of running pipelines (schema.ts, pipelines_active; named, as the planner has no
+ * statistics to prefer it): same-commit entries are passed over in the index.
+ */
+const REDUNDANT = `SELECT ${PIPELINE_ROW.columns} FROM pipelines INDEXED BY pipelines_active
+  WHERE project_id = $projectId AND ref = $ref AND id < $id
+    AND status IN ('created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'scheduled')
+    AND sha <> $sha AND created_at > $since AND source <> 'webide'
+  ORDER BY id DESC LIMIT 3000`;
+
+/** Jobs from `created` to a status in one statement (the ids as one JSON parameter); `extra` sets more columns. */
+const SET_CREATED = (extra: string) => `UPDATE jobs SET status = $status, updated_at = $now${extra}
+  WHERE id IN (SELECT value FROM json_each($ids)) AND status = 'created'`;
+
 export class PipelineService {
   bridges: BridgeStarter | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -64,11 +116,18 @@ export class PipelineService {
 
   private get db() { return this.deps.db; }
 
+  private prepared?: ReturnType<typeof pipelineQueries>;
+  private get q() { return (this.prepared ??= pipelineQueries(this.db)); }
+  private insertPipeline?: ReturnType<typeof this.preparedPipelineInsert>;
+  private insertJob?: ReturnType<typeof this.preparedJobInsert>;
+  private preparedPipelineInsert() { return preparedInsert(this.db, pipelines, PIPELINE_INSERT).returning().prepare(); }
+  private preparedJobInsert() { return preparedInsert(this.db, jobs, JOB_INSERT).prepare(); }
+
   create(projectId: number, input: PipelineInput, plan: PipelinePlan): Pipeline {
     const id = atomically(this.db, () => {
       const now = this.deps.clock.now();
       const c = input.commit ?? null;
-      const p = this.db.insert(pipelines).values({
+      const p = (this.insertPipeline ??= this.preparedPipelineInsert()).get({
         projectId, ref: input.ref, tag: input.tag, sha: input.sha, beforeSha: input.beforeSha ?? ZERO_SHA,
         source: input.source ?? 'api', status: 'created', yamlVariables: plan.variables, yamlRawVariables: plan.rawVariables ?? [],
         triggerVariables: input.variables ?? [], createdAt: now, updatedAt: now,
@@ -77,16 +136,16 @@ export class PipelineService {
         commitTimestamp: c?.timestamp ?? null, userId: input.userId ?? null,
         autoCancelOnNewCommit: plan.workflow?.autoCancel.onNewCommit ?? 'conservative',
         autoCancelOnJobFailure: plan.workflow?.autoCancel.onJobFailure ?? 'none',
-      }).returning().get();
+      } satisfies Record<(typeof PIPELINE_INSERT)[number], unknown>)!;
       const edges: (typeof jobNeeds.$inferInsert)[] = [];
       for (const j of plan.jobs) {
-        this.db.insert(jobs).values({
+        (this.insertJob ??= this.preparedJobInsert()).run({
           pipelineId: p.id, projectId, name: j.name, stage: j.stage, stageIdx: j.stageIdx, status: 'created',
           kind: j.trigger ? 'bridge' : 'build', dag: j.needs !== undefined, interruptible: j.interruptible ?? false,
           resourceGroupId: j.resourceGroup ? this.resources.ensure(projectId, j.resourceGroup) : null,
           when: j.when, allowFailure: j.allowFailure, tagList: j.tags, spec: j, retriesLeft: j.retry.max,
           createdAt: now, updatedAt: now,
-        }).run();
+        } satisfies Record<(typeof JOB_INSERT)[number], unknown>);
         for (const n of j.needs ?? []) edges.push({ pipelineId: p.id, jobName: j.name, needName: n.job, artifacts: n.artifacts, optional: n.optional });
       }
       for (let i = 0; i < edges.length; i += 200) this.db.insert(jobNeeds).values(edges.slice(i, i + 200)).onConflictDoNothing().run();
@@ -105,7 +164,7 @@ export class PipelineService {
   }
 
   find(id: number): Pipeline | null {
-    return Number.isSafeInteger(id) ? this.db.select().from(pipelines).where(eq(pipelines.id, id)).get() ?? null : null;
+    return Number.isSafeInteger(id) ? this.q.pipeline.get({ id }) ?? null : null;
   }
 
   list(projectId: number, opts: { status?: string; ref?: string; offset: number; limit: number }): { rows: Pipeline[]; total: number } {
@@ -143,8 +202,7 @@ export class PipelineService {
 
   /** Mean coverage of the current attempts that report one (GitLab's pipeline coverage), or null. */
   coverage(pipelineId: number): number | null {
-    return this.db.select({ c: sql<number | null>`avg(${jobs.coverage})` }).from(jobs)
-      .where(and(eq(jobs.pipelineId, pipelineId), eq(jobs.retried, false))).get()?.c ?? null;
+    return this.q.coverage.get({ id: pipelineId })?.c ?? null;
   }
 
   // ---------------------------------------------------------------- processing
@@ -158,12 +216,9 @@ export class PipelineService {
         const now = this.deps.clock.now();
         const rows = this.byIds(decisions.map((d) => d.id));
         const byId = new Map(rows.map((r) => [r.id, r]));
-        const set = (ids: number[], status: string, extra = sql``) => {
-          for (let i = 0; i < ids.length; i += 500) {
-            const chunk = ids.slice(i, i + 500);
-            this.db.run(sql`UPDATE jobs SET status = ${status}, updated_at = ${now} ${extra}
-              WHERE id IN (${sql.join(chunk.map((x) => sql`${x}`), sql`, `)}) AND status = 'created'`);
-          }
+        const client = this.db.$client;
+        const set = (ids: number[], status: string, extra = '', at = 0) => {
+          if (ids.length) client.query(SET_CREATED(extra)).run({ status, now, ids: JSON.stringify(ids), ...(extra.includes('$at') ? { at } : {}) });
         };
         const groups = new Set<number>();
         const bridges: number[] = [];
@@ -180,10 +235,10 @@ export class PipelineService {
         set(decisions.filter((d) => d.status === 'skipped').map((d) => d.id), 'skipped');
         set(decisions.filter((d) => d.status === 'manual').map((d) => d.id), 'manual');
         for (const d of decisions.filter((x) => x.status === 'scheduled')) {
-          set([d.id], 'scheduled', sql`, scheduled_at = ${now + (byId.get(d.id)!.spec.startIn ?? 0) * 1000}`);
+          set([d.id], 'scheduled', ', scheduled_at = $at', now + (byId.get(d.id)!.spec.startIn ?? 0) * 1000);
         }
-        set(waiting, 'waiting_for_resource', sql`, queued_at = ${now}`);
-        set(pending, 'pending', sql`, queued_at = ${now}`);
+        set(waiting, 'waiting_for_resource', ', queued_at = $now');
+        set(pending, 'pending', ', queued_at = $now');
         // what each job became (a pending decision with a resource group waits for it first)
         for (const d of decisions) {
           const job = byId.get(d.id)!;
@@ -205,9 +260,7 @@ export class PipelineService {
   }
 
   private byIds(ids: number[]): Job[] {
-    const out: Job[] = [];
-    for (let i = 0; i < ids.length; i += 500) out.push(...this.db.select().from(jobs).where(inArray(jobs.id, ids.slice(i, i + 500))).all());
-    return out;
+    return ids.length ? this.q.jobsByIds.all({ ids: JSON.stringify(ids) }) : [];
   }
 
   /** Free resources go to their next jobs; other pipelines that gained a pending job are refreshed. */
@@ -307,17 +360,14 @@ export class PipelineService {
 
   /** Recomputes the pipeline's status and times from its jobs; a downstream pipeline tells its bridge. */
   refreshStatus(pipelineId: number) {
-    const counts = this.db.all<{ status: string; allow_failure: number; n: number }>(sql`
-      SELECT status, allow_failure, count(*) AS n FROM jobs WHERE pipeline_id = ${pipelineId} AND retried = 0 GROUP BY status, allow_failure`);
-    const status = aggregate(counts.map((c) => ({ status: c.status, allowFailure: !!c.allow_failure, n: c.n })));
+    const status = aggregate(this.q.statusCounts.all({ id: pipelineId }));
     const p = this.get(pipelineId);
     const now = this.deps.clock.now();
-    // (a raw `db.get(sql…)` answers an array of values on bun:sqlite, not an object: use the builder)
-    const started = p.startedAt ?? this.db.select({ t: sql<number | null>`min(${jobs.startedAt})` }).from(jobs).where(eq(jobs.pipelineId, pipelineId)).get()?.t ?? null;
+    const started = p.startedAt ?? this.q.firstStart.get({ id: pipelineId })?.t ?? null;
     const final = isFinal(status);
     const finishedAt = final ? (p.finishedAt && p.status === status ? p.finishedAt : now) : null;
     if (status !== p.status || started !== p.startedAt || finishedAt !== p.finishedAt) {
-      this.db.update(pipelines).set({ status, startedAt: started, finishedAt, updatedAt: now }).where(eq(pipelines.id, pipelineId)).run();
+      this.q.setStatus.run({ id: pipelineId, status, startedAt: started, finishedAt, now });
       if (status !== p.status) this.deps.events.pipelineStatus({ ...p, status, startedAt: started, finishedAt, updatedAt: now }, p.status, status);
     }
     this.environments.sync(pipelineId);
@@ -419,11 +469,8 @@ export class PipelineService {
    * jobs has started, `interruptible` cancels only its interruptible jobs, `none` nothing.
    */
   private cancelRedundant(p: Pipeline) {
-    const candidates = this.db.select().from(pipelines).where(and(
-      eq(pipelines.projectId, p.projectId), eq(pipelines.ref, p.ref), sql`${pipelines.id} < ${p.id}`,
-      inArray(pipelines.status, ['created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'scheduled']),
-      sql`${pipelines.sha} <> ${p.sha}`, sql`${pipelines.createdAt} > ${p.createdAt - WEEK_MS}`, sql`${pipelines.source} <> 'webide'`,
-    )).orderBy(desc(pipelines.id)).limit(3000).all();
+    const candidates = this.db.$client.query<unknown[], Record<string, string | number>>(REDUNDANT)
+      .values({ projectId: p.projectId, ref: p.ref, id: p.id, sha: p.sha, since: p.createdAt - WEEK_MS }).map((r) => PIPELINE_ROW.read(r));
     for (const c of candidates) {
       if (c.autoCancelOnNewCommit === 'none') continue;
       if (c.autoCancelOnNewCommit === 'conservative') {

@@ -12,8 +12,9 @@
  * A decision is visible to the jobs decided after it in the same pass (a skipped job skips
  * its dependants at once). The pass is set-based: a few grouped queries over the pipeline,
  * whatever its size — not one query per job (a 500-job DAG costs the same handful per job end).
+ * The queries are SQL text with the pipeline as a parameter, so bun:sqlite compiles each once
+ * (drizzle rendered and SQLite compiled them anew on every pass: bench P3).
  */
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { accepts, composite, isFinal, type StatusCount } from './status';
 
@@ -30,9 +31,9 @@ export interface Decision { id: number; name: string; status: 'pending' | 'manua
 
 /** What the pass decided; the caller writes it (pipelines.ts). */
 export function decide(db: Db, pipelineId: number): Decision[] {
-  const created = db.all<{ id: number; name: string; stage_idx: number; when: string; dag: number; allow_failure: number }>(sql`
+  const created = db.$client.query<{ id: number; name: string; stage_idx: number; when: string; dag: number; allow_failure: number }, { id: number }>(`
     SELECT id, name, stage_idx, "when", dag, allow_failure FROM jobs
-    WHERE pipeline_id = ${pipelineId} AND retried = 0 AND status = 'created' ORDER BY stage_idx, id`)
+    WHERE pipeline_id = $id AND retried = 0 AND status = 'created' ORDER BY stage_idx, id`).all({ id: pipelineId })
     .map((r): CreatedJob => ({ id: r.id, name: r.name, stageIdx: r.stage_idx, when: r.when, dag: !!r.dag, allowFailure: !!r.allow_failure }));
   if (created.length === 0) return [];
 
@@ -46,9 +47,9 @@ export function decide(db: Db, pipelineId: number): Decision[] {
     c.n += n;
     m.set(key, c);
   };
-  for (const r of db.all<{ stage_idx: number; status: string; allow_failure: number; n: number }>(sql`
+  for (const r of db.$client.query<{ stage_idx: number; status: string; allow_failure: number; n: number }, { id: number }>(`
     SELECT stage_idx, status, allow_failure, count(*) AS n FROM jobs
-    WHERE pipeline_id = ${pipelineId} AND retried = 0 GROUP BY stage_idx, status, allow_failure`)) bump(r.stage_idx, r.status, !!r.allow_failure, r.n);
+    WHERE pipeline_id = $id AND retried = 0 GROUP BY stage_idx, status, allow_failure`).all({ id: pipelineId })) bump(r.stage_idx, r.status, !!r.allow_failure, r.n);
 
   // … and, for DAG jobs still to decide, the current attempt of each job they need. Two
   // plain scans of the pipeline (its jobs by name, its edges): linear, with no join order
@@ -57,15 +58,15 @@ export function decide(db: Db, pipelineId: number): Decision[] {
   const byName = new Map<string, { status: string; allowFailure: boolean }>();
   const dagNames = new Set(created.filter((j) => j.dag).map((j) => j.name));
   if (dagNames.size) {
-    for (const e of db.all<{ job_name: string; need_name: string }>(sql`
-      SELECT job_name, need_name FROM job_needs WHERE pipeline_id = ${pipelineId}`)) {
+    for (const e of db.$client.query<{ job_name: string; need_name: string }, { id: number }>(`
+      SELECT job_name, need_name FROM job_needs WHERE pipeline_id = $id`).all({ id: pipelineId })) {
       if (!dagNames.has(e.job_name)) continue;
       const list = needsOf.get(e.job_name) ?? [];
       list.push(e.need_name);
       needsOf.set(e.job_name, list);
     }
-    for (const r of db.all<{ name: string; status: string; allow_failure: number }>(sql`
-      SELECT name, status, allow_failure FROM jobs WHERE pipeline_id = ${pipelineId} AND retried = 0`)) {
+    for (const r of db.$client.query<{ name: string; status: string; allow_failure: number }, { id: number }>(`
+      SELECT name, status, allow_failure FROM jobs WHERE pipeline_id = $id AND retried = 0`).all({ id: pipelineId })) {
       byName.set(r.name, { status: r.status, allowFailure: !!r.allow_failure });
     }
     // Needs of jobs that are not in the pipeline (optional ones the compiler kept) do not count.

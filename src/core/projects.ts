@@ -72,6 +72,9 @@ export function slugify(name: string): string {
   return isValidPath(slug) ? slug : 'project';
 }
 
+const byIdQuery = (db: CoreDeps['db']) => db.select().from(projects).where(eq(projects.id, sql.placeholder('id'))).prepare();
+const variablesQuery = (db: CoreDeps['db']) => db.select().from(variables).where(eq(variables.projectId, sql.placeholder('id'))).orderBy(asc(variables.key)).prepare();
+
 export class ProjectService {
   constructor(private deps: CoreDeps, private instance: InstanceService) {}
 
@@ -115,8 +118,11 @@ export class ProjectService {
     return parts.length === 2 ? this.findByPath(parts[0], parts[1]) : null;
   }
 
+  /** by id, prepared once (every request and pipeline reads it: bench P3) */
+  private byId?: ReturnType<typeof byIdQuery>;
+  private variablesOf?: ReturnType<typeof variablesQuery>;
   find(id: number): Project | null {
-    return this.db.select().from(projects).where(eq(projects.id, id)).get() ?? null;
+    return (this.byId ??= byIdQuery(this.db)).get({ id }) ?? null;
   }
 
   /** The project at `<namespace>/<path>`, case-insensitively (GitLab's rule). */
@@ -207,7 +213,7 @@ export class ProjectService {
 
   variables(projectId: number): Variable[] {
     this.get(projectId);
-    return this.db.select().from(variables).where(eq(variables.projectId, projectId)).orderBy(asc(variables.key)).all();
+    return (this.variablesOf ??= variablesQuery(this.db)).all({ id: projectId });
   }
 
   variable(projectId: number, key: string): Variable {

@@ -5,7 +5,9 @@
  * decoding is drizzle's own (each column's mapFromDriverValue), so a row reads exactly as
  * drizzle would read it; only the walk is compiled once per table.
  */
-import { Column, getTableColumns, type InferSelectModel, type Table } from 'drizzle-orm';
+import { Column, getTableColumns, sql, type InferInsertModel, type InferSelectModel, type Table } from 'drizzle-orm';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import type { Db } from './client';
 
 export interface RowReader<T extends Table> {
   /** The table's columns in SQL, in the order `read` expects them (for SELECT or RETURNING). */
@@ -31,4 +33,14 @@ export function rowReader<T extends Table>(table: T): RowReader<T> {
       return row as InferSelectModel<T>;
     },
   };
+}
+
+/**
+ * An INSERT of exactly these columns with each value a placeholder of the column's name, to
+ * `.prepare()` once: drizzle renders an insert anew on every call otherwise. Values still go
+ * through the columns' encoders (JSON, booleans); a column left out gets its SQL default.
+ */
+export function preparedInsert<T extends SQLiteTable>(db: Db, table: T, keys: readonly (keyof InferInsertModel<T> & string)[]) {
+  const values = Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)]));
+  return db.insert(table).values(values as InferInsertModel<T>);
 }

@@ -136,6 +136,11 @@ export const pipelines = sqliteTable('pipelines', {
 }, (t) => [
   index('pipelines_project').on(t.projectId, t.id),
   index('pipelines_project_ref').on(t.projectId, t.ref, t.id),
+  // The ref's pipelines still running, for auto-cancel on every new pipeline (pipelines.ts):
+  // the finished history is left out, and sha, created_at and source are in the entry, so
+  // running pipelines of the same commit are passed over without reading their rows (bench P3).
+  index('pipelines_active').on(t.projectId, t.ref, t.id, t.sha, t.createdAt, t.source)
+    .where(sql`status IN ('created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'scheduled')`),
   index('pipelines_upstream_job').on(t.upstreamJobId),
   index('pipelines_schedule').on(t.pipelineScheduleId, t.id),
 ]);

@@ -79,6 +79,8 @@ export function hashPassword(password: string): Promise<string> {
   return Bun.password.hash(password, { algorithm: 'argon2id' });
 }
 
+const byIdQuery = (db: CoreDeps['db']) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+
 export class UserService {
   constructor(private deps: CoreDeps, private projects: ProjectService) {}
 
@@ -108,9 +110,11 @@ export class UserService {
     return this.rootCache;
   }
 
+  /** by id, prepared once (every request and pipeline reads it: bench P3) */
+  private byId?: ReturnType<typeof byIdQuery>;
   find(id: number): User | null {
     if (!Number.isSafeInteger(id)) return null;
-    return this.db.select().from(users).where(eq(users.id, id)).get() ?? null;
+    return (this.byId ??= byIdQuery(this.db)).get({ id }) ?? null;
   }
 
   get(id: number): User {
