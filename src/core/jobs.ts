@@ -83,7 +83,8 @@ import { rowReader } from '../db/rows';
 
 export { FINAL_STATUSES, isFinal } from './status';
 
-export interface JobVariable { key: string; value: string; public: boolean; masked: boolean; raw?: boolean }
+/** A job variable as runner API v4 sends it (payload.ts passes these objects as they are): `raw` only when true. */
+export interface JobVariable { key: string; value: string; public: boolean; masked: boolean; raw?: true }
 
 export interface Dependency { job: Job; artifacts: { filename: string; size: number } | null }
 

@@ -106,7 +106,8 @@ export function jobPayload(ctx: JobContext) {
       depth: 0,
     },
     runner_info: { timeout: ctx.timeout },
-    variables: ctx.variables.map((v) => ({ key: v.key, value: v.value, public: v.public, masked: v.masked, ...(v.raw ? { raw: true } : {}) })),
+    // JobVariable is the wire shape (key, value, public, masked, raw only when true): no copy of ~60 objects per claim (bench P2)
+    variables: ctx.variables,
     steps,
     ...(spec.image ? { image: image(spec.image) } : {}),
     services: spec.services.map(service),
