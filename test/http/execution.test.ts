@@ -4,7 +4,7 @@
  * resource groups, delayed jobs (injected clock), auto-cancel, environments and deployments,
  * and a bridge to another project with `strategy: depend`.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,6 +243,9 @@ describe('when: delayed', () => {
 });
 
 describe('workflow:auto_cancel', () => {
+  // pipelines a test leaves running would be picked up by the next test's runner
+  const afterThis: (() => void)[] = [];
+  afterEach(() => { for (const f of afterThis.splice(0)) f(); });
   const two = (onNewCommit: 'conservative' | 'interruptible' | 'none', interruptible = false) => plan([
     job('build', { stage: 'build', interruptible }),
     job('test', { stage: 'test', interruptible: true }),
@@ -266,6 +269,24 @@ describe('workflow:auto_cancel', () => {
     await runner.run(j, {});
     for (const p of [old, newer, same]) core.pipelines.cancel(p.id);
     await drain();
+  });
+
+  test('only the ref\'s pipelines still running from the last week are looked at (the partial index pipelines_active)', async () => {
+    const project = makeProject(core);
+    const finished = createPipeline(core, project.id, two('conservative'), { ref: 'weekly' });
+    core.pipelines.cancel(finished.id);
+    const old = createPipeline(core, project.id, two('conservative'), { ref: 'weekly' });
+    clock.advance(8 * 24 * 3600_000);
+    const recent = createPipeline(core, project.id, two('conservative'), { ref: 'weekly' });
+    // `recent` is redundant now, `old` is over a week old, and `finished` was over before
+    const newer = createPipeline(core, project.id, two('conservative'), { ref: 'weekly' });
+    for (const p of [old, newer]) afterThis.push(() => core.pipelines.cancel(p.id));
+    expect(core.pipelines.get(finished.id)).toMatchObject({ status: 'canceled', autoCanceledById: null });
+    expect(core.pipelines.get(old.id)).toMatchObject({ status: 'pending', autoCanceledById: null });
+    expect(core.pipelines.get(recent.id)).toMatchObject({ status: 'canceled', autoCanceledById: newer.id });
+    const plan = core.deps.db.$client.query(`EXPLAIN QUERY PLAN SELECT id FROM pipelines INDEXED BY pipelines_active
+      WHERE project_id = 1 AND ref = 'x' AND id < 9 AND status IN ('created', 'waiting_for_resource', 'preparing', 'pending', 'running', 'scheduled')`).all() as { detail: string }[];
+    expect(plan.map((r) => r.detail).join(' ')).toContain('pipelines_active');
   });
 
   test('interruptible: only interruptible jobs are canceled; none: nothing', async () => {

@@ -54,6 +54,24 @@ describe('hot routes answer as the app does', () => {
     });
   }
 
+  // The no-job 204 copies Headers built once per epoch (respond.ts emptyWith): each answer
+  // must still carry only its own request id, and the epoch of the moment.
+  test('no-job answers at one epoch: each its own X-Request-Id (once), the same X-GitLab-Last-Update', async () => {
+    const poll = (id: string, path = '/api/v4/jobs/request', extra: Record<string, string> = {}, t = token) =>
+      fetch(s.url + path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id, ...extra }, body: JSON.stringify({ token: t }) });
+    const answers = [await poll('first-1'), await poll('second-2'), await poll('v1-a', '/ci/api/v1/builds/register.json', { 'user-agent': V1_UA }, v1Token), await poll('v1-b', '/ci/api/v1/builds/register.json', { 'user-agent': V1_UA }, v1Token)];
+    expect(answers.map((a) => a.status)).toEqual([204, 204, 204, 204]);
+    expect(answers.map((a) => a.headers.get('x-request-id'))).toEqual(['first-1', 'second-2', 'v1-a', 'v1-b']);
+    const epoch = answers[0].headers.get('x-gitlab-last-update');
+    expect(epoch).toBeTruthy();
+    expect(answers.map((a) => a.headers.get('x-gitlab-last-update'))).toEqual([epoch, epoch, epoch, epoch]);
+    // a new epoch is told at once
+    s.core.instance.tickQueue();
+    const later = await poll('third-3');
+    expect(later.headers.get('x-gitlab-last-update')).not.toBe(epoch);
+    expect(later.headers.get('x-request-id')).toBe('third-3');
+  });
+
   test('a client request id is echoed; the metrics name the route template', async () => {
     const res = await fetch(`${s.url}/api/v4/jobs/request`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'runner-abc.1' }, body: JSON.stringify({ token }) });
     expect(res.status).toBe(204);
