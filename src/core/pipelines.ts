@@ -50,6 +50,17 @@ const WEEK_MS = 7 * 24 * 3600_000;
 /** How far back an announcement looks beyond the previous one (clock steps, same-millisecond queues). */
 const ANNOUNCE_OVERLAP_MS = 1000;
 
+/** The columns a new pipeline and its jobs are inserted with (prepared inserts: each row's values are parameters). */
+const PIPELINE_INSERT = [
+  'projectId', 'ref', 'tag', 'sha', 'beforeSha', 'source', 'status', 'yamlVariables', 'yamlRawVariables', 'triggerVariables',
+  'createdAt', 'updatedAt', 'name', 'commitMessage', 'commitAuthorName', 'commitAuthorEmail', 'commitTimestamp', 'userId',
+  'autoCancelOnNewCommit', 'autoCancelOnJobFailure',
+] as const;
+const JOB_INSERT = [
+  'pipelineId', 'projectId', 'name', 'stage', 'stageIdx', 'status', 'kind', 'dag', 'interruptible', 'resourceGroupId',
+  'when', 'allowFailure', 'tagList', 'spec', 'retriesLeft', 'createdAt', 'updatedAt',
+] as const;
+
 /**
  * The queries every pipeline creation and job status change runs, prepared once per database:
  * drizzle renders SQL and SQLite compiles it anew on every call otherwise, which cost more
@@ -59,6 +70,8 @@ const pipelineQueries = (db: CoreDeps['db']) => {
   const id = sql.placeholder('id');
   const ids = sql`(SELECT value FROM json_each(${sql.placeholder('ids')}))`;
   return {
+    insertPipeline: preparedInsert(db, pipelines, PIPELINE_INSERT).returning().prepare(),
+    insertJob: preparedInsert(db, jobs, JOB_INSERT).prepare(),
     pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
     jobsByIds: db.select().from(jobs).where(sql`${jobs.id} IN ${ids}`).prepare(),
     statusCounts: db.select({ status: jobs.status, allowFailure: jobs.allowFailure, n: sql<number>`count(*)` }).from(jobs)
@@ -75,16 +88,6 @@ const pipelineQueries = (db: CoreDeps['db']) => {
 
 const PIPELINE_ROW = rowReader(pipelines);
 
-/** The columns a new pipeline and its jobs are inserted with (prepared inserts: each row's values are parameters). */
-const PIPELINE_INSERT = [
-  'projectId', 'ref', 'tag', 'sha', 'beforeSha', 'source', 'status', 'yamlVariables', 'yamlRawVariables', 'triggerVariables',
-  'createdAt', 'updatedAt', 'name', 'commitMessage', 'commitAuthorName', 'commitAuthorEmail', 'commitTimestamp', 'userId',
-  'autoCancelOnNewCommit', 'autoCancelOnJobFailure',
-] as const;
-const JOB_INSERT = [
-  'pipelineId', 'projectId', 'name', 'stage', 'stageIdx', 'status', 'kind', 'dag', 'interruptible', 'resourceGroupId',
-  'when', 'allowFailure', 'tagList', 'spec', 'retriesLeft', 'createdAt', 'updatedAt',
-] as const;
 
 /**
  * The ref's older pipelines still running, of other commits (auto-cancel), through the partial
@@ -118,16 +121,12 @@ export class PipelineService {
 
   private prepared?: ReturnType<typeof pipelineQueries>;
   private get q() { return (this.prepared ??= pipelineQueries(this.db)); }
-  private insertPipeline?: ReturnType<typeof this.preparedPipelineInsert>;
-  private insertJob?: ReturnType<typeof this.preparedJobInsert>;
-  private preparedPipelineInsert() { return preparedInsert(this.db, pipelines, PIPELINE_INSERT).returning().prepare(); }
-  private preparedJobInsert() { return preparedInsert(this.db, jobs, JOB_INSERT).prepare(); }
 
   create(projectId: number, input: PipelineInput, plan: PipelinePlan): Pipeline {
     const id = atomically(this.db, () => {
       const now = this.deps.clock.now();
       const c = input.commit ?? null;
-      const p = (this.insertPipeline ??= this.preparedPipelineInsert()).get({
+      const p = this.q.insertPipeline.get({
         projectId, ref: input.ref, tag: input.tag, sha: input.sha, beforeSha: input.beforeSha ?? ZERO_SHA,
         source: input.source ?? 'api', status: 'created', yamlVariables: plan.variables, yamlRawVariables: plan.rawVariables ?? [],
         triggerVariables: input.variables ?? [], createdAt: now, updatedAt: now,
@@ -139,7 +138,7 @@ export class PipelineService {
       } satisfies Record<(typeof PIPELINE_INSERT)[number], unknown>)!;
       const edges: (typeof jobNeeds.$inferInsert)[] = [];
       for (const j of plan.jobs) {
-        (this.insertJob ??= this.preparedJobInsert()).run({
+        this.q.insertJob.run({
           pipelineId: p.id, projectId, name: j.name, stage: j.stage, stageIdx: j.stageIdx, status: 'created',
           kind: j.trigger ? 'bridge' : 'build', dag: j.needs !== undefined, interruptible: j.interruptible ?? false,
           resourceGroupId: j.resourceGroup ? this.resources.ensure(projectId, j.resourceGroup) : null,
