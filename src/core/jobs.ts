@@ -65,7 +65,7 @@
  *    A runner can never move a job out of a final state.
  */
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import { jobNeeds, jobs, jobVariables, pipelines, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
+import { jobNeeds, jobs, jobVariables, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
 import type { PipelineSource } from './ci-config/types';
 import type { CoreDeps, ServerInfo } from './context';
 import { environmentSlug, guessTier } from './environments';
@@ -163,7 +163,6 @@ const hotQueries = (db: CoreDeps['db']) => {
       runnerId: jobs.runnerId, startedAt: jobs.startedAt, updatedAt: jobs.updatedAt,
     }).from(jobs).where(eq(jobs.id, id)).prepare(),
     project: db.select().from(projects).where(eq(projects.id, id)).prepare(),
-    pipeline: db.select().from(pipelines).where(eq(pipelines.id, id)).prepare(),
     runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),
     user: db.select({ id: users.id, username: users.username, name: users.name, email: users.email }).from(users).where(eq(users.id, id)).prepare(),
     secrets: db.select().from(variablesTable).where(eq(variablesTable.projectId, id)).orderBy(asc(variablesTable.key)).prepare(),
@@ -259,7 +258,7 @@ export class JobService {
   }
 
   private pipelineRow(id: number, batch: ClaimBatch): Pipeline | undefined {
-    return batch.get(`pipeline ${id}`, () => this.q.pipeline.get({ id }));
+    return batch.get(`pipeline ${id}`, () => this.pipelines.find(id) ?? undefined);
   }
 
   /** Assembles the payload data of a job (for the claim, and for v1's artifact-upload answer). */

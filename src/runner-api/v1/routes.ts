@@ -10,7 +10,8 @@ import type { Next } from '../../core/dispatch';
 import { forbidden } from '../../core/errors';
 import { normalizeTags } from '../../core/runners';
 import { withModel } from '../../http/params';
-import { empty, emptyWith, json } from '../../http/respond';
+import { json } from '../../http/respond';
+import { noJobAt } from '../answers';
 import { artifactDownload, receiveArtifacts } from '../artifacts';
 import { idParam, jobToken } from '../credentials';
 import { buildDetails } from './payload';
@@ -55,13 +56,11 @@ const V1_TRACE: TraceDialect = {
 };
 const missingToken = () => json({ error: 'token is missing' }, 400);
 
-const noBuild204 = emptyWith(204, 'X-GitLab-Last-Update');
-
 function requestBuild(core: Core, opts: RunnerApiOptions, body: typeof RequestBody.static, request: Request): Response | Promise<Response> {
   const runner = core.runners.authenticate(body.token);
   if (!runner) throw forbidden();
   const noBuild = (epoch: string) =>
-    RUNNER_UA.test(request.headers.get('user-agent') ?? '') ? noBuild204(epoch) : json({ message: '404 Not Found' }, 404, { 'X-GitLab-Last-Update': epoch });
+    RUNNER_UA.test(request.headers.get('user-agent') ?? '') ? noJobAt(epoch) : json({ message: '404 Not Found' }, 404, { 'X-GitLab-Last-Update': epoch });
   if (!runner.active) return json({ message: '404 Not Found' }, 404);
   core.runners.touch(runner, body.info, 'v1');
   // No features: a 1.x runner runs one script, so a `release:` job it would get fails (runner_unsupported).

@@ -13,7 +13,8 @@ import type { Job } from '../../db/schema';
 import { normalizeTags, type RegisterInput } from '../../core/runners';
 import { peopleAuth } from '../../http/auth';
 import { withModel } from '../../http/params';
-import { empty, emptyWith, json } from '../../http/respond';
+import { empty, json } from '../../http/respond';
+import { noJobAt } from '../answers';
 import { artifactDownload, receiveArtifacts } from '../artifacts';
 import { idParam, jobToken } from '../credentials';
 import type { RunnerApiOptions } from '../v1/routes';
@@ -139,7 +140,7 @@ function requestJob(core: Core, opts: RunnerApiOptions, body: typeof RequestBody
   const runner = runnerOf(core, body.token);
   core.runners.touch(runner, body.info, 'v4');
   // 11.x counts 404 as a failure and backs off: "nothing for you" is always 204, paused included.
-  if (!runner.active) return noJob(core.instance.queueEpoch());
+  if (!runner.active) return noJobAt(core.instance.queueEpoch());
   const next = core.dispatch.nextJob(runner, body.last_update, { timeoutMs: opts.pollTimeoutMs, signal: request.signal, features: body.info?.features });
   return next instanceof Promise ? next.then(jobAnswer) : jobAnswer(next);
 }
@@ -147,10 +148,8 @@ function requestJob(core: Core, opts: RunnerApiOptions, body: typeof RequestBody
 function jobAnswer({ result, epoch }: Next): Response {
   if (result.outcome === 'job') return json(jobPayload(result.context), 201);
   if (result.outcome === 'conflict') return json({ message: '409 Conflict' }, 409);
-  return noJob(epoch);
+  return noJobAt(epoch);
 }
-
-const noJob = emptyWith(204, 'X-GitLab-Last-Update');
 
 /** Job calls are signs of life of the runner that holds the job. */
 function heartbeat(core: Core, job: Pick<Job, 'runnerId'>, info?: RegisterInput['info']) {
