@@ -29,13 +29,13 @@ export interface Candidate {
  */
 const tagRule = `(CASE WHEN j.tag_list = '[]' THEN $untagged
       ELSE NOT EXISTS (SELECT 1 FROM json_each(j.tag_list) jt WHERE jt.value NOT IN (SELECT value FROM json_each($tags))) END)`;
-const SEARCH = {
+export const SEARCH = {
   shared: `SELECT j.id, j.project_id FROM jobs j INDEXED BY jobs_queue
-    WHERE j.status = 'pending' AND j.runner_id IS NULL AND j.kind = 'build'
+    WHERE j.status = 'pending' AND j.kind = 'build'
       AND j.project_id IN (SELECT id FROM projects WHERE shared_runners_enabled = 1) AND ${tagRule}
     ORDER BY j.id LIMIT $limit`,
   project: `SELECT j.id, j.project_id FROM jobs j INDEXED BY jobs_queue
-    WHERE j.status = 'pending' AND j.runner_id IS NULL AND j.kind = 'build'
+    WHERE j.status = 'pending' AND j.kind = 'build'
       AND j.project_id IN (SELECT project_id FROM runner_projects WHERE runner_id = $runner) AND ${tagRule}
     ORDER BY j.id LIMIT $limit`,
   running: `SELECT j.project_id, count(*) AS n FROM jobs j JOIN runners r ON r.id = j.runner_id

@@ -201,8 +201,10 @@ export const jobs = sqliteTable('jobs', {
   // changes one leaf of each of jobs_queue, jobs_running, jobs_pending_queued, jobs_runner
   // and jobs_pipeline_status, and none of jobs_scheduled / jobs_resource_group.
   // The runners' queue, oldest first (src/core/queue.ts reads it INDEXED BY, covering):
-  // finished history is never in it (bench P7).
-  index('jobs_queue').on(t.id, t.projectId, t.tagList).where(sql`status = 'pending' AND runner_id IS NULL AND kind = 'build'`),
+  // finished history is never in it (bench P7). A pending job never has a runner (only the
+  // claim sets runner_id, pending → running); a `runner_id IS NULL` term here made SQLite
+  // read every candidate's row to check it (bench P2).
+  index('jobs_queue').on(t.id, t.projectId, t.tagList).where(sql`status = 'pending' AND kind = 'build'`),
   // Running jobs (the reaper's timeouts and stuck jobs), without the history. It also finds a
   // running job by its token (job tokens work only while their job runs): a scan of the
   // running jobs' entries, where an index of every token ever handed out put each claim's
