@@ -16,49 +16,57 @@
  */
 import type { Candidate } from './queue';
 
+/** What a batch reads once: a kind of row, by id. */
+export type BatchRow = 'project' | 'pipeline' | 'pipeline variables' | 'user' | 'secrets';
+
+interface List { rows: Candidate[]; truncated: boolean; projects: number }
+
 export class ClaimBatch {
-  /** jobs this batch took or failed: no longer in the queue */
-  readonly gone = new Set<number>();
-  private lists = new Map<string, { rows: Candidate[]; truncated: boolean }>();
-  private memo = new Map<string, unknown>();
+  private lists = new Map<string, List>();
+  private memo = new Map<BatchRow, Map<number, unknown>>();
 
   /** `size`: how many claims this batch will make at most. */
   constructor(readonly size = 1) {}
 
   /**
-   * The first `window` candidates of a scope not gone yet. `search(limit)` reads the queue,
-   * oldest first, at most `limit` rows.
+   * The first `window` candidates of a scope not taken yet, and how many projects the scope's
+   * list holds (one: no fairness to decide). `search(limit)` reads the queue, oldest first,
+   * at most `limit` rows.
    */
-  candidates(scope: string, window: number, search: (limit: number) => Candidate[]): Candidate[] {
+  candidates(scope: string, window: number, search: (limit: number) => Candidate[]): { rows: Candidate[]; projects: number } {
     let list = this.lists.get(scope);
-    let left = list ? list.rows.filter((c) => !this.gone.has(c.id)) : [];
-    if (!list || (list.truncated && left.length < window)) {
+    if (!list || (list.truncated && list.rows.length < window)) {
       const limit = window + this.size - 1;
       const rows = search(limit);
-      list = { rows, truncated: rows.length === limit };
+      let projects = 0;
+      if (rows.length > 0) projects = rows.every((c) => c.projectId === rows[0].projectId) ? 1 : new Set(rows.map((c) => c.projectId)).size;
+      list = { rows, truncated: rows.length === limit, projects };
       this.lists.set(scope, list);
-      left = rows.filter((c) => !this.gone.has(c.id));
-    } else list.rows = left;
-    // a copy: the caller may sort it (fairness)
-    return left.slice(0, window);
+    }
+    // a copy: the caller may sort it (fairness), and taking one changes the list
+    return { rows: list.rows.slice(0, window), projects: list.projects };
   }
 
-  /** A value read once per batch (`key` names the row or list). */
-  get<T>(key: string, load: () => T): T {
-    if (this.memo.has(key)) return this.memo.get(key) as T;
+  /** A job this batch took or failed: it leaves every list (claims take from the front, so this is cheap). */
+  gone(id: number) {
+    for (const list of this.lists.values()) {
+      const i = list.rows.findIndex((c) => c.id === id);
+      if (i !== -1) list.rows.splice(i, 1);
+    }
+  }
+
+  /** A row read once per batch. */
+  get<T>(kind: BatchRow, id: number, load: () => T): T {
+    let rows = this.memo.get(kind);
+    if (!rows) this.memo.set(kind, (rows = new Map()));
+    if (rows.has(id)) return rows.get(id) as T;
     const v = load();
-    this.memo.set(key, v);
+    rows.set(id, v);
     return v;
   }
 
   /** What a claim changed must be read again. */
-  forget(key: string) {
-    this.memo.delete(key);
-  }
-
-  /** After a claim failed (its savepoint rolled back), nothing it read or changed is trusted. */
-  forgetAll() {
-    this.memo.clear();
-    this.lists.clear();
+  forget(kind: BatchRow, id: number) {
+    this.memo.get(kind)?.delete(id);
   }
 }

@@ -64,6 +64,7 @@
  *    (`Build-Status` / `Job-Status`), a state update is refused (v1 404, v4 403).
  *    A runner can never move a job out of a final state.
  */
+import type { Statement } from 'bun:sqlite';
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { jobNeeds, jobs, jobVariables, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
 import type { PipelineSource } from './ci-config/types';
@@ -187,6 +188,8 @@ export class JobService {
   private get db() { return this.deps.db; }
 
   private hot?: ReturnType<typeof hotQueries>;
+  /** the claiming UPDATE's variants (takeSql), compiled once each */
+  private takes: Statement<unknown, [Record<string, string | number>]>[] = [];
   private get q() { return (this.hot ??= hotQueries(this.db)); }
 
   // ---------------------------------------------------------------- hand-out
@@ -208,7 +211,8 @@ export class JobService {
     const checkFeatures = !features?.multi_build_steps;
     const client = this.db.$client;
     const maxTimeout = runner.maximumTimeout ? runner.maximumTimeout : null;
-    const take = client.query<unknown, Record<string, string | number>>(takeSql(maxTimeout !== null, checkFeatures));
+    const variant = (maxTimeout !== null ? 2 : 0) + (checkFeatures ? 1 : 0);
+    const take = (this.takes[variant] ??= client.query<unknown, Record<string, string | number>>(takeSql(maxTimeout !== null, checkFeatures)));
     let lost = 0;
     const won = atomically(this.db, () => {
       lost = 0;
@@ -224,21 +228,21 @@ export class JobService {
         if (!row) {
           // Taken by another process — or a `release:` job this runner cannot run (rare: looked at only then).
           if (checkFeatures && this.q.needsSteps.get({ id: c.id })?.release && this.failPending(c.id, 'runner_unsupported')) {
-            batch.gone.add(c.id);
+            batch.gone(c.id);
             continue;
           }
           lost++;
           continue;
         }
         const job = JOB_ROW.read(row as unknown[]);
-        batch.gone.add(job.id);
+        batch.gone(job.id);
         this.deps.events.jobStatus(job, 'pending', 'running');
         // Only the first claim of a pipeline can change its aggregate status.
         let pipeline = this.pipelineRow(job.pipelineId, batch);
         if (pipeline?.status !== 'running') { this.pipelines.refreshStatus(job.pipelineId); pipeline = undefined; }
         else if (job.spec.environment) { this.pipelines.environments.sync(job.pipelineId); pipeline = undefined; }
         else this.deps.notifier.pipelines.signal(job.pipelineId);
-        if (!pipeline) batch.forget(`pipeline ${job.pipelineId}`);
+        if (!pipeline) batch.forget('pipeline', job.pipelineId);
         return { job, token };
       }
       return null;
@@ -254,11 +258,11 @@ export class JobService {
 
   /** Rows every job of a project or pipeline repeats, read once per batch of claims. */
   private projectRow(id: number, batch: ClaimBatch): Project {
-    return batch.get(`project ${id}`, () => this.q.project.get({ id })!);
+    return batch.get('project', id, () => this.q.project.get({ id })!);
   }
 
   private pipelineRow(id: number, batch: ClaimBatch): Pipeline | undefined {
-    return batch.get(`pipeline ${id}`, () => this.pipelines.find(id) ?? undefined);
+    return batch.get('pipeline', id, () => this.pipelines.find(id) ?? undefined);
   }
 
   /** Assembles the payload data of a job (for the claim, and for v1's artifact-upload answer). */
@@ -317,7 +321,7 @@ export class JobService {
       if (stored) pub('CI_ENVIRONMENT_ID', stored.id);
     }
     // project and pipeline predefined, the same for every job of the pipeline
-    for (const v of batch.get(`pipeline variables ${pipeline.id}`, () => this.pipelineVariables(project, pipeline))) out.push(v);
+    for (const v of batch.get('pipeline variables', pipeline.id, () => this.pipelineVariables(project, pipeline))) out.push(v);
     secret('CI_REPOSITORY_URL', repoUrl);
     if (runner) {
       pub('CI_RUNNER_ID', runner.id); pub('CI_RUNNER_DESCRIPTION', runner.description); pub('CI_RUNNER_TAGS', runner.tagList.join(', '));
@@ -328,13 +332,13 @@ export class JobService {
     for (const [k, v] of inheritedYamlVariables(pipeline, spec)) yaml(k, v, rawGlobal.has(k));
     for (const [k, v] of Object.entries(spec.variables ?? {})) yaml(k, v, rawJob.has(k));
     const userId = pipeline.userId;
-    const user = userId === null ? undefined : batch.get(`user ${userId}`, () => this.q.user.get({ id: userId }));
+    const user = userId === null ? undefined : batch.get('user', userId, () => this.q.user.get({ id: userId }));
     if (user) {
       pub('GITLAB_USER_ID', user.id); pub('GITLAB_USER_LOGIN', user.username); pub('GITLAB_USER_NAME', user.name);
       if (user.email) pub('GITLAB_USER_EMAIL', user.email);
     }
     for (const v of this.dotenvOf(deps)) pub(v.key, v.value);
-    const secrets = batch.get(`secrets ${project.id}`, () => this.q.secrets.all({ id: project.id }));
+    const secrets = batch.get('secrets', project.id, () => this.q.secrets.all({ id: project.id }));
     for (const v of secrets) out.push({ key: v.key, value: v.value, public: false, masked: v.masked });
     for (const v of pipeline.triggerVariables) secret(v.key, v.value);
     return out;

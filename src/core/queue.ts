@@ -53,12 +53,12 @@ export function eligibleJobs(db: Db, runner: Runner, batch = new ClaimBatch()): 
   const tags = JSON.stringify(runner.tagList);
   const untagged = runner.runUntagged ? 1 : 0;
   const scope = runner.isShared ? `shared ${untagged} ${tags}` : `runner ${runner.id}`;
-  const candidates = batch.candidates(scope, CANDIDATE_WINDOW, (limit) => (runner.isShared
-    ? client.query<{ id: number; project_id: number }, { tags: string; untagged: number; limit: number }>(SEARCH.shared).all({ tags, untagged, limit })
-    : client.query<{ id: number; project_id: number }, { tags: string; untagged: number; runner: number; limit: number }>(SEARCH.project)
-      .all({ tags, untagged, runner: runner.id, limit })
-  ).map((r) => ({ id: r.id, projectId: r.project_id })));
-  if (!runner.isShared || candidates.length < 2) return candidates;
+  const { rows: candidates, projects } = batch.candidates(scope, CANDIDATE_WINDOW, (limit) => (runner.isShared
+    ? client.query<[number, number], { tags: string; untagged: number; limit: number }>(SEARCH.shared).values({ tags, untagged, limit })
+    : client.query<[number, number], { tags: string; untagged: number; runner: number; limit: number }>(SEARCH.project)
+      .values({ tags, untagged, runner: runner.id, limit })
+  ).map((r) => ({ id: r[0] as number, projectId: r[1] as number })));
+  if (!runner.isShared || candidates.length < 2 || projects < 2) return candidates;
 
   const projectIds = [...new Set(candidates.map((c) => c.projectId))];
   if (projectIds.length < 2) return candidates;

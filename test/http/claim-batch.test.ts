@@ -12,7 +12,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Runner } from '../../src/db/schema';
-import { CANDIDATE_WINDOW } from '../../src/core/queue';
+import type { JobContext } from '../../src/core/jobs';
+import { CANDIDATE_WINDOW, SEARCH } from '../../src/core/queue';
 import { makePipeline, makeProject, REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
 
 const matrix = (prefix: string, n: number, extra = '') =>
@@ -25,10 +26,13 @@ async function build(s: TestServer): Promise<World> {
   const x = makeProject(s.core, { name: 'x' });
   const y = makeProject(s.core, { name: 'y', buildTimeout: 1200 });
   const z = makeProject(s.core, { name: 'z' });
+  // project CI/CD variables: one of the runs of variables the jobs of a batch share
+  s.core.projects.createVariable(x.id, { key: 'X_SECRET', value: 'x-secret-value', masked: true });
+  s.core.projects.createVariable(y.id, { key: 'Y_PLAIN', value: 'y plain' });
   // More pending jobs than one search's window plus a batch, in alternating projects and pipelines.
   await makePipeline(s.core, x.id, matrix('x', 50));
   await makePipeline(s.core, y.id, `${matrix('y', 20)}y_gpu:\n  tags: [gpu]\n  script: [x]\ny_release:\n  script: [x]\n  release: { tag_name: v1, description: d }\n`);
-  await makePipeline(s.core, x.id, matrix('x2', 30, '  timeout: 10m\n'));
+  await makePipeline(s.core, x.id, `variables: { GLOBAL_V: g }\n${matrix('x2', 30, '  timeout: 10m\n  variables: { OWN: "$CI_JOB_NAME" }\n')}`);
   await makePipeline(s.core, z.id, `${matrix('z', 15)}z_gpu:\n  tags: [gpu]\n  script: [x]\n`);
   await makePipeline(s.core, y.id, matrix('y2', 40));
   const shared = (i: number, extra: Partial<Parameters<TestServer['core']['runners']['register']>[0]> = {}) =>
@@ -43,23 +47,35 @@ async function build(s: TestServer): Promise<World> {
   return { runners, projectIds: [x.id, y.id, z.id] };
 }
 
-/** What a round handed out: runner → job name and timeout, or what else it was told. */
+/** What a round handed out: runner → job name and timeout, or what else it was told; and each job's variables. */
 type Round = string[];
 
-function describeOutcome(r: Awaited<ReturnType<TestServer['core']['dispatch']['nextJob']>>, runner: Runner): string {
+/**
+ * The variables of the v4 payload as the runner reads them, the same on both servers: the
+ * server's address, the job token and the start time stand for themselves. Jobs of one
+ * batch share runs of variables rendered once (payload.ts); each must still get its own.
+ */
+function variablesOf(s: TestServer, ctx: JobContext): string {
+  const { host, port } = new URL(s.url);
+  return ctx.variables.map((v) => `${v.key}=${v.key.endsWith('_STARTED_AT') ? 'T' : v.key === 'CI_SERVER_PORT' && v.value === port ? 'PORT' : v.value.split(ctx.token).join('TOKEN').split(host).join('HOST')} ${v.public} ${v.masked}`).join('\n');
+}
+
+function describeOutcome(s: TestServer, r: Awaited<ReturnType<TestServer['core']['dispatch']['nextJob']>>, runner: Runner): string {
   const res = r.result;
-  return res.outcome === 'job' ? `${runner.description} → ${res.context.job.name} (${res.context.job.timeout}s)` : `${runner.description} → ${res.outcome}`;
+  return res.outcome === 'job'
+    ? `${runner.description} → ${res.context.job.name} (${res.context.job.timeout}s)\n${variablesOf(s, res.context)}`
+    : `${runner.description} → ${res.outcome}`;
 }
 
 async function oneAtATime(s: TestServer, w: World): Promise<Round> {
   const out: Round = [];
-  for (const { runner, features } of w.runners) out.push(describeOutcome(await s.core.dispatch.nextJob(runner, undefined, { timeoutMs: 0, features }), runner));
+  for (const { runner, features } of w.runners) out.push(describeOutcome(s, await s.core.dispatch.nextJob(runner, undefined, { timeoutMs: 0, features }), runner));
   return out;
 }
 
 async function allAtOnce(s: TestServer, w: World): Promise<Round> {
   const answers = await Promise.all(w.runners.map(({ runner, features }) => s.core.dispatch.nextJob(runner, undefined, { timeoutMs: 0, features })));
-  return answers.map((a, i) => describeOutcome(a, w.runners[i].runner));
+  return answers.map((a, i) => describeOutcome(s, a, w.runners[i].runner));
 }
 
 /** Every job's end state: who took it, its timeout, its failure reason. */
@@ -110,5 +126,18 @@ describe('claims of one group commit = the same claims one at a time', () => {
     expect(table.filter((l) => l.startsWith('x2_') && l.includes(' running ')).every((l) => / (600|300) -$/.test(l))).toBe(true);
     expect(table.some((l) => / running shared-12 300 -$/.test(l))).toBe(true);
     expect(table.some((l) => /^y_\d+ running shared-\d+ 1200 -$/.test(l))).toBe(true);
+  });
+});
+
+describe('the candidate search', () => {
+  let s: TestServer;
+  beforeAll(async () => { s = await startTestServer(); });
+  afterAll(async () => { await s.stop(); });
+
+  // jobs_queue holds every column the search reads: no job row is read per candidate (bench P2)
+  test.each(['shared', 'project'] as const)('%s runners: the queue is read from jobs_queue alone (covering)', (scope) => {
+    const plan = s.core.deps.db.$client.query<{ detail: string }, Record<string, string | number>>(`EXPLAIN QUERY PLAN ${SEARCH[scope]}`)
+      .all(scope === 'shared' ? { tags: '[]', untagged: 1, limit: 64 } : { tags: '[]', untagged: 1, runner: 1, limit: 64 });
+    expect(plan.map((p) => p.detail)).toContain('SCAN j USING COVERING INDEX jobs_queue');
   });
 });
