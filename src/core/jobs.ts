@@ -116,7 +116,8 @@ export type TraceJob = Pick<Job, 'id' | 'projectId' | 'status' | 'tokenHash' | '
 /** What masking needs of a project, cached briefly per project (see projectSecrets). */
 interface ProjectSecrets {
   runnersToken: string;
-  masked: Uint8Array[];
+  /** the secrets masking looks for that are known before the PATCH: the runners token, masked values */
+  known: Uint8Array[];
   version: number;
   /** deps clock: jobs claimed after this may know variables this entry lacks */
   loadedAt: number;
@@ -159,10 +160,9 @@ const hotQueries = (db: CoreDeps['db']) => {
   const id = sql.placeholder('id');
   return {
     job: db.select().from(jobs).where(eq(jobs.id, id)).prepare(),
-    traceJob: db.select({
-      id: jobs.id, projectId: jobs.projectId, status: jobs.status, tokenHash: jobs.tokenHash,
-      runnerId: jobs.runnerId, startedAt: jobs.startedAt, updatedAt: jobs.updatedAt,
-    }).from(jobs).where(eq(jobs.id, id)).prepare(),
+    // plain columns only, so bun:sqlite's own row objects need no mapping (every trace PATCH reads it)
+    traceJob: db.$client.query<TraceJob, { id: number }>(`SELECT id, project_id AS projectId, status, token_hash AS tokenHash,
+      runner_id AS runnerId, started_at AS startedAt, updated_at AS updatedAt FROM jobs WHERE id = $id`),
     project: db.select().from(projects).where(eq(projects.id, id)).prepare(),
     runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),
     user: db.select({ id: users.id, username: users.username, name: users.name, email: users.email }).from(users).where(eq(users.id, id)).prepare(),
@@ -422,7 +422,7 @@ export class JobService {
 
   /** authenticate() for the trace PATCH: the same checks on the few columns it needs. */
   authenticateTrace(jobId: number, token: string | undefined, opts: { allowProjectToken: boolean }): TraceJob {
-    const job = Number.isSafeInteger(jobId) ? this.q.traceJob.get({ id: jobId }) : undefined;
+    const job = Number.isSafeInteger(jobId) ? this.q.traceJob.get({ id: jobId }) ?? undefined : undefined;
     if (!job) throw notFound('Job');
     this.checkJobToken(job, token, opts);
     return job;
@@ -514,8 +514,8 @@ export class JobService {
 
   private mask(job: Pick<Job, 'projectId' | 'tokenHash' | 'startedAt'>, bytes: Uint8Array, presentedToken?: string): Uint8Array {
     if (bytes.length === 0) return bytes;
-    const { runnersToken, masked } = this.projectSecrets(job.projectId, job.startedAt);
-    return maskTrace(bytes, { secrets: [runnersToken, presentedToken ?? '', ...masked], jobTokenHash: job.tokenHash });
+    const { known } = this.projectSecrets(job.projectId, job.startedAt);
+    return maskTrace(bytes, { secrets: presentedToken ? [...known, presentedToken] : known, jobTokenHash: job.tokenHash });
   }
 
   private secretsCache = new Map<number, ProjectSecrets>();
@@ -531,9 +531,10 @@ export class JobService {
     if (hit && hit.version === currentSecretsVersion() && performance.now() < hit.expires && (claimedAt === null || hit.loadedAt > claimedAt)) return hit;
     const version = currentSecretsVersion();
     const loadedAt = this.deps.clock.now();
+    const runnersToken = this.q.projectToken.get({ id: projectId })?.token ?? '';
+    const masked = this.q.masked.all({ id: projectId }).map((m) => Buffer.from(m.value));
     const entry: ProjectSecrets = {
-      runnersToken: this.q.projectToken.get({ id: projectId })?.token ?? '',
-      masked: this.q.masked.all({ id: projectId }).map((m) => Buffer.from(m.value)),
+      runnersToken, known: [Buffer.from(runnersToken), ...masked],
       version, loadedAt, expires: performance.now() + SECRETS_TTL_MS,
     };
     if (this.secretsCache.size >= 1024) this.secretsCache.clear();

@@ -51,6 +51,6 @@ export function currentSecretsVersion() { return secretsVersion; }
 
 /** The start offset of a `Content-Range: <start>-<end>` header; lenient like GitLab (non-numeric → 0). */
 export function rangeStart(header: string): number {
-  const m = /^\s*(\d+)/.exec(header.split('-')[0] ?? '');
+  const m = /^\s*(\d+)/.exec(header);
   return m ? Number(m[1]) : 0;
 }

@@ -49,8 +49,8 @@ export function hotRoutes(
   fallback: (request: Request) => Response | Promise<Response>,
   answerError: ErrorAnswer,
   noteRoute: (request: Request, route: string) => void,
-): Record<string, Partial<Record<'POST' | 'PATCH', (request: Request) => Promise<Response>>>> {
-  const out: Record<string, Partial<Record<'POST' | 'PATCH', (request: Request) => Promise<Response>>>> = {};
+): Record<string, Partial<Record<'POST' | 'PATCH', (request: Request) => Response | Promise<Response>>>> {
+  const out: Record<string, Partial<Record<'POST' | 'PATCH', (request: Request) => Response | Promise<Response>>>> = {};
   for (const route of list) {
     (out[route.path] ??= {})[route.method] = 'raw' in route ? rawHandler(route, answerError, noteRoute) : modelHandler(route, fallback, answerError, noteRoute);
   }
@@ -58,10 +58,12 @@ export function hotRoutes(
 }
 
 function rawHandler(route: HotRawRoute, answerError: ErrorAnswer, noteRoute: (request: Request, route: string) => void) {
-  return async (request: Request) => {
+  // Not async: no promise frame of its own around the handler's (every trace PATCH passes here).
+  return (request: Request): Response | Promise<Response> => {
     noteRoute(request, route.path);
     try {
-      return await route.raw(request, (request as Request & { params?: Record<string, string> }).params ?? {});
+      const answer = route.raw(request, (request as Request & { params?: Record<string, string> }).params ?? {});
+      return answer instanceof Promise ? answer.catch((e) => answerError(e, request)) : answer;
     } catch (e) {
       return answerError(e, request);
     }
