@@ -159,8 +159,8 @@ export function runningJobByToken(db: CoreDeps['db'], hash: string): Job | undef
 const hotQueries = (db: CoreDeps['db']) => {
   const id = sql.placeholder('id');
   return {
-    job: db.select().from(jobs).where(eq(jobs.id, id)).prepare(),
-    jobRow: db.$client.query<unknown[], { id: number }>(`SELECT ${JOB_ROW.columns} FROM jobs WHERE id = $id`),
+    /** a job by id, decoded with JOB_ROW (find, and the claim's winner) */
+    job: db.$client.query<unknown[], { id: number }>(`SELECT ${JOB_ROW.columns} FROM jobs WHERE id = $id`),
     // plain columns only, so bun:sqlite's own row objects need no mapping (every trace PATCH reads it)
     traceJob: db.$client.query<TraceJob, { id: number }>(`SELECT id, project_id AS projectId, status, token_hash AS tokenHash,
       runner_id AS runnerId, started_at AS startedAt, updated_at AS updatedAt FROM jobs WHERE id = $id`),
@@ -234,7 +234,7 @@ export class JobService {
           lost++;
           continue;
         }
-        const job = JOB_ROW.read(this.q.jobRow.values({ id: c.id })[0]);
+        const job = this.find(c.id)!;
         batch.gone(job.id);
         this.deps.events.jobStatus(job, 'pending', 'running');
         // Only the first claim of a pipeline can change its aggregate status.
@@ -400,7 +400,8 @@ export class JobService {
 
   find(id: number): Job | null {
     if (!Number.isSafeInteger(id)) return null;
-    return this.q.job.get({ id }) ?? null;
+    const row = this.q.job.values({ id })[0];
+    return row ? JOB_ROW.read(row) : null;
   }
 
   get(id: number): Job {
