@@ -88,7 +88,6 @@ const pipelineQueries = (db: CoreDeps['db']) => {
 
 const PIPELINE_ROW = rowReader(pipelines);
 
-
 /**
  * The ref's older pipelines still running, of other commits (auto-cancel), through the partial
  * index of running pipelines (schema.ts, pipelines_active; named, as the planner has no
