@@ -11,6 +11,7 @@
  * runners ask one after the other, on the other all at once, round after round.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { FakeClock } from '../../src/clock';
 import type { Runner } from '../../src/db/schema';
 import type { JobContext } from '../../src/core/jobs';
 import { CANDIDATE_WINDOW, SEARCH } from '../../src/core/queue';
@@ -51,13 +52,13 @@ async function build(s: TestServer): Promise<World> {
 type Round = string[];
 
 /**
- * The variables of the v4 payload as the runner reads them, the same on both servers: the
- * server's address, the job token and the start time stand for themselves. Jobs of one
- * batch share runs of variables rendered once (payload.ts); each must still get its own.
+ * A job's variables, the same on both servers (they share one fixed clock): only the server's
+ * address and port and the job token stand for themselves. Jobs of one batch share the rows
+ * of their pipeline and project (claim-batch.ts); each must still get its own variables.
  */
 function variablesOf(s: TestServer, ctx: JobContext): string {
   const { host, port } = new URL(s.url);
-  return ctx.variables.map((v) => `${v.key}=${v.key.endsWith('_STARTED_AT') ? 'T' : v.key === 'CI_SERVER_PORT' && v.value === port ? 'PORT' : v.value.split(ctx.token).join('TOKEN').split(host).join('HOST')} ${v.public} ${v.masked}`).join('\n');
+  return ctx.variables.map((v) => `${v.key}=${v.key === 'CI_SERVER_PORT' && v.value === port ? 'PORT' : v.value.split(ctx.token).join('TOKEN').split(host).join('HOST')} ${v.public} ${v.masked}`).join('\n');
 }
 
 function describeOutcome(s: TestServer, r: Awaited<ReturnType<TestServer['core']['dispatch']['nextJob']>>, runner: Runner): string {
@@ -92,8 +93,10 @@ describe('claims of one group commit = the same claims one at a time', () => {
   let wb: World;
 
   beforeAll(async () => {
-    serial = await startTestServer();
-    batched = await startTestServer();
+    // one fixed clock: both servers stamp the same times (CI_PIPELINE_CREATED_AT, CI_JOB_STARTED_AT)
+    const clock = new FakeClock();
+    serial = await startTestServer({}, { clock });
+    batched = await startTestServer({}, { clock });
     ws = await build(serial);
     wb = await build(batched);
   });
