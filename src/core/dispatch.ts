@@ -22,7 +22,7 @@ import { eq } from 'drizzle-orm';
 import { runners, type Runner } from '../db/schema';
 import type { CoreDeps } from './context';
 import type { InstanceService } from './instance';
-import type { ClaimResult, JobService, RunnerFeatures } from './jobs';
+import type { ClaimResult, JobService, RunnerFeatures, Taken } from './jobs';
 import type { Work } from './notifier';
 import { ClaimBatch } from './claim-batch';
 import { tagsFit } from './queue';
@@ -67,9 +67,16 @@ export class Dispatcher {
   }
 
   /** The claim, skipped when this runner found nothing at this very epoch. */
-  private search(runner: Runner, epoch: string, features?: RunnerFeatures, batch?: ClaimBatch): ClaimResult {
+  private search(runner: Runner, epoch: string, features?: RunnerFeatures): ClaimResult {
+    const batch = new ClaimBatch();
+    const taken = this.take(runner, epoch, features, batch);
+    return taken.outcome === 'job' ? { outcome: 'job', context: this.jobs.context(taken.job, taken.token, runner, batch) } : taken;
+  }
+
+  /** search() without the payload data (the group commit assembles it after its commit). */
+  private take(runner: Runner, epoch: string, features?: RunnerFeatures, batch?: ClaimBatch): Taken {
     if (this.emptyAt.get(runner.id) === epoch) return { outcome: 'none' };
-    const result = this.jobs.claim(runner, features, batch);
+    const result = this.jobs.take(runner, features, batch);
     if (result.outcome === 'none') {
       if (this.emptyAt.size >= MEMO_MAX) this.emptyAt.clear();
       this.emptyAt.set(runner.id, epoch);
@@ -104,13 +111,13 @@ export class Dispatcher {
       return;
     }
     const shared = new ClaimBatch(batch.length);
-    const outcomes: ClaimResult[] = [];
+    const outcomes: Taken[] = [];
     let taken: 'done' | 'busy';
     try {
       // Another process holding the write lock must not stop this one's event loop (SQLite's
       // busy wait sleeps in the thread): the batch waits on a timer instead, and grows meanwhile.
       const patient = batch.some((b) => b.since !== 0 && performance.now() - b.since > LOCK_WAIT_MS);
-      taken = writeLock(this.deps.db, !patient, () => { for (const b of batch) outcomes.push(this.search(b.runner, b.epoch, b.features, shared)); });
+      taken = writeLock(this.deps.db, !patient, () => { for (const b of batch) outcomes.push(this.take(b.runner, b.epoch, b.features, shared)); });
     } catch {
       // nothing of the batch was kept (a claim or the commit failed): each is tried alone
       for (const b of batch) this.emptyAt.delete(b.runner.id);
@@ -127,7 +134,13 @@ export class Dispatcher {
       this.flushAt ??= setTimeout(() => this.flush(), 1);
       return;
     }
-    batch.forEach((b, i) => b.done(outcomes[i]));
+    // After the commit: the payload data is read while another process may take the write lock.
+    // What the batch read is still true (nothing ran in between in this process).
+    batch.forEach((b, i) => {
+      const t = outcomes[i];
+      if (t.outcome !== 'job') { b.done(t); return; }
+      try { b.done({ outcome: 'job', context: this.jobs.context(t.job, t.token, b.runner, shared) }); } catch (error) { b.fail(error); }
+    });
   }
 
   private async hold(runner: Runner, timeoutMs: number, signal: AbortSignal | undefined, features: RunnerFeatures | undefined): Promise<Next> {

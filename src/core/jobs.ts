@@ -107,6 +107,8 @@ export interface JobContext {
 export type RunnerFeatures = Record<string, unknown>;
 
 export type ClaimResult = { outcome: 'job'; context: JobContext } | { outcome: 'none' } | { outcome: 'conflict' };
+/** A claim before its payload data is assembled (JobService.take). */
+export type Taken = { outcome: 'job'; job: Job; token: string } | { outcome: 'none' } | { outcome: 'conflict' };
 
 export type RunnerState = 'running' | 'success' | 'failed';
 
@@ -206,6 +208,16 @@ export class JobService {
    * RegisterJobService does (Ci::Build#supported_runner?).
    */
   claim(runner: Runner, features?: RunnerFeatures, batch = new ClaimBatch()): ClaimResult {
+    const taken = this.take(runner, features, batch);
+    return taken.outcome === 'job' ? { outcome: 'job', context: this.context(taken.job, taken.token, runner, batch) } : taken;
+  }
+
+  /**
+   * claim() without the payload data: what must happen inside the write transaction. The
+   * group commit (dispatch.ts) builds the payloads after its commit, so the write lock is not
+   * held while they are assembled (another process on the data dir waits for it: bench P2).
+   */
+  take(runner: Runner, features?: RunnerFeatures, batch = new ClaimBatch()): Taken {
     const candidates = eligibleJobs(this.db, runner, batch);
     if (candidates.length === 0) return { outcome: 'none' };
     // Only `release:` jobs need a feature (multi_build_steps); runners that have it skip the check.
@@ -253,7 +265,7 @@ export class JobService {
     if (won === null) return lost ? { outcome: 'conflict' } : { outcome: 'none' };
     this.deps.metrics.claims.inc();
     if (won.job.queuedAt !== null) this.deps.metrics.jobQueued.observe((won.job.startedAt! - won.job.queuedAt) / 1000);
-    return { outcome: 'job', context: this.context(won.job, won.token, runner, batch) };
+    return { outcome: 'job', job: won.job, token: won.token };
   }
 
   /** Rows every job of a project or pipeline repeats, read once per batch of claims. */

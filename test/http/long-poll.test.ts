@@ -140,9 +140,10 @@ describe('who is woken, and who searches', () => {
   /** Counts the queue searches (claims) the core makes. */
   function countClaims() {
     const jobs = server.core.jobs;
-    const real = jobs.claim.bind(jobs);
+    const real = jobs.take.bind(jobs);
     const seen: number[] = [];
-    jobs.claim = (runner) => { seen.push(runner.id); return real(runner); };
+    // every claim (held or batched) takes through take()
+    jobs.take = (runner, features, batch) => { seen.push(runner.id); return real(runner, features, batch); };
     return seen;
   }
 
@@ -284,14 +285,14 @@ describe('claims of one event-loop turn share one commit', () => {
     const tokens = await Promise.all(Array.from({ length: 8 }, () => register()));
     const broken = server.core.runners.authenticate(tokens[3])!.id;
     const jobs = server.core.jobs;
-    const real = jobs.claim.bind(jobs);
-    jobs.claim = (runner, features) => {
-      const r = real(runner, features);
+    const real = jobs.take.bind(jobs);
+    jobs.take = (runner, features, batch) => {
+      const r = real(runner, features, batch);
       if (runner.id === broken) throw new Error('injected failure after the take');
       return r;
     };
     const statuses = await Promise.all(tokens.map((t) => request(t).then((r) => r.status)));
-    jobs.claim = real;
+    jobs.take = real;
     expect(statuses[3]).toBe(500);
     expect(statuses.filter((s) => s === 201).length).toBe(7);
     // the broken claim's take was rolled back (the batch undone, then its claim alone): its job is still pending

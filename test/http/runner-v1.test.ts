@@ -598,13 +598,13 @@ describe('§10.2 POST /builds/register', () => {
     // or another on the same data dir) can take a listed candidate in between. The adapter's
     // mapping is still pinned here by making the core report the conflict.
     const f = await fixture(srv);
-    const claimFn = srv.core.jobs.claim;
-    srv.core.jobs.claim = () => ({ outcome: 'conflict' });
+    const takeFn = srv.core.jobs.take;
+    srv.core.jobs.take = () => ({ outcome: 'conflict' });
     try {
       const res = await send(srv, poll(f.rt));
       assertRes(res, { status: 409, headers: { 'x-gitlab-last-update': null, 'content-type': 'application/json' }, body: { message: '409 Conflict' } });
     } finally {
-      srv.core.jobs.claim = claimFn;
+      srv.core.jobs.take = takeFn;
     }
     expect(srv.core.pipelines.latestJobs(f.pipelineId)[0].status).toBe('pending');
   });

@@ -303,14 +303,14 @@ describe('POST /api/v4/jobs/request', () => {
   test('a lost race → 409', async () => {
     await start();
     const r = await registerRunner();
-    const claim = server.core.jobs.claim;
-    server.core.jobs.claim = () => ({ outcome: 'conflict' });
+    const take = server.core.jobs.take;
+    server.core.jobs.take = () => ({ outcome: 'conflict' });
     try {
       const res = await v4('/jobs/request', { json: { info: RUN_INFO, token: r.token } });
       expect(await expectJson(res, 409)).toEqual({ message: '409 Conflict' });
       expect(res.headers.get('x-gitlab-last-update')).toBeNull();
     } finally {
-      server.core.jobs.claim = claim;
+      server.core.jobs.take = take;
     }
   });
 
