@@ -94,7 +94,6 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
   const client = new V1Client(() => url);
   let allFinal = false;
   let handed = 0;
-  let skipped = 0;
   const deadline = performance.now() + o.deadlineMs;
   const alive = () => !allFinal && performance.now() < deadline;
 
@@ -157,7 +156,9 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
     while (alive()) {
       // Pace the run by the kills, so they fall all over it: before the k-th kill at most
       // k/(kills+2) of the jobs are handed out or skipped (the moments of the kills stay random).
-      if (report.kills < o.kills && handed + skipped >= ((report.kills + 1) / (o.kills + 2)) * seeded.jobs) { await sleep(50); continue; }
+      // Skipped jobs are counted afresh: a failed pipeline skips its later jobs all at once,
+      // and with the watcher's count (up to 300 ms old) the run could end before the last kill.
+      if (report.kills < o.kills && handed + (statusCounts(o.dataDir, 'jobs').skipped ?? 0) >= ((report.kills + 1) / (o.kills + 2)) * seeded.jobs) { await sleep(50); continue; }
       const r = await client.requestJob(token!);
       count(r.status);
       if (r.status === 201) handed++;
@@ -171,14 +172,13 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
       await sleep(300);
       const c = statusCounts(o.dataDir, 'jobs');
       allFinal = Object.keys(c).every((s) => FINAL.has(s));
-      skipped = c.skipped ?? 0;
     }
   })();
 
   const killer = (async () => {
     for (let k = 0; k < o.kills && performance.now() < deadline; k++) {
       await sleep(between(o.uptimeMs));
-      const running = !allFinal;
+      const running = !Object.keys(statusCounts(o.dataDir, 'jobs')).every((st) => FINAL.has(st));
       await baton.kill9();
       report.kills++;
       if (running) report.killsDuringRun++;
