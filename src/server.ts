@@ -65,7 +65,7 @@ export function openCore(config: Config, opts: { clock?: Clock; log?: Logger; fr
   return createCore({
     db,
     clock: opts.clock ?? systemClock,
-    store: new LocalBlobStore(config.dataDir),
+    store: new LocalBlobStore(config.dataDir, opts.clock ?? systemClock),
     notifier: new Notifier(),
     log: opts.log ?? createLogger(config.logLevel),
     server: { url: config.externalUrl ?? '', version: VERSION, revision: REVISION },

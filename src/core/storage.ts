@@ -8,22 +8,27 @@
  *   <data>/artifacts/<job id>.<type>  a report (junit, dotenv, …) and derived files (junit.json)
  *   <data>/tmp/                        uploads in progress (cleared at start)
  */
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from './errors';
+import { systemClock, type Clock } from '../clock';
 
 /** At most this many trace files are kept open (well under common fd limits of 1024). */
 const OPEN_TRACES = 256;
+/** An open trace file is asked for its length and link count at least this often (ms). */
+export const TRACE_RECHECK_MS = 1000;
 /** Line counts remembered per trace (countTraceLines). */
 const LINE_MARKS = 32;
+
+interface OpenTrace { fd: number; size: number; checked: number }
 
 export class LocalBlobStore {
   readonly traces: string;
   readonly artifacts: string;
   readonly tmp: string;
 
-  constructor(readonly root: string) {
+  constructor(readonly root: string, private readonly clock: Clock = systemClock) {
     this.traces = join(root, 'traces');
     this.artifacts = join(root, 'artifacts');
     this.tmp = join(root, 'tmp');
@@ -40,45 +45,59 @@ export class LocalBlobStore {
    * Trace files of running jobs stay open between appends (most recently used last):
    * runners PATCH several times a second, and open + close were half of an append's
    * syscalls (bench P4). Closed when the job ends, on eviction and by close().
+   *
+   * `size` is the length as this process last saw it (opened, or after its own write), so
+   * an append at that offset needs no fstat (bench P4). Another process on this data dir may
+   * have appended since; then the runner's next offset is past ours, and a mismatch asks the
+   * file before answering. Writes are positional: a chunk the runner sends again (its answer
+   * from the other process was lost) lands on the same bytes — a runner's log at an offset is
+   * the same whoever writes it. The file is asked at least every TRACE_RECHECK_MS anyway, so
+   * one removed or changed behind the server is noticed within that (the runner then resends
+   * from the stored length, so nothing acknowledged meanwhile is lost).
    */
-  private openTraces = new Map<number, number>();
+  private openTraces = new Map<number, OpenTrace>();
 
-  /** The open descriptor of a job's trace, if it still names the file on disk. */
-  private cachedTrace(jobId: number): { fd: number; size: number } | null {
-    const fd = this.openTraces.get(jobId);
-    if (fd === undefined) return null;
+  /** The open descriptor of a job's trace with its length on disk, if it still names the file. */
+  private refreshTrace(jobId: number, t: OpenTrace): boolean {
     try {
-      const st = fstatSync(fd);
+      const st = fstatSync(t.fd);
+      t.checked = this.clock.now();
       // Deleted meanwhile (pipeline or project removed, maybe by another process): writing
       // to the orphaned inode would acknowledge bytes nobody can read.
-      if (st.nlink > 0) return { fd, size: st.size };
+      if (st.nlink > 0) {
+        t.size = st.size;
+        return true;
+      }
     } catch { /* fall through: reopen */ }
     this.closeTrace(jobId);
-    return null;
+    return false;
   }
 
-  private openTrace(jobId: number): { fd: number; size: number } {
-    const cached = this.cachedTrace(jobId);
+  private openTrace(jobId: number): OpenTrace {
+    const cached = this.openTraces.get(jobId);
     if (cached) {
       this.openTraces.delete(jobId);
-      this.openTraces.set(jobId, cached.fd);
+      this.openTraces.set(jobId, cached);
       return cached;
     }
-    const fd = openSync(this.tracePath(jobId), 'a+');
-    this.openTraces.set(jobId, fd);
+    // Not O_APPEND: on Linux that makes every write go to the end, whatever its position.
+    const fd = openSync(this.tracePath(jobId), constants.O_WRONLY | constants.O_CREAT, 0o666);
+    const t: OpenTrace = { fd, size: 0, checked: this.clock.now() };
+    this.openTraces.set(jobId, t);
     if (this.openTraces.size > OPEN_TRACES) {
       const oldest = this.openTraces.keys().next().value!;
       this.closeTrace(oldest);
     }
-    try { return { fd, size: fstatSync(fd).size }; } catch (e) { this.closeTrace(jobId); throw e; }
+    try { t.size = fstatSync(fd).size; } catch (e) { this.closeTrace(jobId); throw e; }
+    return t;
   }
 
   /** Forgets the open descriptor of a job's trace (the job ended, or it is evicted). */
   closeTrace(jobId: number) {
-    const fd = this.openTraces.get(jobId);
-    if (fd === undefined) return;
+    const t = this.openTraces.get(jobId);
+    if (t === undefined) return;
     this.openTraces.delete(jobId);
-    try { closeSync(fd); } catch { /* already gone */ }
+    try { closeSync(t.fd); } catch { /* already gone */ }
   }
 
   /** Closes every open trace file. */
@@ -87,31 +106,33 @@ export class LocalBlobStore {
   }
 
   traceLength(jobId: number): number {
-    const cached = this.cachedTrace(jobId);
-    if (cached) return cached.size;
+    const cached = this.openTraces.get(jobId);
+    if (cached && this.refreshTrace(jobId, cached)) return cached.size;
     try { return statSync(this.tracePath(jobId)).size; } catch { return 0; }
   }
 
   /**
    * Writes `bytes` at `start` only if the trace is exactly `start` bytes long; returns the
-   * new length, or the stored length as `mismatch` when the offset is wrong. The size is
-   * read from the file at write time, so appends by another process are noticed.
+   * new length, or the stored length as `mismatch` when the offset is wrong. An offset other
+   * than the length this process knows is checked against the file before it is refused.
    */
   appendTrace(jobId: number, start: number, bytes: Uint8Array): { length: number; mismatch: boolean } {
-    let fd: number;
-    let size: number;
+    let t: OpenTrace;
     try {
-      ({ fd, size } = this.openTrace(jobId));
+      t = this.openTrace(jobId);
+      const stale = start !== t.size || this.clock.now() - t.checked >= TRACE_RECHECK_MS;
+      if (stale && !this.refreshTrace(jobId, t)) t = this.openTrace(jobId);
     } catch (e) {
       throw storageError(e);
     }
-    if (start !== size) return { length: size, mismatch: true };
+    if (start !== t.size) return { length: t.size, mismatch: true };
     try {
-      if (bytes.length > 0) writeAll(fd, bytes);
-      return { length: size + bytes.length, mismatch: false };
+      if (bytes.length > 0) writeAll(t.fd, bytes, start);
+      t.size = start + bytes.length;
+      return { length: t.size, mismatch: false };
     } catch (e) {
       // A slice cut short (disk full) is taken back whole: the runner sends it again.
-      try { ftruncateSync(fd, size); } catch { /* the next append re-syncs with a 416 */ }
+      try { ftruncateSync(t.fd, start); } catch { /* the next append re-syncs with a 416 */ }
       this.closeTrace(jobId);
       throw storageError(e);
     }
@@ -119,6 +140,7 @@ export class LocalBlobStore {
 
   replaceTrace(jobId: number, bytes: Uint8Array): number {
     this.lineMarks.delete(jobId);
+    this.closeTrace(jobId);
     const fd = openSync(this.tracePath(jobId), 'a+');
     try {
       ftruncateSync(fd, 0);
@@ -263,9 +285,10 @@ function ownedByLiveProcess(file: string): boolean {
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array) {
+/** Writes all of `bytes`, at `position` if given (else at the descriptor's offset). */
+function writeAll(fd: number, bytes: Uint8Array, position?: number) {
   let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position === undefined ? null : position + off);
 }
 
 /** Disk full or read-only become errors a user can act on, not 500s. */

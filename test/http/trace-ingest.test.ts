@@ -11,6 +11,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/clock';
+import { TRACE_RECHECK_MS } from '../../src/core/storage';
 import { makePipeline, makeProject, REGISTRATION_TOKEN, startTestServer, type TestServer } from '../support/harness';
 import { RUN_INFO, V4_USER_AGENT } from '../support/fake-runner-v4';
 
@@ -109,24 +110,40 @@ describe('masking with cached project secrets', () => {
 });
 
 describe('trace files kept open', () => {
-  test('bytes another process appended are noticed at write time: 416 with the true length, then the append goes on', async () => {
+  // Another Baton on the same data dir appends what the same runner sent it: the runner's
+  // bytes at an offset are the same whoever writes them. appendFileSync plays that process.
+  test('chunks another process appended: the next offset is checked with the file (202), a chunk sent again lands on the same bytes', async () => {
     const { runnerToken } = await start();
     const job = await claim(runnerToken);
     expect(await patch(job, 0, 'one\n')).toEqual({ status: 202, range: '0-4' });
-    appendFileSync(traceFile(job.id), 'other\n'); // the file is open in this server
+    appendFileSync(traceFile(job.id), 'two\n'); // the other process took the chunk at 4; its answer was lost
+    expect(await patch(job, 4, 'two\n')).toEqual({ status: 202, range: '0-8' }); // sent again here
+    appendFileSync(traceFile(job.id), 'three\n'); // the next chunk went there too
+    expect(await patch(job, 14, 'four\n')).toEqual({ status: 202, range: '0-19' });
+    expect(await patch(job, 30, 'five\n')).toEqual({ status: 416, range: '0-19' });
+    expect(readFileSync(traceFile(job.id), 'utf8')).toBe('one\ntwo\nthree\nfour\n');
+  });
+
+  test(`bytes written behind the server at the offset it knows are noticed within ${TRACE_RECHECK_MS} ms: 416 with the true length`, async () => {
+    const { runnerToken } = await start();
+    const job = await claim(runnerToken);
+    expect(await patch(job, 0, 'one\n')).toEqual({ status: 202, range: '0-4' });
+    appendFileSync(traceFile(job.id), 'other\n');
+    clock.advance(TRACE_RECHECK_MS);
     expect(await patch(job, 4, 'two\n')).toEqual({ status: 416, range: '0-10' });
     expect(await patch(job, 10, 'two\n')).toEqual({ status: 202, range: '0-14' });
     expect(readFileSync(traceFile(job.id), 'utf8')).toBe('one\nother\ntwo\n');
   });
 
-  test('a trace file removed behind the server is not written into: the runner is told the stored length (0) and starts over', async () => {
+  test(`a trace file removed behind the server is noticed within ${TRACE_RECHECK_MS} ms: the runner is told the stored length (0) and starts over`, async () => {
     const { runnerToken } = await start();
     const job = await claim(runnerToken);
     expect((await patch(job, 0, 'one\n')).status).toBe(202);
     rmSync(traceFile(job.id));
+    clock.advance(TRACE_RECHECK_MS);
     expect(await patch(job, 4, 'two\n')).toEqual({ status: 416, range: '0-0' });
-    expect(await patch(job, 0, 'again\n')).toEqual({ status: 202, range: '0-6' });
-    expect(readFileSync(traceFile(job.id), 'utf8')).toBe('again\n');
+    expect(await patch(job, 0, 'one\ntwo\n')).toEqual({ status: 202, range: '0-8' });
+    expect(readFileSync(traceFile(job.id), 'utf8')).toBe('one\ntwo\n');
   });
 
   /** Descriptors of this (test and server) process open on a job's trace file. */
