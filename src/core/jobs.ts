@@ -163,8 +163,10 @@ const hotQueries = (db: CoreDeps['db']) => {
   return {
     /** a job by id, decoded with JOB_ROW (find, and the claim's winner) */
     job: db.$client.query<unknown[], { id: number }>(`SELECT ${JOB_ROW.columns} FROM jobs WHERE id = $id`),
-    // plain columns only, so bun:sqlite's own row objects need no mapping (every trace PATCH reads it)
-    traceJob: db.$client.query<TraceJob, { id: number }>(`SELECT id, project_id AS projectId, status, token_hash AS tokenHash,
+    // plain columns only, so bun:sqlite's own row objects need no mapping; every trace PATCH
+    // reads it, so it reads the turn's snapshot (turn-reads.ts): a status changed a moment ago
+    // reaches the runner with its next PATCH, as it would have had this one come sooner
+    traceJob: db.turnReads.query<TraceJob, { id: number }>(`SELECT id, project_id AS projectId, status, token_hash AS tokenHash,
       runner_id AS runnerId, started_at AS startedAt, updated_at AS updatedAt FROM jobs WHERE id = $id`),
     project: db.select().from(projects).where(eq(projects.id, id)).prepare(),
     runner: db.select().from(runners).where(eq(runners.id, id)).prepare(),

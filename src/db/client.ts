@@ -2,13 +2,14 @@
 import { Database } from 'bun:sqlite';
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
 import * as schema from './schema';
+import { TurnReads } from './turn-reads';
 
 /** Pages of WAL after which a commit checkpoints (unless a Checkpointer does it: checkpointer.ts). */
 export const WAL_AUTOCHECKPOINT_PAGES = 4000;
 /** How long a statement waits for another connection's lock (ms). */
 export const BUSY_TIMEOUT_MS = 5000;
 
-export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
+export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database; turnReads: TurnReads };
 
 export function openDb(file: string): Db {
   const sqlite = new Database(file, { create: true, strict: true });
@@ -31,5 +32,9 @@ export function openDb(file: string): Db {
   // statement is never used by two callers at once.
   Database.MAX_QUERY_CACHE_SIZE = Math.max(Database.MAX_QUERY_CACHE_SIZE, 512);
   sqlite.prepare = ((text: string) => sqlite.query(text)) as typeof sqlite.prepare;
-  return drizzle({ client: sqlite, schema }) as Db;
+  // Closed with the database, wherever that happens.
+  const turnReads = new TurnReads(file, BUSY_TIMEOUT_MS);
+  const close = sqlite.close.bind(sqlite);
+  sqlite.close = ((throwOnError?: boolean) => { turnReads.close(); close(throwOnError); }) as typeof sqlite.close;
+  return Object.assign(drizzle({ client: sqlite, schema }), { turnReads }) as Db;
 }
