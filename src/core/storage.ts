@@ -57,7 +57,7 @@ export class LocalBlobStore {
    */
   private openTraces = new Map<number, OpenTrace>();
 
-  /** The open descriptor of a job's trace with its length on disk, if it still names the file. */
+  /** Reads the open trace's length from the file (true), or closes it if it no longer names the file (false). */
   private refreshTrace(jobId: number, t: OpenTrace): boolean {
     try {
       const st = fstatSync(t.fd);
