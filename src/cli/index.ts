@@ -33,10 +33,12 @@ const GROUPS: Record<string, Record<string, Command>> = {
   hook: hookCommands,
 };
 
-const commandLines = (group: string) => Object.entries(GROUPS[group]).map(([sub, cmd]) => {
-  const name = `${group} ${sub}${cmd.positionals?.length ? ` ${cmd.positionals.join(' ')}` : ''}`;
-  return `  ${name.padEnd(22)}${cmd.summary}`;
-});
+/** One help line; a name too long for the column puts its summary under it, aligned. */
+const helpLine = (name: string, summary: string) =>
+  name.length <= 20 ? `  ${name.padEnd(22)}${summary}` : `  ${name}\n${' '.repeat(24)}${summary}`;
+
+const commandLines = (group: string) => Object.entries(GROUPS[group]).map(([sub, cmd]) =>
+  helpLine(`${group} ${sub}${cmd.positionals?.length ? ` ${cmd.positionals.join(' ')}` : ''}`, cmd.summary));
 
 /** Commands without a group (`baton lint …`). */
 const SINGLE: Record<string, Command> = { lint: lintCommand };
@@ -44,7 +46,7 @@ const SINGLE: Record<string, Command> = { lint: lintCommand };
 /** The client commands' lines of `baton --help`. */
 export const CLIENT_HELP = [
   ...Object.keys(GROUPS).flatMap(commandLines),
-  ...Object.entries(SINGLE).map(([name, cmd]) => `  ${`${name} [FILE]`.padEnd(22)}${cmd.summary}`),
+  ...Object.entries(SINGLE).map(([name, cmd]) => helpLine(`${name} [FILE]`, cmd.summary)),
   '                        (client commands talk to a running server: --url / BATON_URL,',
   '                        --token / BATON_TOKEN; `baton <command> --help` for details)',
 ].join('\n');

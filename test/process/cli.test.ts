@@ -129,6 +129,14 @@ describe('help', () => {
     for (const line of ['project create', 'project list', 'lint [FILE]', 'pipeline create', 'pipeline show ID', 'job trace ID', 'runner list', 'user create', 'user list', 'token create', 'token list', 'token revoke ID', 'BATON_URL', 'BATON_TOKEN']) {
       expect(stdout).toContain(line);
     }
+    // a command name never runs into its summary: a long one has the summary on the next line
+    const lines = stdout.slice(stdout.indexOf('Commands:'), stdout.indexOf('Server flags')).split('\n');
+    for (const [i, line] of lines.entries()) {
+      if (!/^  \S/.test(line)) continue;
+      const aligned = /^  .{20}  \S/.test(line) || (/^  \S+( \S+)*$/.test(line) && lines[i + 1].startsWith(' '.repeat(24)));
+      expect({ line, aligned }).toEqual({ line, aligned: true });
+    }
+    expect(stdout).toContain('  project webhook-secret\n                        the project');
   });
 
   test.each([
