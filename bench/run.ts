@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fmt, median, percentile } from './lib/stats';
 import {
-  ADMIN_TOKEN, BUN, REGISTRATION_TOKEN, ROOT, batonArgs, procMemory, runLoad, serverHandle, startBare, startBaton, type Server,
+  ADMIN_TOKEN, BUN, REGISTRATION_TOKEN, ROOT, batonArgs, procMemory, runLoad, serverHandle, startBare, startBaton, startElysiaRoute, type Server,
 } from './lib/proc';
 import { hasWrk, wrkPolls } from './lib/wrk';
 import { INFO, RunnerClient } from './load/runner';
@@ -106,6 +106,10 @@ async function p1() {
     defer(rmDir(dir));
     const baton = await startBaton(dir, ['--poll-timeout', '0']);
     defer(() => baton.stop());
+    const REF_PREFIX = 'bench-ref-';
+    const reference = await startElysiaRoute(REF_PREFIX, C.pollClients);
+    defer(() => reference.stop());
+    const refTokens = Array.from({ length: C.pollClients }, (_, i) => `${REF_PREFIX}${i}`);
     const protos: ('v1' | 'v4')[] = proto.v4 ? ['v4', 'v1'] : ['v1'];
     const runners: Record<string, RunnerClient[]> = {};
     for (const p of protos) {
@@ -117,15 +121,17 @@ async function p1() {
     // After every registration (each one ticks the queue epoch), so the echoed value is current.
     for (const p of protos) for (const r of runners[p]) if ((await r.poll()).status !== 204) throw new Error('P1: the queue is not empty');
     interface Leg { name: string; url: string; p: 'v1' | 'v4'; echo: boolean }
-    const legs: Leg[] = [{ name: 'bare', url: bare.url, p: 'v4', echo: false }];
+    // the reference gets the v4 runners' bodies (echoing an epoch it knows) under its own tokens
+    const legs: Leg[] = [{ name: 'bare', url: bare.url, p: 'v4', echo: false }, { name: 'reference', url: reference.url, p: 'v4', echo: true }];
     for (const p of protos) legs.push({ name: `${p} echo`, url: baton.url, p, echo: true }, { name: `${p} no echo`, url: baton.url, p, echo: false });
     const got: Record<string, number[]> = Object.fromEntries(legs.map((l) => [l.name, []]));
     for (let rep = 1; rep <= C.reps; rep++) {
       for (const leg of legs) {
-        const rs = leg.name === 'bare' ? [] : runners[leg.p];
+        const rs = leg.name === 'bare' || leg.name === 'reference' ? [] : runners[leg.p];
+        const tokens = leg.name === 'reference' ? refTokens : rs.length ? rs.map((x) => x.token) : ['bare'];
         const r = await wrkPolls({
-          url: leg.url, proto: leg.p, tokens: rs.length ? rs.map((x) => x.token) : ['bare'], info: INFO[leg.p],
-          lastUpdate: leg.echo ? rs[0].lastUpdate : undefined, connections: C.pollClients, threads: 2,
+          url: leg.url, proto: leg.p, tokens, info: INFO[leg.p],
+          lastUpdate: leg.name === 'reference' ? '1' : leg.echo ? rs[0].lastUpdate : undefined, connections: C.pollClients, threads: 2,
           warmupSeconds: C.pollWarmupMs / 1000, seconds: C.pollMs / 1000, dir,
         });
         if (r.non2xx > 0 || r.socketErrors > 0) throw new Error(`P1 ${leg.name}: ${r.non2xx} answers other than 2xx, ${r.socketErrors} socket errors`);
@@ -134,7 +140,7 @@ async function p1() {
       say(`  P1 rep ${rep}/${C.reps}: ${legs.map((l) => `${l.name} ${fmt(got[l.name].at(-1)!)}/s`).join(', ')}`);
     }
     const base = median(got.bare);
-    for (const leg of legs.slice(1)) {
+    for (const leg of legs.slice(2)) {
       const v = median(got[leg.name]);
       const target = leg.echo ? 0.5 : 0.4;
       rows.push({
@@ -144,6 +150,14 @@ async function p1() {
       });
       raw.push(`P1 ${leg.name} polls/s: ${got[leg.name].map((x) => fmt(x)).join(', ')}`);
     }
+    const ref = median(got.reference);
+    const first = legs[2];
+    rows.push({
+      id: 'P1ref',
+      what: `the yardstick P1's target was set by, same load: one Elysia route, TypeBox body, one SQLite lookup (bench/baseline/elysia-route.ts), echoing last_update; Baton's ${first.name} against it: ${ratio(median(got[first.name]), ref)}`,
+      baton: rate(ref, '/s'), baseline: `${rate(base, '/s')} (bare 204)`, ratio: ratio(ref, base), target: '—', pass: null,
+    });
+    raw.push(`P1 reference polls/s: ${got.reference.map((x) => fmt(x)).join(', ')}`);
     raw.push(`P1 bare polls/s: ${got.bare.map((x) => fmt(x)).join(', ')}`);
   });
 }

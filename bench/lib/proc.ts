@@ -107,6 +107,11 @@ export function startBare(extra: string[] = []): Promise<Server> {
   return startServer([BUN, 'run', join(ROOT, 'bench/baseline/bare.ts'), ...extra]);
 }
 
+/** The P1 yardstick: one Elysia route, TypeBox body, one SQLite lookup (bench/baseline/elysia-route.ts). */
+export function startElysiaRoute(tokenPrefix: string, runners: number): Promise<Server> {
+  return startServer([BUN, 'run', join(ROOT, 'bench/baseline/elysia-route.ts'), '--runners', String(runners), '--token-prefix', tokenPrefix]);
+}
+
 export interface LoadSpec { script: string; options: unknown }
 
 /**
