@@ -120,18 +120,22 @@ async function p1() {
     }
     // After every registration (each one ticks the queue epoch), so the echoed value is current.
     for (const p of protos) for (const r of runners[p]) if ((await r.poll()).status !== 204) throw new Error('P1: the queue is not empty');
-    interface Leg { name: string; url: string; p: 'v1' | 'v4'; echo: boolean }
-    // the reference gets the v4 runners' bodies (echoing an epoch it knows) under its own tokens
-    const legs: Leg[] = [{ name: 'bare', url: bare.url, p: 'v4', echo: false }, { name: 'reference', url: reference.url, p: 'v4', echo: true }];
-    for (const p of protos) legs.push({ name: `${p} echo`, url: baton.url, p, echo: true }, { name: `${p} no echo`, url: baton.url, p, echo: false });
+    /** `judged`: a Baton leg with a target; `lastUpdate`: the echoed epoch (none: not echoing) */
+    interface Leg { name: string; url: string; p: 'v1' | 'v4'; tokens: string[]; lastUpdate?: string; judged: boolean }
+    const legs: Leg[] = [
+      { name: 'bare', url: bare.url, p: 'v4', tokens: ['bare'], judged: false },
+      // the v4 runners' bodies under the yardstick's own tokens, echoing the epoch it keeps
+      { name: 'reference', url: reference.url, p: 'v4', tokens: refTokens, lastUpdate: '1', judged: false },
+    ];
+    for (const p of protos) {
+      const tokens = runners[p].map((r) => r.token);
+      legs.push({ name: `${p} echo`, url: baton.url, p, tokens, lastUpdate: runners[p][0].lastUpdate, judged: true }, { name: `${p} no echo`, url: baton.url, p, tokens, judged: true });
+    }
     const got: Record<string, number[]> = Object.fromEntries(legs.map((l) => [l.name, []]));
     for (let rep = 1; rep <= C.reps; rep++) {
       for (const leg of legs) {
-        const rs = leg.name === 'bare' || leg.name === 'reference' ? [] : runners[leg.p];
-        const tokens = leg.name === 'reference' ? refTokens : rs.length ? rs.map((x) => x.token) : ['bare'];
         const r = await wrkPolls({
-          url: leg.url, proto: leg.p, tokens, info: INFO[leg.p],
-          lastUpdate: leg.name === 'reference' ? '1' : leg.echo ? rs[0].lastUpdate : undefined, connections: C.pollClients, threads: 2,
+          url: leg.url, proto: leg.p, tokens: leg.tokens, info: INFO[leg.p], lastUpdate: leg.lastUpdate, connections: C.pollClients, threads: 2,
           warmupSeconds: C.pollWarmupMs / 1000, seconds: C.pollMs / 1000, dir,
         });
         if (r.non2xx > 0 || r.socketErrors > 0) throw new Error(`P1 ${leg.name}: ${r.non2xx} answers other than 2xx, ${r.socketErrors} socket errors`);
@@ -140,18 +144,20 @@ async function p1() {
       say(`  P1 rep ${rep}/${C.reps}: ${legs.map((l) => `${l.name} ${fmt(got[l.name].at(-1)!)}/s`).join(', ')}`);
     }
     const base = median(got.bare);
-    for (const leg of legs.slice(2)) {
+    const judged = legs.filter((l) => l.judged);
+    for (const leg of judged) {
+      const echo = leg.lastUpdate !== undefined;
       const v = median(got[leg.name]);
-      const target = leg.echo ? 0.5 : 0.4;
+      const target = echo ? 0.5 : 0.4;
       rows.push({
-        id: leg.echo ? 'P1' : 'P1b',
-        what: `empty-queue polls/s (wrk, ${C.pollClients} connections, ${C.pollClients} runners), ${leg.p === 'v4' ? 'v4 jobs/request' : 'v1 builds/register'}, ${leg.echo ? 'echoing last_update' : 'without last_update'}`,
+        id: echo ? 'P1' : 'P1b',
+        what: `empty-queue polls/s (wrk, ${C.pollClients} connections, ${C.pollClients} runners), ${leg.p === 'v4' ? 'v4 jobs/request' : 'v1 builds/register'}, ${echo ? 'echoing last_update' : 'without last_update'}`,
         baton: rate(v, '/s'), baseline: `${rate(base, '/s')} (bare 204)`, ratio: ratio(v, base), target: `≥ ${target}×`, pass: v / base >= target,
       });
       raw.push(`P1 ${leg.name} polls/s: ${got[leg.name].map((x) => fmt(x)).join(', ')}`);
     }
     const ref = median(got.reference);
-    const first = legs[2];
+    const first = judged[0];
     rows.push({
       id: 'P1ref',
       what: `the yardstick P1's target was set by, same load: one Elysia route, TypeBox body, one SQLite lookup (bench/baseline/elysia-route.ts), echoing last_update; Baton's ${first.name} against it: ${ratio(median(got[first.name]), ref)}`,
