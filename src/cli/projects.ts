@@ -78,7 +78,7 @@ ${JSON_HELP}`,
 };
 
 const forge: Command = {
-  summary: 'where pipeline statuses go: forge set --project ID --kind K --api-url URL --repo R [--token T]',
+  summary: 'where pipeline statuses go (--project, --kind, --api-url, --repo, [--forge-token])',
   usage: 'project forge set --project ID [--kind gitea|forgejo|github|gitlab] [--api-url URL] [--repo REPO] [--forge-token TOKEN | --forge-token-file PATH] [--json]',
   help: `Sets the forge a project's pipeline statuses are posted to (PUT /api/v4/projects/:id with
 forge_kind, forge_api_url, forge_repo, forge_token). The token is write-only: it is never

@@ -137,6 +137,8 @@ describe('help', () => {
       expect({ line, aligned }).toEqual({ line, aligned: true });
     }
     expect(stdout).toContain('  project webhook-secret\n                        the project');
+    // the forge's token is --forge-token: --token is the caller's own API token
+    expect(stdout).toContain('  project forge set     where pipeline statuses go (--project, --kind, --api-url, --repo, [--forge-token])\n');
   });
 
   test.each([
