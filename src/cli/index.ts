@@ -33,9 +33,12 @@ const GROUPS: Record<string, Record<string, Command>> = {
   hook: hookCommands,
 };
 
+/** Help lines: two spaces, the name in its column (at least two spaces after it), the summary. */
+const NAME_COLUMN = 22;
+const SUMMARY_INDENT = ' '.repeat(2 + NAME_COLUMN);
 /** One help line; a name too long for the column puts its summary under it, aligned. */
 const helpLine = (name: string, summary: string) =>
-  name.length <= 20 ? `  ${name.padEnd(22)}${summary}` : `  ${name}\n${' '.repeat(24)}${summary}`;
+  name.length <= NAME_COLUMN - 2 ? `  ${name.padEnd(NAME_COLUMN)}${summary}` : `  ${name}\n${SUMMARY_INDENT}${summary}`;
 
 const commandLines = (group: string) => Object.entries(GROUPS[group]).map(([sub, cmd]) =>
   helpLine(`${group} ${sub}${cmd.positionals?.length ? ` ${cmd.positionals.join(' ')}` : ''}`, cmd.summary));
@@ -47,8 +50,8 @@ const SINGLE: Record<string, Command> = { lint: lintCommand };
 export const CLIENT_HELP = [
   ...Object.keys(GROUPS).flatMap(commandLines),
   ...Object.entries(SINGLE).map(([name, cmd]) => helpLine(`${name} [FILE]`, cmd.summary)),
-  '                        (client commands talk to a running server: --url / BATON_URL,',
-  '                        --token / BATON_TOKEN; `baton <command> --help` for details)',
+  `${SUMMARY_INDENT}(client commands talk to a running server: --url / BATON_URL,`,
+  `${SUMMARY_INDENT}--token / BATON_TOKEN; \`baton <command> --help\` for details)`,
 ].join('\n');
 
 function groupHelp(group: string): string {

@@ -133,7 +133,7 @@ describe('help', () => {
     const lines = stdout.slice(stdout.indexOf('Commands:'), stdout.indexOf('Server flags')).split('\n');
     for (const [i, line] of lines.entries()) {
       if (!/^  \S/.test(line)) continue;
-      const aligned = /^  .{20}  \S/.test(line) || (/^  \S+( \S+)*$/.test(line) && lines[i + 1].startsWith(' '.repeat(24)));
+      const aligned = /^  .{20}  \S/.test(line) || (/^  \S+( \S+)*$/.test(line) && (lines[i + 1] ?? '').startsWith(' '.repeat(24)));
       expect({ line, aligned }).toEqual({ line, aligned: true });
     }
     expect(stdout).toContain('  project webhook-secret\n                        the project');
