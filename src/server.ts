@@ -10,7 +10,7 @@ import { createApp, createHotRoutes } from './app';
 import { systemClock, type Clock } from './clock';
 import { externalUrl, type Config } from './config';
 import { createCore, type Core } from './core';
-import { GIT_MISSING_WARNING, gitVersion } from './core/git';
+import { GIT_MISSING_WARNING, gitVersionAsync } from './core/git';
 import { diskCheck } from './core/health';
 import { coreMetrics } from './core/metrics';
 import { DiskSpace, type FreeSpaceProbe } from './core/disk';
@@ -85,6 +85,7 @@ export function openCore(config: Config, opts: { clock?: Clock; log?: Logger; fr
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
+  const git = gitVersionAsync();
   const core = openCore(config, { clock: opts.clock, log, freeSpaceProbe: opts.freeSpaceProbe, outbox: opts.outbox });
   const generated = core.instance.ensureTokens({ admin: config.adminToken, registration: config.registrationToken });
   const checkpointer = new Checkpointer(core.deps.db.$client);
@@ -122,7 +123,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   if (opts.scheduleEveryMs !== 0) core.schedules.start(opts.scheduleEveryMs ?? 10_000);
   log.info({ url: core.deps.server.url, listen: `${config.host}:${port}`, dataDir: config.dataDir }, 'baton listening');
   const warnings: string[] = [];
-  if (gitVersion() === null) warnings.push(GIT_MISSING_WARNING);
+  if (await git === null) warnings.push(GIT_MISSING_WARNING);
   const disk = diskCheck(core.deps);
   if (disk.status === 'failed') warnings.push(`${disk.message}: artifact uploads are refused until space is freed`);
   for (const w of warnings) log.warn(w);
