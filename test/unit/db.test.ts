@@ -1,6 +1,7 @@
 /**
  * The database a data dir gets: the embedded migrations build exactly the tables and columns
- * of src/db/schema.ts on a fresh file, a second start changes nothing, and every connection
+ * of src/db/schema.ts on a fresh file (at once) and on an older one (replayed) alike, a second
+ * start changes nothing, and every connection
  * runs with WAL, foreign keys and a busy timeout.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
@@ -9,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { is } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { openDb, type Db } from '../../src/db/client';
 import { migrate } from '../../src/db/migrate';
@@ -56,6 +58,29 @@ describe('a fresh database', () => {
       const columns = (db.$client.query(`PRAGMA table_info(${JSON.stringify(t.name)})`).all() as { name: string }[]).map((c) => c.name);
       expect({ table: t.name, columns: columns.sort() }).toEqual({ table: t.name, columns: t.columns.map((c) => c.name).sort() });
     }
+  });
+});
+
+describe('a database made by an older Baton', () => {
+  // A new database gets all migrations' end state at once (src/db/migrate.ts); one made before
+  // the newest migrations gets them replayed. Both must end with the same schema, object by object.
+  const files = readMigrationFiles({ migrationsFolder: join(import.meta.dir, '../../drizzle') });
+  const objects = (db: Db) => db.$client.query("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name <> '__drizzle_migrations' ORDER BY type, name").all();
+
+  test.each([1, files.length - 1])('after the first %d migration(s): the rest are replayed, and the schema is that of a new database', (k) => {
+    const fresh = open(freshFile());
+    migrate(fresh);
+    const old = open(freshFile());
+    old.$client.exec('CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+    for (const m of files.slice(0, k)) {
+      for (const stmt of m.sql) old.$client.run(stmt);
+      old.$client.query('INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES (?, ?)').run(m.hash, m.folderMillis);
+    }
+    old.$client.exec("INSERT INTO settings(key, value) VALUES ('probe', 'kept')");
+    migrate(old);
+    expect(applied(old)).toEqual(applied(fresh));
+    expect(objects(old)).toEqual(objects(fresh));
+    expect(old.$client.query("SELECT value FROM settings WHERE key = 'probe'").get()).toEqual({ value: 'kept' });
   });
 });
 
