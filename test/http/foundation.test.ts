@@ -203,8 +203,10 @@ describe('API documentation', () => {
   });
 
   test("the swagger plugin's own CDN page is not served", async () => {
-    const res = await s.api('/swagger/_plugin', { auth: false });
-    expect(res.status).toBe(404);
+    // The plugin's page is never mounted: the path is a project page's like any other, which wants a sign-in.
+    const res = await fetch(`${s.url}/swagger/_plugin`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/users/sign_in?redirect_to=%2Fswagger%2F_plugin');
   });
 
   test.each([

@@ -13,9 +13,6 @@ import { createLogger } from '../../../src/log';
 import { openCore } from '../../../src/server';
 import type { AppRoute } from '../scenarios/fuzz';
 
-/** Routes that are not endpoints of their own (the swagger plugin's page, which /swagger replaces). */
-export const NOT_ENDPOINTS = new Set(['GET /swagger/_plugin']);
-
 export function appRoutes(): AppRoute[] {
   const dir = mkdtempSync(join(tmpdir(), 'baton-routes-'));
   try {
@@ -23,7 +20,7 @@ export function appRoutes(): AppRoute[] {
     const out = createApp(core, createLogger('silent'), { pollTimeoutMs: 0 }).routes.map((r) => {
       const hooks = r.hooks as { body?: unknown; detail?: Record<string, string> };
       return { method: r.method, path: r.path, body: hooks.body, permission: hooks.detail?.[PERMISSION_KEY] };
-    }).filter((r) => !NOT_ENDPOINTS.has(`${r.method} ${r.path}`));
+    });
     core.deps.db.$client.close();
     return out;
   } finally {
