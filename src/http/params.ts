@@ -102,10 +102,6 @@ async function readCapped(request: Request): Promise<Uint8Array> {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
-/**
- * Route options for a model: converts strings from forms/queries to the model's types
- * before Elysia validates (so `run_untagged=false` is a boolean).
- */
 /** Problems found while converting a body, reported after authentication has run. */
 const deferred = new WeakMap<Request, ParamsError>();
 
@@ -114,6 +110,7 @@ export function bodyProblem(request: Request): ParamsError | undefined {
   return deferred.get(request);
 }
 
+/** TypeBox's compiled check of a schema (its interpreted one where a schema cannot be compiled). */
 function compiledCheck(schema: TSchema): (value: unknown) => boolean {
   try {
     const compiled = TypeCompiler.Compile(schema);
@@ -123,6 +120,10 @@ function compiledCheck(schema: TSchema): (value: unknown) => boolean {
   }
 }
 
+/**
+ * Route options for a model: converts strings from forms/queries to the model's types
+ * before Elysia validates (so `run_untagged=false` is a boolean).
+ */
 export function withModel<S extends TSchema>(schema: S) {
   // A body that already fits (every runner's JSON poll) skips the interpreted conversion.
   // Compiled at the first request, not here: 37 routes compiling at start-up took ~15 ms of P6.
