@@ -276,28 +276,34 @@ export class GitReader {
   }
 }
 
+/** `git --version` as both probes below run it: no stdin, stderr dropped, git's usual environment. */
+const VERSION_CMD = ['git', '--version'];
+const versionOptions = () => ({ stdin: 'ignore', stdout: 'pipe', stderr: 'ignore', env: gitEnv() }) as const;
+const versionLine = (code: number | null, out: string) => (code === 0 ? out.trim() : null);
+
 /**
  * The version line of the system git (`git version 2.39.5`), or null when there is none in
- * PATH: checked once at start-up so a server without git says so before a pipeline needs it.
+ * PATH, for callers that cannot wait (the tests' requireGit). Start-up uses gitVersionAsync.
  */
 export function gitVersion(): string | null {
   try {
-    const r = Bun.spawnSync(['git', '--version'], { stdin: 'ignore', stdout: 'pipe', stderr: 'ignore', env: gitEnv() });
-    return r.exitCode === 0 ? r.stdout.toString().trim() : null;
+    const r = Bun.spawnSync(VERSION_CMD, versionOptions());
+    return versionLine(r.exitCode, r.stdout.toString());
   } catch {
     return null;
   }
 }
 
 /**
- * gitVersion() without blocking: start-up begins it first and reads it after listening, so
- * the ~5 ms of spawning git overlap the migrations instead of delaying the first request.
+ * gitVersion() without blocking: start-up begins it first and reads it after listening (so a
+ * server without git says so before a pipeline needs it), and the ~5 ms of spawning git
+ * overlap the migrations instead of delaying the first request.
  */
 export async function gitVersionAsync(): Promise<string | null> {
   try {
-    const p = Bun.spawn(['git', '--version'], { stdin: 'ignore', stdout: 'pipe', stderr: 'ignore', env: gitEnv() });
+    const p = Bun.spawn(VERSION_CMD, versionOptions());
     const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
-    return code === 0 ? out.trim() : null;
+    return versionLine(code, out);
   } catch {
     return null;
   }

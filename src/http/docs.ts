@@ -42,7 +42,7 @@ async function openApiPlugin(version: string, host: Elysia): Promise<OpenApiPlug
     // The plugin drops every path with a dot by default, which would hide real routes
     // such as v1's `PATCH /builds/:id/trace.txt`; only the `.json` aliases are left out.
     excludeStaticFile: false,
-    exclude: ['/swagger', '/swagger/_plugin', '/swagger/json', '/swagger/assets/swagger-ui.css', '/swagger/assets/swagger-ui-bundle.js', /\.json$/],
+    exclude: ['/swagger', '/swagger/json', '/swagger/assets/swagger-ui.css', '/swagger/assets/swagger-ui-bundle.js', /\.json$/],
     documentation: {
       info: {
         title: 'Baton',
