@@ -703,7 +703,9 @@ function cloneUrl(project: Project, token: string): string {
 const REASONS = new Set(['script_failure', 'runner_system_failure', 'job_execution_timeout', 'unknown_failure', 'stuck_or_timeout_failure',
   'missing_dependency_failure', 'api_failure', 'archived_failure', 'unmet_prerequisites', 'scheduler_failure', 'data_integrity_failure',
   'runner_unsupported', 'stale_schedule', 'job_router_failure', 'image_pull_failure', 'trace_size_exceeded', 'builds_disabled', 'environment_creation_failure',
-  'failed_outdated_deployment_job', 'protected_environment_failure', 'deployment_rejected', 'job_token_expired']);
+  'failed_outdated_deployment_job', 'protected_environment_failure', 'deployment_rejected', 'job_token_expired',
+  // what runners for GitLab 19.1+ may report instead of runner_system_failure or script_failure
+  'runner_configuration_error', 'runner_external_dependency_failure', 'runner_interrupted']);
 
 function sanitizeReason(r: string | undefined): string | undefined {
   if (r === undefined) return undefined;

@@ -182,6 +182,30 @@ describe('exit codes: allow_failure and retry', () => {
   });
 });
 
+describe('retry:when with the finer failure reasons of GitLab 19.1', () => {
+  test('a job is retried only for the reasons it names', async () => {
+    const project = makeProject(core);
+    const p = createPipeline(core, project.id, plan([
+      job('fetches', { stage: 'build', retry: { max: 2, when: ['runner_external_dependency_failure', 'runner_interrupted'], exit_codes: [] } }),
+      job('scripted', { stage: 'build', retry: { max: 2, when: ['runner_external_dependency_failure'], exit_codes: [] } }),
+    ]));
+    const attempts: Record<string, number> = {};
+    for (let i = 0; i < 10; i++) {
+      const j = await runner.poll();
+      if (!j) break;
+      const name = j.job_info.name;
+      attempts[name] = (attempts[name] ?? 0) + 1;
+      if (name === 'fetches') {
+        const reason = ['runner_external_dependency_failure', 'runner_interrupted'][attempts[name] - 1];
+        await runner.run(j, reason ? { exit: 'failed', failureReason: reason } : { exit: 'success' });
+      } else await runner.run(j, { exit: 'failed' });
+    }
+    expect(attempts).toEqual({ fetches: 3, scripted: 1 });
+    expect(statuses(core, p.id)).toEqual({ fetches: 'success', scripted: 'failed' });
+    expect(byName(p.id, 'scripted').failureReason).toBe('script_failure');
+  });
+});
+
 describe('resource_group', () => {
   test('one job of a group runs at a time across pipelines; release on any end; process modes through the API', async () => {
     const project = makeProject(core);

@@ -21,6 +21,8 @@ export interface JobBehaviour {
   reports?: Record<string, Uint8Array | string>;
   /** the script's exit code, reported as `exit_code` (modern runners send it) */
   exitCode?: number;
+  /** v4: the `failure_reason` of a failed job (default script_failure) */
+  failureReason?: string;
   /**
    * v4, a runner with `multi_build_steps`: what the `release` step (release-cli) does while the
    * job runs — the test calls the Releases API with the job's token here; false fails the job.

@@ -210,6 +210,7 @@ export class FakeRunnerV4 extends FakeRunnerBase<FakeRunnerV4Options, V4Job> {
 class JobSession extends SessionBase<FakeRunnerV4> {
   private lastContact = Date.now();
   private exitCode: number | undefined;
+  private failureReason: string | undefined;
 
   constructor(runner: FakeRunnerV4, private job: V4Job, opts: RunOneOptions) {
     super(runner, job.id, opts);
@@ -230,6 +231,7 @@ class JobSession extends SessionBase<FakeRunnerV4> {
   async execute(behaviour: JobBehaviour): Promise<RunResult> {
     const j = this.job;
     this.exitCode = behaviour.exitCode;
+    this.failureReason = behaviour.failureReason;
     const r = this.runner;
     this.log('Running with gitlab-runner 11.11.4 (e828d3bc)');
     this.log(`  on ${r.opts.description ?? 'fake-v4-runner'} ${r.token.slice(0, 8)}`);
@@ -350,7 +352,7 @@ class JobSession extends SessionBase<FakeRunnerV4> {
   private finalUpdate(state: string): Promise<number> {
     const r = this.runner;
     const body: Record<string, unknown> = { info: RUN_INFO, token: this.job.token, state };
-    if (state === 'failed') body.failure_reason = 'script_failure';
+    if (state === 'failed') body.failure_reason = this.failureReason ?? 'script_failure';
     if (this.exitCode !== undefined) body.exit_code = this.exitCode;
     else if (r.opts.sendExitCode) body.exit_code = state === 'failed' ? 1 : 0;
     return this.repeatFinal(`job ${this.job.id}`, () => r.call('PUT', `jobs/${this.job.id}`, { json: body }), (res) => isAbort(res.headers.get('job-status')));

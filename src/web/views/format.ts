@@ -64,4 +64,6 @@ export const FAILURE_REASON: Record<string, string> = {
   trace_size_exceeded: 'the log grew past the size limit', scheduler_failure: 'no runner picked it up in time',
   data_integrity_failure: 'a data integrity failure', archived_failure: 'the job was archived', unmet_prerequisites: 'unmet prerequisites',
   runner_unsupported: 'the runner does not support this job', stale_schedule: 'a stale schedule', image_pull_failure: 'the image could not be pulled',
+  runner_configuration_error: 'a configuration error (the job or the runner)', runner_external_dependency_failure: 'the runner could not reach an external dependency',
+  runner_interrupted: 'the runner was interrupted before the job could finish',
 };

@@ -12,6 +12,8 @@ describe('when, allow_failure, retry, timeout and the small keys', () => {
       ['j:\n  script: x\n  allow_failure: {exit_codes: 1}\n', { allowFailureExitCodes: [1] }],
       ['j:\n  script: x\n  retry: {max: 2, when: [runner_system_failure, stuck_or_timeout_failure], exit_codes: 137}\n', { retry: { max: 2, when: ['runner_system_failure', 'stuck_or_timeout_failure'], exit_codes: [137] } }],
       ['j:\n  script: x\n  retry: {when: script_failure}\n', { retry: { max: 0, when: ['script_failure'], exit_codes: [] } }],
+      ['j:\n  script: x\n  retry: {max: 2, when: [runner_external_dependency_failure, runner_interrupted, runner_configuration_error, no_updates_running, server_timeout_running]}\n',
+        { retry: { max: 2, when: ['runner_external_dependency_failure', 'runner_interrupted', 'runner_configuration_error', 'no_updates_running', 'server_timeout_running'], exit_codes: [] } }],
       ['j:\n  script: x\n  timeout: 1h 30m\n', { timeout: 5400 }],
       ['j:\n  script: x\n  timeout: 3600\n', { timeout: 3600 }],
       ['j:\n  script: x\n  interruptible: true\n  resource_group: production\n  coverage: /Total.*?(\\d+\\.\\d+)%/\n  tags: [docker, linux]\n',

@@ -15,6 +15,8 @@ interface Case {
   /** name → "stage when" (+ " needs:a,b" for DAG jobs) */
   jobs?: Record<string, string>;
   errors?: string[];
+  /** the pipeline's own variables, when the case is about them */
+  variables?: Record<string, string>;
 }
 
 const cases: Case[] = [
@@ -392,9 +394,10 @@ deploy:
     jobs: { test: 'test on_success', deploy: 'deploy on_success' },
   },
   {
-    name: 'YAML 1.1 traps that GitLab refuses: a float and a boolean as variable values',
-    yaml: 'variables:\n  PYTHON_VERSION: 3.10\n  DEBUG: yes\ntest:\n  script: python --version\n',
-    errors: ['variable definition must be either a string or a hash', 'variable definition must be either a string or a hash'],
+    name: 'YAML 1.1 traps: a float and a boolean as variable values are stored as Ruby writes them (GNOME\'s Flatpak template sets LIBGL_ALWAYS_SOFTWARE: true)',
+    yaml: 'variables:\n  PYTHON_VERSION: 3.10\n  DEBUG: yes\n  LIBGL_ALWAYS_SOFTWARE: true\ntest:\n  script: python --version\n',
+    jobs: { test: 'test on_success' },
+    variables: { PYTHON_VERSION: '3.1', DEBUG: 'true', LIBGL_ALWAYS_SOFTWARE: 'true' },
   },
   {
     name: 'removed keywords fail as GitLab fails them',
@@ -712,6 +715,7 @@ describe('real-world style files', () => {
       else {
         expect(r.errors).toEqual([]);
         expect(summary(r.plan!.jobs)).toEqual(c.jobs!);
+        if (c.variables) expect(r.plan!.variables).toEqual(c.variables);
         expect(JSON.parse(JSON.stringify(r.plan))).toEqual(r.plan);
       }
     });

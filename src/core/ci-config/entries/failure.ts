@@ -16,6 +16,12 @@ export const RETRY_WHEN = [
   'bridge_pipeline_is_child_pipeline', 'downstream_pipeline_creation_failed', 'secrets_provider_not_found',
   'reached_max_descendant_pipelines_depth', 'ip_restriction_failure', 'reached_max_pipeline_hierarchy_size',
   'reached_downstream_pipeline_trigger_rate_limit', 'job_router_failure',
+  // GitLab 19.1 split runner_system_failure, script_failure, stuck_or_timeout_failure and
+  // job_execution_timeout into finer reasons (the old names stay valid, deprecated)
+  'runner_configuration_error', 'runner_external_dependency_failure', 'runner_interrupted',
+  'stuck_pending_with_matching_runners', 'stuck_pending_no_matching_runners', 'no_updates_running', 'no_updates_canceling',
+  'server_timeout_running', 'server_timeout_canceling', 'job_execution_server_timeout',
+  'downstream_project_trigger_resolved_to_empty', 'secrets_manager_access_denied', 'job_token_expired',
 ];
 
 /** GitLab reports retry problems at location `retry` (not under the job). */

@@ -1,11 +1,12 @@
 /**
- * `variables:` at the top level, in jobs, rules, services and triggers. A value is a string or
- * an integer (GitLab stores `to_s`), or a hash `{value, description, expand, options}` (which
- * data keys are allowed depends on where). Anything else — `true`, `1.5`, a list, nothing —
- * is GitLab's "variable definition must be either a string or a hash".
+ * `variables:` at the top level, in jobs, rules, services and triggers. A value is a scalar —
+ * a string, an integer, a float or a boolean; GitLab stores its Ruby `to_s`, so `3.10` is
+ * "3.1" and `yes` is "true" — or a hash `{value, description, expand, options}` (which data
+ * keys are allowed depends on where). Anything else — a list, nothing — is GitLab's
+ * "variable definition must be either a string or a hash".
  */
 import { child, configError, type Entry } from './common';
-import { isInteger, isMap, isString, isStringArray, rubyToS } from '../values';
+import { isInteger, isMap, isString, isStringArray, RubyFloat, rubyToS } from '../values';
 
 export interface VariableDef {
   key: string;
@@ -20,6 +21,14 @@ function alphanumeric(v: unknown): v is string | number {
   return isString(v) || isInteger(v);
 }
 
+/**
+ * GitLab's scalar check of variable values (it once allowed only strings and integers). A
+ * non-integer number comes from a typed `number` input interpolated into the value.
+ */
+function scalar(v: unknown): boolean {
+  return isString(v) || typeof v === 'number' || typeof v === 'boolean' || v instanceof RubyFloat;
+}
+
 /** Parses a variables hash; undefined when any entry is invalid. */
 export function variables(e: Entry, v: unknown, allowedData: readonly string[]): VariableDef[] | undefined {
   if (!isMap(v)) return configError(e, 'should be a hash of key value pairs');
@@ -27,7 +36,7 @@ export function variables(e: Entry, v: unknown, allowedData: readonly string[]):
   let ok = true;
   for (const [key, raw] of Object.entries(v)) {
     const ve = child(e, key);
-    if (alphanumeric(raw)) {
+    if (scalar(raw)) {
       out.push({ key, value: rubyToS(raw), raw: false });
       continue;
     }
@@ -38,7 +47,7 @@ export function variables(e: Entry, v: unknown, allowedData: readonly string[]):
     }
     const before = e.errors.count;
     const { value, description, expand, options } = raw as Record<string, unknown>;
-    if (value !== undefined && value !== null && !alphanumeric(value)) ve.errors.add(ve.location, 'config value must be an alphanumeric string');
+    if (value !== undefined && value !== null && !scalar(value)) ve.errors.add(ve.location, 'config value must be a scalar');
     if (description !== undefined && description !== null && !alphanumeric(description)) ve.errors.add(ve.location, 'config description must be an alphanumeric string');
     if (expand !== undefined && expand !== null && typeof expand !== 'boolean') ve.errors.add(ve.location, 'config expand should be a boolean value');
     if (options !== undefined && options !== null && !isStringArray(options)) ve.errors.add(ve.location, 'config options should be an array of strings');
@@ -46,7 +55,8 @@ export function variables(e: Entry, v: unknown, allowedData: readonly string[]):
     if (allowedData.length === 0) ve.errors.add(ve.location, 'config must be a string');
     else if (extra.length > 0) ve.errors.add(ve.location, `config uses invalid data keys: ${extra.join(', ')}`);
     const text = value === undefined || value === null ? '' : rubyToS(value);
-    if (isStringArray(options) && options.length > 0 && !options.includes(text)) ve.errors.add(ve.location, 'config value must be present in options');
+    // GitLab compares the value itself: `1` or `true` is not the option "1" or "true"
+    if (isStringArray(options) && options.length > 0 && !(isString(value) && options.includes(value))) ve.errors.add(ve.location, 'config value must be present in options');
     if (e.errors.count > before) { ok = false; continue; }
     const def: VariableDef = { key, value: text, raw: expand === false };
     if (description !== undefined && description !== null) def.description = rubyToS(description);
