@@ -36,6 +36,19 @@ async function drain(behaviours: Record<string, JobBehaviour> = {}) {
   throw new Error('too many jobs');
 }
 
+/** Runs every job the runner gets, each attempt as `attempt(name, n)` says (n from 1); the attempts per name. */
+async function runAttempts(attempt: (name: string, n: number) => JobBehaviour): Promise<Record<string, number>> {
+  const attempts: Record<string, number> = {};
+  for (let i = 0; i < 10; i++) {
+    const j = await runner.poll();
+    if (!j) return attempts;
+    const name = j.job_info.name;
+    attempts[name] = (attempts[name] ?? 0) + 1;
+    await runner.run(j, attempt(name, attempts[name]));
+  }
+  throw new Error('too many attempts');
+}
+
 const api = async (path: string, init: Parameters<TestServer['api']>[1] = {}) => {
   const res = await server.api(path, init);
   return { status: res.status, body: await res.json().catch(() => null) as any };
@@ -164,15 +177,10 @@ describe('exit codes: allow_failure and retry', () => {
       job('flaky', { stage: 'build', retry: { max: 2, when: ['script_failure'], exit_codes: [75] } }),
       job('other_code', { stage: 'build', retry: { max: 2, when: ['always'], exit_codes: [75] } }),
     ]));
-    const attempts: Record<string, number> = {};
-    for (let i = 0; i < 10; i++) {
-      const j = await runner.poll();
-      if (!j) break;
-      const name = j.job_info.name;
-      attempts[name] = (attempts[name] ?? 0) + 1;
-      const code = name === 'soft' ? 137 : name === 'hard' ? 1 : name === 'flaky' ? (attempts[name] < 2 ? 75 : 0) : 3;
-      await runner.run(j, { exit: code === 0 ? 'success' : 'failed', exitCode: code });
-    }
+    const attempts = await runAttempts((name, n) => {
+      const code = name === 'soft' ? 137 : name === 'hard' ? 1 : name === 'flaky' ? (n < 2 ? 75 : 0) : 3;
+      return { exit: code === 0 ? 'success' : 'failed', exitCode: code };
+    });
     expect(attempts).toEqual({ soft: 1, hard: 1, flaky: 2, other_code: 1 });
     expect(statuses(core, p.id)).toEqual({ soft: 'failed', hard: 'failed', flaky: 'success', other_code: 'failed' });
     expect(byName(p.id, 'soft')).toMatchObject({ allowFailure: true, exitCode: 137 });
@@ -189,17 +197,11 @@ describe('retry:when with the finer failure reasons of GitLab 19.1', () => {
       job('fetches', { stage: 'build', retry: { max: 2, when: ['runner_external_dependency_failure', 'runner_interrupted'], exit_codes: [] } }),
       job('scripted', { stage: 'build', retry: { max: 2, when: ['runner_external_dependency_failure'], exit_codes: [] } }),
     ]));
-    const attempts: Record<string, number> = {};
-    for (let i = 0; i < 10; i++) {
-      const j = await runner.poll();
-      if (!j) break;
-      const name = j.job_info.name;
-      attempts[name] = (attempts[name] ?? 0) + 1;
-      if (name === 'fetches') {
-        const reason = ['runner_external_dependency_failure', 'runner_interrupted'][attempts[name] - 1];
-        await runner.run(j, reason ? { exit: 'failed', failureReason: reason } : { exit: 'success' });
-      } else await runner.run(j, { exit: 'failed' });
-    }
+    const attempts = await runAttempts((name, n) => {
+      if (name !== 'fetches') return { exit: 'failed' };
+      const reason = ['runner_external_dependency_failure', 'runner_interrupted'][n - 1];
+      return reason ? { exit: 'failed', failureReason: reason } : { exit: 'success' };
+    });
     expect(attempts).toEqual({ fetches: 3, scripted: 1 });
     expect(statuses(core, p.id)).toEqual({ fetches: 'success', scripted: 'failed' });
     expect(byName(p.id, 'scripted').failureReason).toBe('script_failure');
