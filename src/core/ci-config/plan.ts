@@ -61,10 +61,22 @@ export function inheritedGlobals(globals: readonly VariableDef[], entry: JobEntr
   return globals.filter((g) => inh.includes(g.key));
 }
 
+/** Later lists win; a key keeps the place it first had (Ruby's Hash#merge, as GitLab merges them). */
 function merge(...lists: VariableDef[][]): VariableDef[] {
   const map = new Map<string, VariableDef>();
-  for (const list of lists) for (const d of list) { map.delete(d.key); map.set(d.key, d); }
+  for (const list of lists) for (const d of list) map.set(d.key, d);
   return [...map.values()];
+}
+
+/**
+ * A matrix instance's values are job variables (GitLab merges them into the job's `variables`
+ * before anything reads them): they win over the job's own and the global YAML variables of
+ * the same name, and rules, tags, environment and resource_group see them.
+ */
+function withMatrix(jobVariables: VariableDef[], inst: Instance): VariableDef[] {
+  const matrix = inst.parallel?.matrix;
+  if (!matrix) return jobVariables;
+  return merge(jobVariables, Object.entries(matrix).map(([key, value]) => ({ key, value, raw: false })));
 }
 
 export interface PlanInput {
@@ -117,13 +129,13 @@ export async function planPipeline({ root, instances, stages, ctx }: PlanInput):
       CI_JOB_NAME: inst.name, CI_JOB_NAME_SLUG: slugify(inst.name), CI_JOB_STAGE: e.spec.stage,
       CI_NODE_TOTAL: String(inst.parallel?.total ?? 1),
     };
-    const yaml = merge(jobGlobals, e.jobVariables);
+    let jobVars = withMatrix(e.jobVariables, inst);
+    const yaml = merge(jobGlobals, jobVars);
     const lookup = scope.lookup(yaml, jobPredefined);
     const ex = scope.expanded(yaml, jobPredefined);
     const spec: JobSpec = structuredClone(e.spec);
     spec.name = inst.name;
     let needs = e.needs;
-    let jobVars = e.jobVariables;
     if (e.rules) {
       let rule: RuleEntry | null;
       try {
@@ -180,8 +192,7 @@ export async function planPipeline({ root, instances, stages, ctx }: PlanInput):
       spec.dependencies = spec.dependencies.flatMap((d) => needTargets({ job: d, artifacts: true, optional: false }, byGroup, allByName) ?? []).filter((d) => present.has(d));
     }
     const yaml = merge(inheritedGlobals(globals, inst.entry), vars);
-    const matrix = inst.parallel?.matrix ?? {};
-    const ex = scope.expanded(yaml, { CI_JOB_NAME: inst.name, CI_JOB_STAGE: spec.stage, ...matrix });
+    const ex = scope.expanded(yaml, { CI_JOB_NAME: inst.name, CI_JOB_STAGE: spec.stage });
     if (ex.cycle) { problems.push(`${inst.name}: circular variable reference detected: [${ex.cycle.map((c) => JSON.stringify(c)).join(', ')}]`); continue; }
     const x = (s: string) => expandExisting(s, ex.lookup);
     if (spec.environment) {
@@ -196,7 +207,6 @@ export async function planPipeline({ root, instances, stages, ctx }: PlanInput):
     const variables: Record<string, string> = {};
     const raw: string[] = [];
     for (const d of vars) { Object.defineProperty(variables, d.key, { value: d.value, enumerable: true, writable: true, configurable: true }); if (d.raw) raw.push(d.key); }
-    for (const [k, v] of Object.entries(matrix)) Object.defineProperty(variables, k, { value: v, enumerable: true, writable: true, configurable: true });
     spec.variables = variables;
     if (raw.length) spec.rawVariables = raw;
     if (inst.entry.inherit.variables !== true) spec.globalVariables = inheritedGlobals(globals, inst.entry).map((g) => g.key);

@@ -87,6 +87,39 @@ describe('parallel', () => {
     expect(job(p, 't: [3.1, mysql]')).toMatchObject({ variables: { RUBY: '3.1', DB: 'mysql' }, parallel: { index: 2, total: 6, group: 't', matrix: { RUBY: '3.1', DB: 'mysql' } } });
   });
 
+  test('matrix values are job variables: they win over YAML variables of the same name, and rules, tags, environment and resource_group see them', async () => {
+    // GNOME's gimp: `.default` sets RUNNER, the matrix picks the runner per instance
+    const p = await plan(`
+variables: {ARCH: any}
+build:
+  variables: {RUNNER: x86_64_v3, KEEP: k}
+  parallel:
+    matrix:
+      - RUNNER: [aarch64, x86_64_v3]
+        ARCH: [arm64, amd64]
+  tags: [$RUNNER]
+  environment: {name: env-$ARCH}
+  resource_group: rg-$RUNNER
+  rules:
+    - if: $ARCH == "arm64" && $RUNNER == "aarch64"
+      when: manual
+    - if: $ARCH == "amd64" && $RUNNER == "aarch64"
+      when: never
+    - when: on_success
+  script: make
+`);
+    expect(p.jobs.map((j) => [j.name, j.when, j.tags, j.environment?.name, j.resourceGroup, j.variables])).toEqual([
+      ['build: [aarch64, arm64]', 'manual', ['aarch64'], 'env-arm64', 'rg-aarch64', { RUNNER: 'aarch64', KEEP: 'k', ARCH: 'arm64' }],
+      ['build: [x86_64_v3, arm64]', 'on_success', ['x86_64_v3'], 'env-arm64', 'rg-x86_64_v3', { RUNNER: 'x86_64_v3', KEEP: 'k', ARCH: 'arm64' }],
+      ['build: [x86_64_v3, amd64]', 'on_success', ['x86_64_v3'], 'env-amd64', 'rg-x86_64_v3', { RUNNER: 'x86_64_v3', KEEP: 'k', ARCH: 'amd64' }],
+    ]);
+  });
+
+  test('rules:changes sees matrix values; rules:variables win over them and keep their place', async () => {
+    const p = await plan('t:\n  script: x\n  variables: {A: a, F: none}\n  parallel:\n    matrix:\n      - F: [Dockerfile, README.md]\n  rules:\n    - changes: [$F]\n      variables: {A: from-rule, F: Dockerfile.ci}\n', { changedPaths: ['Dockerfile'] });
+    expect(p.jobs.map((j) => [j.name, Object.entries(j.variables)])).toEqual([['t: [Dockerfile]', [['A', 'from-rule'], ['F', 'Dockerfile.ci']]]]);
+  });
+
   test('errors', async () => {
     await expectErrors([
       ['t:\n  script: x\n  parallel: 201\n', ['jobs:t:parallel config must be less than or equal to 200']],
