@@ -82,7 +82,7 @@ async function checkUnmasked(text: string, ctx: CompileContext): Promise<StaticC
     const loaded = loadConfigFile(text);
     const inputs = resolveInputs(loaded.header, ctx.inputs);
     const lookup = (name: string) => ctx.variables[name];
-    const body = inputs === null ? loaded.body : interpolate(loaded.body, inputs, lookup);
+    const body = inputs === null ? loaded.body : interpolate(loaded.body, inputs, lookup, new Set(ctx.maskedVariables));
     const projectPath = ctx.variables.CI_PROJECT_PATH ?? null;
     const merged = await mergeIncludes(body, { files: ctx.files, sha: ctx.sha, projectPath, variables: lookup }, state);
     config = resolveReferences(resolveExtends(merged));

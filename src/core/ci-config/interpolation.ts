@@ -7,7 +7,7 @@
  */
 import { barePattern } from './conditions';
 import { ConfigError } from './errors';
-import { expand, type Lookup } from './expand';
+import { expandExisting, type Lookup } from './expand';
 import { isInteger, isMap, isString, put, rubyToS, RubyFloat, type YamlMap } from './values';
 
 const MAX_INPUTS = 20;
@@ -89,8 +89,11 @@ export function resolveInputs(header: YamlMap | null, given: Record<string, unkn
   return values;
 }
 
-/** Replaces `$[[ … ]]` blocks in every key and string of `body`. */
-export function interpolate(body: YamlMap, inputs: Map<string, unknown>, lookup: Lookup): YamlMap {
+/**
+ * Replaces `$[[ … ]]` blocks in every key and string of `body`. `lookup` and `masked` are the
+ * variables `expand_vars` may use (a masked one is refused, as GitLab refuses it).
+ */
+export function interpolate(body: YamlMap, inputs: Map<string, unknown>, lookup: Lookup, masked: ReadonlySet<string> = new Set()): YamlMap {
   let blocks = 0;
   const one = (text: string): unknown => {
     if (!text.includes('$[[')) return text;
@@ -104,7 +107,7 @@ export function interpolate(body: YamlMap, inputs: Map<string, unknown>, lookup:
       parts.push(text.slice(i, start));
       if (++blocks > MAX_BLOCKS) throw new ConfigError('too many interpolation blocks');
       const inner = text.slice(start + 3, end);
-      const value = block(inner, inputs, lookup);
+      const value = block(inner, inputs, lookup, masked);
       parts.push(value === SKIP ? text.slice(start, end + 2) : { value });
       i = end + 2;
     }
@@ -136,7 +139,7 @@ function stringForm(v: unknown): string {
 
 const SKIP = Symbol('skip');
 
-function block(inner: string, inputs: Map<string, unknown>, lookup: Lookup): unknown {
+function block(inner: string, inputs: Map<string, unknown>, lookup: Lookup, masked: ReadonlySet<string>): unknown {
   const [access, ...fns] = inner.split('|').map((s) => s.trim());
   if (access.length > MAX_ACCESS) throw new ConfigError('maximum interpolation expression size exceeded');
   const path = access.split('.');
@@ -147,11 +150,11 @@ function block(inner: string, inputs: Map<string, unknown>, lookup: Lookup): unk
   if (!inputs.has(name)) throw new ConfigError(`unknown interpolation key: \`${name}\``);
   if (fns.length > MAX_FUNCTIONS) throw new ConfigError('too many functions in interpolation block');
   let value = inputs.get(name);
-  for (const fn of fns) value = apply(fn, value, lookup);
+  for (const fn of fns) value = apply(fn, value, lookup, masked);
   return value;
 }
 
-function apply(fn: string, value: unknown, lookup: Lookup): unknown {
+function apply(fn: string, value: unknown, lookup: Lookup, masked: ReadonlySet<string>): unknown {
   const m = /^([a-z_]+)(?:\((.*)\))?$/.exec(fn);
   const name = m?.[1];
   const args = m?.[2];
@@ -161,7 +164,12 @@ function apply(fn: string, value: unknown, lookup: Lookup): unknown {
   switch (name) {
     case 'expand_vars':
       if (args !== undefined) throw noMatch();
-      return expand(value, lookup);
+      // GitLab's expand_existing: a reference to a variable that is not set stays as written
+      return expandExisting(value, (n) => {
+        const v = lookup(n);
+        if (v !== undefined && masked.has(n)) throw new ConfigError('variable expansion error: masked variables cannot be expanded');
+        return v;
+      });
     case 'truncate': {
       const t = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(args ?? '');
       if (!t) throw noMatch();

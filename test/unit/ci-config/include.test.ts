@@ -1,5 +1,7 @@
 /** `include` (spec ci-yaml.md §2): forms, rules, wildcards, nesting, limits, merge order, inputs; `extends`; `!reference`. */
 import { describe, expect, test } from 'bun:test';
+import { compileCiConfig } from '../../../src/core/ci-config';
+import { contextOf } from '../../support/compile';
 import { compile, errors, expectErrors, job, names, plan } from './helpers';
 
 describe('include', () => {
@@ -66,8 +68,6 @@ describe('include', () => {
   });
 
   test('masked variables never show in messages', async () => {
-    const { contextOf } = await import('../../support/compile');
-    const { compileCiConfig } = await import('../../../src/core/ci-config');
     const ctx = contextOf({ variables: { TOKEN: 's3cr3t-value' } });
     ctx.maskedVariables = ['TOKEN'];
     expect((await compileCiConfig('include: https://example.com/$TOKEN/ci.yml\n', ctx)).errors).toEqual(['Remote file `https://example.com/[MASKED]/ci.yml` could not be fetched because of HTTP code `404` error!']);
@@ -85,6 +85,15 @@ describe('header spec:inputs in the main file', () => {
     expect(await errors(yaml, { inputs: { mode: 'medium' } })).toEqual(['`mode` input: `medium` cannot be used because it is not in the list of allowed options']);
     expect(job(await plan('j:\n  script: ["echo $[[ inputs.x ]]"]\n'), 'j').script).toEqual(['echo $[[ inputs.x ]]']);
     expect(await errors('spec:\n  inputs:\n    a: {default: x}\n---\nj:\n  script: ["$[[ inputs.b ]]"]\n')).toEqual(['unknown interpolation key: `b`']);
+  });
+
+  test('expand_vars expands the variables that exist and leaves the others as written; a masked one is refused (GitLab: expand_existing, fail_on_masked)', async () => {
+    const yaml = 'spec:\n  inputs:\n    v: {default: "known=$KNOWN ${KNOWN} unknown=$UNKNOWN ${NOPE}"}\n---\nj:\n  script: ["echo $[[ inputs.v | expand_vars ]]"]\n';
+    expect(job(await plan(yaml, { variables: { KNOWN: 'k' } }), 'j').script).toEqual(['echo known=k k unknown=$UNKNOWN ${NOPE}']);
+    const masked = contextOf({ variables: { KNOWN: 'k', TOKEN: 's3cr3t-value' } });
+    masked.maskedVariables = ['TOKEN'];
+    const r = await compileCiConfig('spec:\n  inputs:\n    v: {default: "t=$TOKEN"}\n---\nj:\n  script: ["echo $[[ inputs.v | expand_vars ]]"]\n', masked);
+    expect(r.errors).toEqual(['variable expansion error: masked variables cannot be expanded']);
   });
 });
 

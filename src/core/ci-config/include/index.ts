@@ -166,7 +166,7 @@ async function fetchFile(loc: Location, scope: FileScope, state: IncludeState): 
       state.includes.push({
         type: 'local', location: path, blob: null, raw: null, extra: {}, context_project: scope.projectPath, context_sha: scope.sha,
       });
-      return { body: parse(path, text, inputs, scope), scope };
+      return { body: parse(path, text, inputs, scope, state), scope };
     }
     case 'project': {
       if (!isString(location)) throw new ConfigError(`Included file \`${toJson(location)}\` needs to be a string`);
@@ -185,7 +185,7 @@ async function fetchFile(loc: Location, scope: FileScope, state: IncludeState): 
         context_project: scope.projectPath, context_sha: scope.sha,
       });
       const child: FileScope = { files: found.files, sha: found.sha, projectPath: location, variables: scope.variables };
-      return { body: parse(path, text, inputs, child), scope: child };
+      return { body: parse(path, text, inputs, child, state), scope: child };
     }
     case 'remote': {
       const url = location as string;
@@ -201,7 +201,7 @@ async function fetchFile(loc: Location, scope: FileScope, state: IncludeState): 
       if (got.body.trim() === '') throw new ConfigError(`Included file \`${url}\` is empty or does not exist!`);
       state.includes.push({ type: 'remote', location: url, blob: null, raw: url, extra: {}, context_project: scope.projectPath, context_sha: scope.sha });
       const child: FileScope = { files: null, sha: null, projectPath: null, variables: null };
-      return { body: parse(url, got.body, inputs, child), scope: child };
+      return { body: parse(url, got.body, inputs, child, state), scope: child };
     }
     case 'template': {
       const name = location as string;
@@ -220,19 +220,19 @@ async function fetchFile(loc: Location, scope: FileScope, state: IncludeState): 
       if (got.body.trim() === '') throw new ConfigError(`File \`${path}\` is empty!`);
       state.includes.push({ type: 'artifact', location: path, blob: null, raw: null, extra: { job_name: loc.job }, context_project: scope.projectPath, context_sha: scope.sha });
       // local includes inside it are read from the project's repository, as GitLab does
-      return { body: parse(path, got.body, inputs, scope), scope };
+      return { body: parse(path, got.body, inputs, scope, state), scope };
     }
     default:
       throw new ConfigError('Including configs from artifacts is only allowed when triggering child pipelines');
   }
 }
 
-function parse(location: string, text: string, inputs: Record<string, unknown> | undefined, scope: FileScope): YamlMap {
+function parse(location: string, text: string, inputs: Record<string, unknown> | undefined, scope: FileScope, state: IncludeState): YamlMap {
   try {
     const loaded = loadConfigFile(text);
     const values = resolveInputs(loaded.header, inputs);
     if (values === null) return loaded.body;
-    return interpolate(loaded.body, values, scope.variables ?? (() => undefined));
+    return interpolate(loaded.body, values, scope.variables ?? (() => undefined), new Set(state.ctx.maskedVariables));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     if (e.message === 'Invalid configuration format') throw new ConfigError(`Included file \`${location}\` does not have valid YAML syntax!`);
