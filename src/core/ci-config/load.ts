@@ -93,8 +93,9 @@ function parse(text: string): Document.Parsed[] {
 }
 
 /**
- * The text with every continuation line of a multi-line quoted scalar indented two columns
- * deeper than the line the scalar starts on (null when there is no such line). A quote starts
+ * The text with every continuation line of a multi-line quoted scalar indented at least to the
+ * column of its opening quote, and two columns deeper than the line the scalar starts on
+ * (null when there is no such line). A quote starts
  * a scalar where a YAML value can start: after indentation, `- `, `key: `, `? `, `[`, `{`,
  * `,`, an anchor or a tag. Block scalars (`|`, `>`) and comments are skipped.
  */
@@ -119,7 +120,8 @@ export function reindentQuotedScalars(text: string): string | null {
         const close = closingQuote(lines, i, j + 1, c);
         if (close === null) return changed ? lines.join('\n') : null;
         const [endLine, endCol] = close;
-        const want = indent + 2;
+        // as deep as the opening quote: deeper than the key or item the scalar is the value of
+        const want = Math.max(indent + 2, j);
         for (let k = i + 1; k <= endLine; k++) {
           const lead = /^ */.exec(lines[k])![0].length;
           if (lines[k].trim() !== '' && lead < want) { lines[k] = ' '.repeat(want - lead) + lines[k]; changed = true; }
