@@ -7,7 +7,7 @@
 import type { JobSpec } from '../../db/job-spec';
 import type { StaticConfig } from './index';
 import type { CompileResult, IncludedFile } from './types';
-import type { Instance } from './matrix';
+import { needsOf, type Instance } from './matrix';
 
 export interface LintJob {
   name: string;
@@ -47,7 +47,8 @@ function staticJob(i: Instance, workflowRules: boolean): LintJob {
   if (config.only !== undefined) job.only = config.only;
   else if (!e.rules && !workflowRules) job.only = { refs: ['branches', 'tags'] };
   if (config.except !== undefined) job.except = config.except;
-  if (e.needs) job.needs = e.needs.map((n) => ({ name: n.job, artifacts: n.artifacts }));
+  const needs = needsOf(i);
+  if (needs) job.needs = needs.map((n) => ({ name: n.job, artifacts: n.artifacts }));
   return job;
 }
 

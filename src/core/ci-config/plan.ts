@@ -14,7 +14,7 @@ import { expand, expandCollection, expandExisting, type CollectionItem } from '.
 import { firstMatchingRule, RuleError, type RuleEnv } from './rules/evaluate';
 import { jobPolicy } from './rules/policy';
 import { needTargets, type StageTable } from './validate';
-import type { Instance } from './matrix';
+import { needsOf, type Instance } from './matrix';
 import { slugify } from '../predefined-variables';
 import type { RuleEntry } from './entries/rules';
 
@@ -135,7 +135,7 @@ export async function planPipeline({ root, instances, stages, ctx }: PlanInput):
     const ex = scope.expanded(yaml, jobPredefined);
     const spec: JobSpec = structuredClone(e.spec);
     spec.name = inst.name;
-    let needs = e.needs;
+    let needs = needsOf(inst);
     if (e.rules) {
       let rule: RuleEntry | null;
       try {

@@ -6,7 +6,7 @@
  */
 import type { NeedEntry } from './entries/needs';
 import type { Errors } from './errors';
-import { combinations, matrixName, type Instance } from './matrix';
+import { combinations, matrixName, needsOf, type Instance } from './matrix';
 
 export const MAX_NEEDS = 50;
 
@@ -45,7 +45,16 @@ export function validatePlan(errors: Errors, instances: readonly Instance[], sta
       reported.add(i.entry.name);
       continue;
     }
-    const needs = i.entry.needs ?? [];
+    if (i.unknownMatrixKeys) {
+      // GitLab reports these per job (not per instance), once each
+      for (const key of i.unknownMatrixKeys) {
+        const message = `${i.entry.name} job: '${key}' does not exist in matrix configuration`;
+        if (!reported.has(message)) errors.raw(message);
+        reported.add(message);
+      }
+      continue;
+    }
+    const needs = needsOf(i) ?? [];
     const seen = new Set<string>();
     const duplicated: string[] = [];
     for (const n of needs) {
@@ -89,7 +98,7 @@ export function validatePlan(errors: Errors, instances: readonly Instance[], sta
 
 function hasCycle(instances: readonly Instance[], byGroup: Map<string, Instance[]>, byName: Map<string, Instance>): boolean {
   const state = new Map<string, number>();
-  const edges = (i: Instance) => (i.entry.needs ?? []).flatMap((n) => needTargets(n, byGroup, byName) ?? []);
+  const edges = (i: Instance) => (needsOf(i) ?? []).flatMap((n) => needTargets(n, byGroup, byName) ?? []);
   const visit = (i: Instance): boolean => {
     const s = state.get(i.name);
     if (s === 1) return true;

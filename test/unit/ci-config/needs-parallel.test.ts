@@ -22,6 +22,42 @@ describe('needs', () => {
     expect(job(p, 'test').needs?.map((n) => n.job)).toEqual(['build: [linux, arm64]']);
   });
 
+  test('matrix expressions: $[[ matrix.KEY ]] in needs takes each instance\'s own value (PipeWire\'s build_on_debian)', async () => {
+    const p = await plan(`${STAGES}build:
+  stage: build
+  script: x
+  parallel:
+    matrix:
+      - OS: [linux, mac]
+        ARCH: [amd64, arm64]
+test:
+  script: x
+  parallel:
+    matrix:
+      - OS: [linux, mac]
+  needs:
+    - job: build
+      parallel:
+        matrix:
+          - OS: ['$[[ matrix.OS ]]']
+            ARCH: [amd64]
+    - job: 'lint: [$[[ matrix.OS ]]]'
+      artifacts: false
+lint:
+  stage: build
+  script: x
+  parallel:
+    matrix:
+      - OS: [linux, mac]
+`);
+    expect(p.jobs.filter((j) => j.stage === 'test').map((j) => [j.name, j.needs])).toEqual([
+      ['test: [linux]', [{ job: 'build: [linux, amd64]', artifacts: true, optional: false }, { job: 'lint: [linux]', artifacts: false, optional: false }]],
+      ['test: [mac]', [{ job: 'build: [mac, amd64]', artifacts: true, optional: false }, { job: 'lint: [mac]', artifacts: false, optional: false }]],
+    ]);
+    expect(await errors(`${STAGES}build:\n  stage: build\n  script: x\n  parallel:\n    matrix:\n      - OS: [linux]\ntest:\n  script: x\n  parallel:\n    matrix:\n      - OS: [linux, mac]\n  needs:\n    - job: build\n      parallel:\n        matrix:\n          - OS: ['$[[ matrix.OSS ]]']\n`))
+      .toEqual(["test job: 'OSS' does not exist in matrix configuration"]);
+  });
+
   test('optional needs: ignored when the job is not in the configuration, or not in this pipeline', async () => {
     const p = await plan(`${STAGES}a:\n  stage: build\n  script: x\n  rules:\n    - if: $NOPE\nb:\n  script: x\n  needs: [{job: a, optional: true}, {job: ghost, optional: true}]\n`);
     expect(names(p)).toEqual(['b']);
