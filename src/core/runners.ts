@@ -42,12 +42,8 @@ const AUTH_CACHE_MAX = 10_000;
 /** Liveness writes are throttled so polling runners do not write on every request. */
 const CONTACT_THROTTLE_MS = 15_000;
 
-/** `"a, b"` or `["a,b", "c"]` → `["a","b","c"]`: GitLab splits every element on commas. */
-export function normalizeTags(input: string | string[] | undefined): string[] {
-  if (input === undefined) return [];
-  const parts = (Array.isArray(input) ? input : [input]).flatMap((s) => String(s).split(','));
-  return [...new Set(parts.map((s) => s.trim()).filter(Boolean))];
-}
+/** `"a, b"` or `["a,b", "c"]` → `["a","b","c"]` (src/core/tag-list.ts). */
+export { normalizeTags } from './tag-list';
 
 /** Prepared once per database: every runner call authenticates. */
 const byTokenHash = (db: CoreDeps['db']) => db.select().from(runners).where(eq(runners.tokenHash, sql.placeholder('hash'))).prepare();

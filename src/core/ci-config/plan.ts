@@ -16,6 +16,7 @@ import { jobPolicy } from './rules/policy';
 import { needTargets, type StageTable } from './validate';
 import { needsOf, type Instance } from './matrix';
 import { slugify } from '../predefined-variables';
+import { normalizeTags } from '../tag-list';
 import type { RuleEntry } from './entries/rules';
 
 /** Why no pipeline is created (the creator answers 400 with it). */
@@ -201,7 +202,7 @@ export async function planPipeline({ root, instances, stages, ctx }: PlanInput):
       if (spec.environment.auto_stop_in !== undefined) spec.environment.auto_stop_in = x(spec.environment.auto_stop_in);
     }
     if (spec.resourceGroup !== undefined) spec.resourceGroup = x(spec.resourceGroup);
-    spec.tags = spec.tags.map(x);
+    spec.tags = normalizeTags(spec.tags.map(x));
     if (spec.trigger?.project !== undefined) spec.trigger.project = x(spec.trigger.project);
     if (spec.trigger?.branch !== undefined) spec.trigger.branch = x(spec.trigger.branch);
     const variables: Record<string, string> = {};

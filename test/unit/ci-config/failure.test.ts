@@ -1,6 +1,6 @@
 /** `when`, `start_in`, `allow_failure`, `retry`, `timeout`, `interruptible`, `resource_group`, `coverage`, `tags`. */
-import { describe, test } from 'bun:test';
-import { expectErrors, expectJob } from './helpers';
+import { describe, expect, test } from 'bun:test';
+import { expectErrors, expectJob, plan } from './helpers';
 
 describe('when, allow_failure, retry, timeout and the small keys', () => {
   test('values', async () => {
@@ -22,6 +22,12 @@ describe('when, allow_failure, retry, timeout and the small keys', () => {
       ['j:\n  script: x\n  manual_confirmation: Are you sure?\n  when: manual\n', { manualConfirmation: 'Are you sure?' }],
     ]);
   });
+  test('tags are read as GitLab reads a tag list: split on commas (a quoted tag keeps its commas), trimmed, blanks and repeats dropped', async () => {
+    // QEMU's file: `default: tags: [$RUNNER_TAG]` with RUNNER_TAG "" means no tag at all
+    const p = await plan('variables: {RUNNER_TAG: "", TWO: "x, y"}\ndefault: {tags: [$RUNNER_TAG]}\nj: {script: x}\nk: {script: x, tags: [" docker ", "a,b", docker, $TWO, \'"c,d"\']}\n');
+    expect(p.jobs.map((j) => [j.name, j.tags])).toEqual([['j', []], ['k', ['c,d', 'docker', 'a', 'b', 'x', 'y']]]);
+  });
+
   test('errors', async () => {
     await expectErrors([
       ['j:\n  script: x\n  when: later\n', ['jobs:j when should be one of: on_success, on_failure, always, manual, delayed']],
