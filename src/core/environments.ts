@@ -6,26 +6,12 @@
  * A successful start makes the environment available at its `url`; a successful `stop` job
  * stops it. `prepare`, `verify` and `access` touch no deployment.
  */
-import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { deployments, environments, type Deployment, type Environment, type Job } from '../db/schema';
 import type { EnvironmentSpec } from '../db/job-spec';
 import type { CoreDeps } from './context';
 import { badRequest, notFound } from './errors';
-
-/** GitLab's CI_ENVIRONMENT_SLUG (lib/gitlab/slug/environment.rb): at most 24 characters, DNS-safe, unique by a hash suffix. */
-export function environmentSlug(name: string): string {
-  let s = name.toLowerCase().replace(/[^a-z0-9]/g, '-');
-  if (!/^[a-z]/.test(s)) s = `env-${s}`;
-  s = s.replace(/-+/g, '-');
-  if (s.length > 24 || s !== name) {
-    s = s.slice(0, 17);
-    if (!s.endsWith('-')) s += '-';
-    const digest = BigInt(`0x${createHash('sha256').update(name).digest('hex')}`).toString(36);
-    return s + digest.slice(-6);
-  }
-  return s.replace(/-$/, '');
-}
+import { environmentSlug } from './predefined-variables';
 
 /** GitLab's guess of a tier from the name, when `deployment_tier` is not given. */
 export function guessTier(name: string): string {

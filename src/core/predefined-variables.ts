@@ -7,6 +7,7 @@
  * The project's full path comes from `projectFullPath` — the one place that says how a Baton
  * project is named the GitLab way (`<namespace>/<path>`).
  */
+import { createHash } from 'node:crypto';
 import type { Project } from '../db/schema';
 import type { PipelineSource } from './ci-config/types';
 import { projectFullPath, projectWebUrl } from './projects';
@@ -40,6 +41,20 @@ export interface PrePipelineInput {
 export function slugify(text: string): string {
   // per code point (`u`), so what is left is ASCII and slice counts characters (every job's CI_JOB_NAME_SLUG: bench P2)
   return text.toLowerCase().replace(/[^a-z0-9]/gu, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+}
+
+/** GitLab's CI_ENVIRONMENT_SLUG (lib/gitlab/slug/environment.rb): at most 24 characters, DNS-safe, unique by a hash suffix. */
+export function environmentSlug(name: string): string {
+  let s = name.toLowerCase().replace(/[^a-z0-9]/g, '-');
+  if (!/^[a-z]/.test(s)) s = `env-${s}`;
+  s = s.replace(/-+/g, '-');
+  if (s.length > 24 || s !== name) {
+    s = s.slice(0, 17);
+    if (!s.endsWith('-')) s += '-';
+    const digest = BigInt(`0x${createHash('sha256').update(name).digest('hex')}`).toString(36);
+    return s + digest.slice(-6);
+  }
+  return s.replace(/-$/, '');
 }
 
 const MAX_MESSAGE_BYTES = 100_000;

@@ -15,7 +15,7 @@ import { firstMatchingRule, RuleError, type RuleEnv } from './rules/evaluate';
 import { jobPolicy } from './rules/policy';
 import { needTargets, type StageTable } from './validate';
 import { needsOf, type Instance } from './matrix';
-import { slugify } from '../predefined-variables';
+import { environmentSlug, slugify } from '../predefined-variables';
 import { normalizeTags } from '../tag-list';
 import type { RuleEntry } from './entries/rules';
 
@@ -196,14 +196,20 @@ export async function planPipeline({ root, instances, stages, ctx }: PlanInput):
     const ex = scope.expanded(yaml, { CI_JOB_NAME: inst.name, CI_JOB_STAGE: spec.stage });
     if (ex.cycle) { problems.push(`${inst.name}: circular variable reference detected: [${ex.cycle.map((c) => JSON.stringify(c)).join(', ')}]`); continue; }
     const x = (s: string) => expandExisting(s, ex.lookup);
+    // GitLab's ExpandVariables.expand: an unset variable is nothing (environment name and url,
+    // resource_group, trigger:project); the url and the resource group also see the
+    // environment's CI_ENVIRONMENT_NAME and _SLUG, as GitLab's deployment and resource group do
+    const blank = (s: string, more: Record<string, string> = {}) => expand(s, (n) => (Object.hasOwn(more, n) ? more[n] : ex.lookup(n)));
+    let envVars: Record<string, string> = {};
     if (spec.environment) {
-      spec.environment.name = x(spec.environment.name);
-      if (spec.environment.url !== undefined) spec.environment.url = x(spec.environment.url);
+      spec.environment.name = blank(spec.environment.name);
+      envVars = { CI_ENVIRONMENT_NAME: spec.environment.name, CI_ENVIRONMENT_SLUG: environmentSlug(spec.environment.name) };
+      if (spec.environment.url !== undefined) spec.environment.url = blank(spec.environment.url, envVars);
       if (spec.environment.auto_stop_in !== undefined) spec.environment.auto_stop_in = x(spec.environment.auto_stop_in);
     }
-    if (spec.resourceGroup !== undefined) spec.resourceGroup = x(spec.resourceGroup);
+    if (spec.resourceGroup !== undefined) spec.resourceGroup = blank(spec.resourceGroup, envVars);
     spec.tags = normalizeTags(spec.tags.map(x));
-    if (spec.trigger?.project !== undefined) spec.trigger.project = x(spec.trigger.project);
+    if (spec.trigger?.project !== undefined) spec.trigger.project = blank(spec.trigger.project);
     if (spec.trigger?.branch !== undefined) spec.trigger.branch = x(spec.trigger.branch);
     const variables: Record<string, string> = {};
     const raw: string[] = [];

@@ -1,4 +1,4 @@
-/** `environment` (all forms; name/url expanded GitLab-side; on_stop checked). */
+/** `environment` (all forms; name/url expanded GitLab-side; on_stop checked); resource_group and trigger:project expansion. */
 import { describe, test } from 'bun:test';
 import { expectErrors, expectJob } from './helpers';
 
@@ -8,7 +8,12 @@ describe('environment', () => {
       ['j:\n  script: x\n  environment: production\n', { environment: { name: 'production', action: 'start' } }],
       ['j:\n  script: x\n  variables: {APP: web}\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n    url: https://$APP-$CI_COMMIT_REF_SLUG.example.com\n    auto_stop_in: 1 day\n    deployment_tier: development\n',
         { environment: { name: 'review/main', url: 'https://web-main.example.com', auto_stop_in: '1 day', deployment_tier: 'development', action: 'start' } }],
-      ['j:\n  script: x\n  environment: {name: "review/$UNKNOWN", action: prepare}\n', { environment: { name: 'review/$UNKNOWN', action: 'prepare' } }],
+      // GitLab's ExpandVariables.expand: an unset variable is nothing
+      ['j:\n  script: x\n  environment: {name: "review/$UNKNOWN-x", action: prepare}\n', { environment: { name: 'review/-x', action: 'prepare' } }],
+      // the url (and resource_group) see the environment's name and slug, as GitLab's deployment does
+      ['j:\n  script: x\n  environment: {name: review/$CI_COMMIT_REF_SLUG, url: "https://$CI_ENVIRONMENT_SLUG.example.com/$UNSET"}\n  resource_group: deploy-$CI_ENVIRONMENT_NAME-$UNSET\n',
+        { environment: { name: 'review/main', url: 'https://review-main-yi2y9f.example.com/' }, resourceGroup: 'deploy-review/main-' }],
+      ['j:\n  trigger: {project: group/$UNSET_VAR}\n', { trigger: { project: 'group/' } }],
     ]);
     await expectJob([
       ['deploy:\n  script: x\n  environment: {name: review, on_stop: stop}\nstop:\n  script: x\n  when: manual\n  environment: {name: review, action: stop}\n', { environment: { name: 'review', on_stop: 'stop', action: 'start' } }],
