@@ -52,12 +52,13 @@ export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LI
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let parsed = parse(source);
   let current = source;
-  // libyaml (Psych) does not check the indentation of a quoted scalar's continuation lines,
-  // only for document markers; the `yaml` package ends the scalar at a line indented like
-  // its parent. When the file does not parse, such lines are indented further (their leading
-  // blanks are folded away, so the values are the same) and the result is used if it parses.
+  // libyaml (Psych) does not check the indentation of the continuation lines of a quoted
+  // scalar or a flow collection (`[ … ]`, `{ … }`), only for document markers; the `yaml`
+  // package ends them at a line indented like their parent. When the file does not parse,
+  // such lines are indented further (leading blanks there are folded away or insignificant,
+  // so the values are the same) and the result is used if it parses.
   if (parsed.some((d) => d.errors.length)) {
-    const repaired = reindentQuotedScalars(source);
+    const repaired = reindentContinuations(source);
     if (repaired !== null) {
       const again = parse(repaired);
       if (!again.some((d) => d.errors.length)) { parsed = again; current = repaired; }
@@ -93,13 +94,13 @@ function parse(text: string): Document.Parsed[] {
 }
 
 /**
- * The text with every continuation line of a multi-line quoted scalar indented at least to the
- * column of its opening quote, and two columns deeper than the line the scalar starts on
- * (null when there is no such line). A quote starts
+ * The text with every continuation line of a multi-line quoted scalar or flow collection
+ * indented at least to the column of its opening quote (or one past its bracket), and two
+ * columns deeper than the line it starts on (null when there is no such line). A quote starts
  * a scalar where a YAML value can start: after indentation, `- `, `key: `, `? `, `[`, `{`,
  * `,`, an anchor or a tag. Block scalars (`|`, `>`) and comments are skipped.
  */
-export function reindentQuotedScalars(text: string): string | null {
+export function reindentContinuations(text: string): string | null {
   const lines = text.split('\n');
   let changed = false;
   let blockIndent = -1; // inside a block scalar: lines indented more than this belong to it
@@ -136,6 +137,19 @@ export function reindentQuotedScalars(text: string): string | null {
       if (c === '-' && (line[j + 1] === ' ' || j + 1 === line.length)) { j += 1; valueStart = true; continue; }
       if (c === '?' && line[j + 1] === ' ') { j += 1; valueStart = true; continue; }
       if (c === ':' && (line[j + 1] === ' ' || j + 1 === line.length)) { j += 1; valueStart = true; continue; }
+      if (valueStart && (c === '[' || c === '{')) {
+        // a flow collection continued on later lines: the same, as deep as its opening bracket
+        const close = closingBracket(lines, i, j);
+        if (close !== null && close[0] > i) {
+          const want = Math.max(indent + 2, j + 1);
+          for (let k = i + 1; k <= close[0]; k++) {
+            const lead = /^ */.exec(lines[k])![0].length;
+            if (lines[k].trim() !== '' && lead < want) { lines[k] = ' '.repeat(want - lead) + lines[k]; changed = true; }
+          }
+        }
+        j++;
+        continue;
+      }
       if (c === '[' || c === '{' || c === ',') { j++; valueStart = true; continue; }
       if ((c === '&' || c === '!') && valueStart) { while (j < line.length && line[j] !== ' ') j++; continue; }
       valueStart = false;
@@ -143,6 +157,30 @@ export function reindentQuotedScalars(text: string): string | null {
     }
   }
   return changed ? lines.join('\n') : null;
+}
+
+/** Where the flow collection opened at `lines[line][col]` closes: [line, column of the bracket], or null. */
+function closingBracket(lines: string[], line: number, col: number): [number, number] | null {
+  let depth = 0;
+  let i = line;
+  let j = col;
+  while (i < lines.length) {
+    const text = lines[i];
+    if (i > line && j === 0 && /^(---|\.\.\.)(\s|$)/.test(text)) return null;
+    if (j >= text.length) { i++; j = 0; continue; }
+    const c = text[j];
+    if (c === '#' && (j === 0 || text[j - 1] === ' ' || text[j - 1] === '\t')) { i++; j = 0; continue; }
+    if (c === '"' || c === "'") {
+      const end = closingQuote(lines, i, j + 1, c);
+      if (end === null) return null;
+      [i, j] = [end[0], end[1] + 1];
+      continue;
+    }
+    if (c === '[' || c === '{') depth++;
+    else if ((c === ']' || c === '}') && --depth === 0) return [i, j];
+    j++;
+  }
+  return null;
 }
 
 /** Where a quoted scalar opened at `lines[line][col - 1]` closes: [line, column of the quote], or null. */
