@@ -42,8 +42,6 @@ const AUTH_CACHE_MAX = 10_000;
 /** Liveness writes are throttled so polling runners do not write on every request. */
 const CONTACT_THROTTLE_MS = 15_000;
 
-/** `"a, b"` or `["a,b", "c"]` → `["a","b","c"]` (src/core/tag-list.ts). */
-export { normalizeTags } from './tag-list';
 
 /** Prepared once per database: every runner call authenticates. */
 const byTokenHash = (db: CoreDeps['db']) => db.select().from(runners).where(eq(runners.tokenHash, sql.placeholder('hash'))).prepare();

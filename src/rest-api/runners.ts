@@ -8,7 +8,8 @@
 import { Elysia, t } from 'elysia';
 import type { Core } from '../core';
 import { badRequest, notFound } from '../core/errors';
-import { normalizeTags, type RunnerEdit } from '../core/runners';
+import type { RunnerEdit } from '../core/runners';
+import { normalizeTags } from '../core/tag-list';
 import type { Actor } from '../core/people/access';
 import type { Runner } from '../db/schema';
 import { peopleAuth } from '../http/auth';

@@ -122,11 +122,7 @@ export function reindentContinuations(text: string): string | null {
         if (close === null) return changed ? lines.join('\n') : null;
         const [endLine, endCol] = close;
         // as deep as the opening quote: deeper than the key or item the scalar is the value of
-        const want = Math.max(indent + 2, j);
-        for (let k = i + 1; k <= endLine; k++) {
-          const lead = /^ */.exec(lines[k])![0].length;
-          if (lines[k].trim() !== '' && lead < want) { lines[k] = ' '.repeat(want - lead) + lines[k]; changed = true; }
-        }
+        if (indentAtLeast(lines, i + 1, endLine, Math.max(indent + 2, j))) changed = true;
         // go on scanning the closing line after its quote (that line may have moved right)
         if (endLine === i) j = endCol + 1;
         else { i = endLine; line = lines[i]; indent = /^ */.exec(line)![0].length; j = indexAfterQuote(line, c); }
@@ -140,13 +136,7 @@ export function reindentContinuations(text: string): string | null {
       if (valueStart && (c === '[' || c === '{')) {
         // a flow collection continued on later lines: the same, as deep as its opening bracket
         const close = closingBracket(lines, i, j);
-        if (close !== null && close[0] > i) {
-          const want = Math.max(indent + 2, j + 1);
-          for (let k = i + 1; k <= close[0]; k++) {
-            const lead = /^ */.exec(lines[k])![0].length;
-            if (lines[k].trim() !== '' && lead < want) { lines[k] = ' '.repeat(want - lead) + lines[k]; changed = true; }
-          }
-        }
+        if (close !== null && indentAtLeast(lines, i + 1, close[0], Math.max(indent + 2, j + 1))) changed = true;
         j++;
         continue;
       }
@@ -157,6 +147,16 @@ export function reindentContinuations(text: string): string | null {
     }
   }
   return changed ? lines.join('\n') : null;
+}
+
+/** Indents the non-blank lines `from`…`to` to at least `want` columns; true when one moved. */
+function indentAtLeast(lines: string[], from: number, to: number, want: number): boolean {
+  let moved = false;
+  for (let k = from; k <= to; k++) {
+    const lead = /^ */.exec(lines[k])![0].length;
+    if (lines[k].trim() !== '' && lead < want) { lines[k] = ' '.repeat(want - lead) + lines[k]; moved = true; }
+  }
+  return moved;
 }
 
 /** Where the flow collection opened at `lines[line][col]` closes: [line, column of the bracket], or null. */

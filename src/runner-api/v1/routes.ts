@@ -8,7 +8,7 @@ import { Elysia, t } from 'elysia';
 import type { Core } from '../../core';
 import type { Next } from '../../core/dispatch';
 import { forbidden } from '../../core/errors';
-import { normalizeTags } from '../../core/runners';
+import { normalizeTags } from '../../core/tag-list';
 import { withModel } from '../../http/params';
 import { json } from '../../http/respond';
 import { noJobAt } from '../answers';
