@@ -7,6 +7,7 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { jobNeeds, jobs, pipelineCounts, pipelines, type Job, type Pipeline } from '../db/schema';
 import { preparedInsert, rowReader } from '../db/rows';
+import { storableEnvironmentName } from './ci-config/entries/environment';
 import type { PipelinePlan } from './ci-config/types';
 import type { CoreDeps } from './context';
 import type { EnvironmentService } from './environments';
@@ -56,9 +57,18 @@ const PIPELINE_INSERT = [
   'createdAt', 'updatedAt', 'name', 'commitMessage', 'commitAuthorName', 'commitAuthorEmail', 'commitTimestamp', 'userId',
   'autoCancelOnNewCommit', 'autoCancelOnJobFailure',
 ] as const;
+/**
+ * Why a job fails as it is created, or null. GitLab's CreateForJobService: an environment its
+ * model cannot store (the name as expanded: blank, too long, other characters) fails the job
+ * with environment_creation_failure, and no environment is made.
+ */
+function creationFailure(spec: { environment?: { name: string } }): string | null {
+  return spec.environment !== undefined && !storableEnvironmentName(spec.environment.name) ? 'environment_creation_failure' : null;
+}
+
 const JOB_INSERT = [
   'pipelineId', 'projectId', 'name', 'stage', 'stageIdx', 'status', 'kind', 'dag', 'interruptible', 'resourceGroupId',
-  'when', 'allowFailure', 'tagList', 'spec', 'retriesLeft', 'createdAt', 'updatedAt',
+  'when', 'allowFailure', 'tagList', 'spec', 'retriesLeft', 'createdAt', 'updatedAt', 'failureReason',
 ] as const;
 
 /**
@@ -137,8 +147,10 @@ export class PipelineService {
       } satisfies Record<(typeof PIPELINE_INSERT)[number], unknown>)!;
       const edges: (typeof jobNeeds.$inferInsert)[] = [];
       for (const j of plan.jobs) {
+        const failure = creationFailure(j);
         this.q.insertJob.run({
-          pipelineId: p.id, projectId, name: j.name, stage: j.stage, stageIdx: j.stageIdx, status: 'created',
+          pipelineId: p.id, projectId, name: j.name, stage: j.stage, stageIdx: j.stageIdx, status: failure ? 'failed' : 'created',
+          failureReason: failure,
           kind: j.trigger ? 'bridge' : 'build', dag: j.needs !== undefined, interruptible: j.interruptible ?? false,
           resourceGroupId: j.resourceGroup ? this.resources.ensure(projectId, j.resourceGroup) : null,
           when: j.when, allowFailure: j.allowFailure, tagList: j.tags, spec: j, retriesLeft: j.retry.max,
@@ -318,12 +330,14 @@ export class PipelineService {
   cloneJob(job: Job, status: 'created' | 'pending' | 'waiting_for_resource', opts: { retriesLeft: number }): Job {
     const now = this.deps.clock.now();
     this.db.update(jobs).set({ retried: true }).where(eq(jobs.id, job.id)).run();
+    const failure = creationFailure(job.spec);
     const copy = this.db.insert(jobs).values({
       pipelineId: job.pipelineId, projectId: job.projectId, name: job.name, stage: job.stage, stageIdx: job.stageIdx,
-      status, kind: job.kind, dag: job.dag, interruptible: job.interruptible, resourceGroupId: job.resourceGroupId,
-      when: job.when, allowFailure: job.spec.allowFailure, tagList: job.tagList, spec: job.spec,
-      retriesLeft: opts.retriesLeft, retryOf: job.id, createdAt: now, updatedAt: now, queuedAt: status === 'created' ? null : now,
+      status: failure ? 'failed' : status, failureReason: failure, kind: job.kind, dag: job.dag, interruptible: job.interruptible,
+      resourceGroupId: job.resourceGroupId, when: job.when, allowFailure: job.spec.allowFailure, tagList: job.tagList, spec: job.spec,
+      retriesLeft: opts.retriesLeft, retryOf: job.id, createdAt: now, updatedAt: now, queuedAt: failure || status === 'created' ? null : now,
     }).returning().get();
+    if (failure) { this.told(copy, 'created', 'failed'); return copy; }
     if (status !== 'created') this.told(copy, 'created', status);
     if (status === 'waiting_for_resource') this.assignResources([job.resourceGroupId!]);
     return copy;

@@ -134,6 +134,36 @@ describe('pipeline creation decisions', () => {
     expect(jobNames(s, pl.id)).toEqual(['skip', 'named']);
   });
 
+  test('an environment GitLab could not store fails its job as it is created (retry too); a resource group key it could not store is dropped', async () => {
+    const r = repo({
+      '.gitlab-ci.yml': [
+        'stages: [deploy, after]',
+        'deploy:\n  stage: deploy\n  script: [deploy]\n  environment: review/$TARGET\n  resource_group: "lock:$TARGET"',
+        'fine:\n  stage: deploy\n  script: [x]\n  environment: review/$CI_COMMIT_REF_SLUG\n  resource_group: deploy-$CI_ENVIRONMENT_NAME',
+        'after:\n  stage: after\n  script: [x]',
+      ].join('\n') + '\n',
+    });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const created = await body<{ id: number }>(await create(s, p.id, { ref: 'main', variables: [{ key: 'TARGET', value: 'a:b' }] }), 201);
+    const listed = await body<any[]>(await s.api(`/api/v4/projects/${p.id}/pipelines/${created.id}/jobs`), 200);
+    const of = (name: string) => listed.find((j) => j.name === name);
+    expect([of('deploy').status, of('deploy').failure_reason, of('deploy').started_at]).toEqual(['failed', 'environment_creation_failure', null]);
+    // 'after' waits for its stage's turn: 'fine' is still pending
+    expect([of('fine').status, of('after').status]).toEqual(['pending', 'created']);
+    const jobs = s.core.pipelines.latestJobs(created.id);
+    expect(jobs.find((j) => j.name === 'deploy')!.resourceGroupId).toBeNull();
+    expect(jobs.find((j) => j.name === 'fine')!.resourceGroupId).not.toBeNull();
+    // no environment named review/a:b was made
+    const envs = await body<{ name: string }[]>(await s.api(`/api/v4/projects/${p.id}/environments`), 200);
+    expect(envs.map((e) => e.name)).toEqual(['review/main']);
+    const again = await body<{ status: string; failure_reason: string }>(await s.api(`/api/v4/projects/${p.id}/jobs/${of('deploy').id}/retry`, { method: 'POST' }), 201);
+    expect([again.status, again.failure_reason]).toEqual(['failed', 'environment_creation_failure']);
+    // lint: the key is valid YAML (GitLab checks only that it is a string); a dry run says it is dropped
+    const checked = await body<{ valid: boolean; warnings: string[] }>(await lint(s, p.id, { content: 'j:\n  script: x\n  resource_group: "a:b"\n', dry_run: true, ref: 'main' }), 200);
+    expect(checked.valid).toBe(true);
+    expect(checked.warnings).toContain("jobs:j resource_group 'a:b' is not a valid resource group key: the job runs without one");
+  });
+
   test('a child pipeline (source parent_pipeline) includes files of the parent\'s commit', async () => {
     const r = repo({ '.gitlab-ci.yml': 'trigger-child:\n  trigger:\n    include: child/ci.yml\n', 'child/ci.yml': 'child-job:\n  script: [child]\n' });
     const sha = r.git('rev-parse', 'HEAD');

@@ -17,6 +17,7 @@ import { needTargets, type StageTable } from './validate';
 import { needsOf, type Instance } from './matrix';
 import { environmentSlug, slugify } from '../predefined-variables';
 import { normalizeTags } from '../tag-list';
+import { storableEnvironmentName } from './entries/environment';
 import type { RuleEntry } from './entries/rules';
 
 /** Why no pipeline is created (the creator answers 400 with it). */
@@ -88,7 +89,7 @@ export interface PlanInput {
   warnings: string[];
 }
 
-export async function planPipeline({ root, instances, stages, ctx }: PlanInput): Promise<PipelinePlan> {
+export async function planPipeline({ root, instances, stages, ctx, warnings }: PlanInput): Promise<PipelinePlan> {
   const scope = new Scope(ctx);
   const env = (lookup: (n: string) => string | undefined, expandLookup: (n: string) => string | undefined): RuleEnv => ({
     lookup, expandLookup, changedPaths: ctx.changedPaths, changedSince: ctx.changedSince?.bind(ctx), files: ctx.files,
@@ -207,7 +208,13 @@ export async function planPipeline({ root, instances, stages, ctx }: PlanInput):
       if (spec.environment.url !== undefined) spec.environment.url = blank(spec.environment.url, envVars);
       if (spec.environment.auto_stop_in !== undefined) spec.environment.auto_stop_in = x(spec.environment.auto_stop_in);
     }
-    if (spec.resourceGroup !== undefined) spec.resourceGroup = blank(spec.resourceGroup, envVars);
+    if (spec.resourceGroup !== undefined) {
+      const key = blank(spec.resourceGroup, envVars);
+      // GitLab's ResourceGroup model refuses such a key and the job runs without a group (said here, not by GitLab)
+      if (key !== '' && !storableEnvironmentName(key)) warnings.push(`jobs:${inst.name} resource_group '${key}' is not a valid resource group key: the job runs without one`);
+      if (storableEnvironmentName(key)) spec.resourceGroup = key;
+      else delete spec.resourceGroup;
+    }
     spec.tags = normalizeTags(spec.tags.map(x));
     if (spec.trigger?.project !== undefined) spec.trigger.project = blank(spec.trigger.project);
     if (spec.trigger?.branch !== undefined) spec.trigger.branch = x(spec.trigger.branch);

@@ -66,4 +66,5 @@ export const FAILURE_REASON: Record<string, string> = {
   runner_unsupported: 'the runner does not support this job', stale_schedule: 'a stale schedule', image_pull_failure: 'the image could not be pulled',
   runner_configuration_error: 'a configuration error (the job or the runner)', runner_external_dependency_failure: 'the runner could not reach an external dependency',
   runner_interrupted: 'the runner was interrupted before the job could finish',
+  environment_creation_failure: 'it would create an environment with an invalid parameter (its name as expanded)',
 };

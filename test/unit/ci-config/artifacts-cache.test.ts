@@ -20,6 +20,8 @@ describe('artifacts', () => {
       ['j:\n  script: x\n  artifacts: {when: sometimes}\n', ['jobs:j:artifacts when should be one of: on_success, on_failure, always']],
       ['j:\n  script: x\n  artifacts: {expire_in: soon}\n', ['jobs:j:artifacts expire in should be a duration']],
       ['j:\n  script: x\n  artifacts: {expose_as: "x!", paths: ["*.txt"]}\n', ["jobs:j:artifacts expose as can contain only letters, digits, '-', '_' and spaces", "jobs:j:artifacts paths can't contain '*' when used with 'expose_as'"]],
+      // Ruby's \w is ASCII
+      ['j:\n  script: x\n  artifacts: {expose_as: "Prüfbericht", paths: [out]}\n', ["jobs:j:artifacts expose as can contain only letters, digits, '-', '_' and spaces"]],
       ['j:\n  script: x\n  artifacts: {access: all, public: true}\n', ['jobs:j:artifacts config these keys cannot be used together: access, public']],
       ['j:\n  script: x\n  artifacts: {reports: {cobertura: c.xml}}\n', ['jobs:j:artifacts:reports config contains unknown keys: cobertura']],
       ['j:\n  script: x\n  artifacts: {reports: {junit: {a: 1}}}\n', ['jobs:j:artifacts:reports junit should be an array of strings or a string']],

@@ -13,7 +13,8 @@ export const REPORT_TYPES = [
   'terraform', 'accessibility', 'coverage_fuzzing', 'api_fuzzing', 'cluster_image_scanning', 'requirements',
   'requirements_v2', 'coverage_report', 'cyclonedx', 'annotations', 'repository_xray', 'sarif',
 ];
-const EXPOSE_AS = /^[\p{L}\p{N}_][-\p{L}\p{N}_ ]*$/u;
+// Ruby's \w is ASCII: [a-zA-Z0-9_]
+const EXPOSE_AS = /^\w[-\w ]*$/;
 
 export function artifacts(e: Entry, v: unknown): ArtifactsSpec | undefined {
   if (!isMap(v)) return configError(e, 'should be a hash');

@@ -13,13 +13,12 @@ export function tags(e: Entry, v: unknown): string[] | undefined {
   return list;
 }
 
-const RESOURCE_GROUP = /^[\p{L}\p{N}_\-/${}. ]+$/u;
-
+/**
+ * GitLab checks only the type here; the key's format is the resource group's, checked once
+ * variables are expanded (plan.ts): a key it cannot have leaves the job without a group.
+ */
 export function resourceGroup(e: Entry, v: unknown): string | undefined {
   if (!isString(v)) return attrError(e, 'resource_group', 'should be a string');
-  if (!RESOURCE_GROUP.test(v) || v.startsWith('/') || v.endsWith('/')) {
-    return attrError(e, 'resource_group', "can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, but it cannot start or end with '/'");
-  }
   return v;
 }
 
