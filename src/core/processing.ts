@@ -25,16 +25,17 @@ export interface CreatedJob {
   when: string;
   dag: boolean;
   allowFailure: boolean;
+  bridge: boolean;
 }
 
 export interface Decision { id: number; name: string; status: 'pending' | 'manual' | 'scheduled' | 'skipped' }
 
 /** What the pass decided; the caller writes it (pipelines.ts). */
 export function decide(db: Db, pipelineId: number): Decision[] {
-  const created = db.$client.query<{ id: number; name: string; stage_idx: number; when: string; dag: number; allow_failure: number }, { id: number }>(`
-    SELECT id, name, stage_idx, "when", dag, allow_failure FROM jobs
+  const created = db.$client.query<{ id: number; name: string; stage_idx: number; when: string; dag: number; allow_failure: number; kind: string }, { id: number }>(`
+    SELECT id, name, stage_idx, "when", dag, allow_failure, kind FROM jobs
     WHERE pipeline_id = $id AND retried = 0 AND status = 'created' ORDER BY stage_idx, id`).all({ id: pipelineId })
-    .map((r): CreatedJob => ({ id: r.id, name: r.name, stageIdx: r.stage_idx, when: r.when, dag: !!r.dag, allowFailure: !!r.allow_failure }));
+    .map((r): CreatedJob => ({ id: r.id, name: r.name, stageIdx: r.stage_idx, when: r.when, dag: !!r.dag, allowFailure: !!r.allow_failure, bridge: r.kind === 'bridge' }));
   if (created.length === 0) return [];
 
   // Status counts of every stage (for stage jobs) …
@@ -86,7 +87,9 @@ export function decide(db: Db, pipelineId: number): Decision[] {
     prior ??= 'success';
     if (!isFinal(prior)) continue;
     const status: Decision['status'] = !accepts(job.when, prior, job.dag) ? 'skipped'
-      : job.when === 'manual' ? 'manual' : job.when === 'delayed' ? 'scheduled' : 'pending';
+      : job.when === 'manual' ? 'manual'
+      // a bridge is never scheduled (GitLab's Ci::Bridge#schedulable? is false): `rules: when: delayed` starts it at once
+      : job.when === 'delayed' && !job.bridge ? 'scheduled' : 'pending';
     decisions.push({ id: job.id, name: job.name, status });
     // Visible to the rest of the pass.
     bump(job.stageIdx, 'created', job.allowFailure, -1);

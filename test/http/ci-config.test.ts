@@ -164,6 +164,18 @@ describe('pipeline creation decisions', () => {
     expect(checked.warnings).toContain("jobs:j resource_group 'a:b' is not a valid resource group key: the job runs without one");
   });
 
+  test('rules: when: delayed schedules a job but starts a bridge at once (GitLab: a bridge is never schedulable)', async () => {
+    const r = repo({
+      '.gitlab-ci.yml': 'later:\n  script: x\n  rules: [{when: delayed, start_in: 1 hour}]\nchild:\n  trigger: {include: child.yml}\n  rules: [{when: delayed, start_in: 1 hour}]\n',
+      'child.yml': 'child-job:\n  script: [child]\n',
+    });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const pl = await s.core.creator.create(p, { ref: 'main', source: 'push' });
+    const status = (name: string) => s.core.pipelines.latestJobs(pl.id).find((j) => j.name === name)!.status;
+    expect(status('later')).toBe('scheduled');
+    expect(status('child')).toBe('pending');
+  });
+
   test('a child pipeline (source parent_pipeline) includes files of the parent\'s commit', async () => {
     const r = repo({ '.gitlab-ci.yml': 'trigger-child:\n  trigger:\n    include: child/ci.yml\n', 'child/ci.yml': 'child-job:\n  script: [child]\n' });
     const sha = r.git('rev-parse', 'HEAD');
