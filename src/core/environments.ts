@@ -36,7 +36,8 @@ export class EnvironmentService {
   private ensure(projectId: number, env: EnvironmentSpec): Environment {
     const now = this.deps.clock.now();
     this.db.insert(environments).values({
-      projectId, name: env.name, slug: environmentSlug(env.name), externalUrl: env.url ?? null,
+      // no url yet: a successful deployment sets it (GitLab's environment starts without one)
+      projectId, name: env.name, slug: environmentSlug(env.name), externalUrl: null,
       tier: env.deployment_tier ?? guessTier(env.name), createdAt: now, updatedAt: now,
     }).onConflictDoNothing().run();
     return this.db.select().from(environments).where(and(eq(environments.projectId, projectId), eq(environments.name, env.name))).get()!;
@@ -72,14 +73,14 @@ export class EnvironmentService {
         AND status <> (SELECT ${DEPLOYMENT_SQL} FROM jobs j WHERE j.id = deployments.job_id)`).run({ now, id: pipelineId });
   }
 
-  /** A job with an environment ended: a successful start makes it available (at its url), a successful stop stops it. */
+  /** A job with an environment ended: a successful start makes it available (at its url, expanded by the caller), a successful stop stops it. */
   jobEnded(job: Job, url?: string) {
     const env = job.spec.environment;
     if (!env || job.status !== 'success') return;
     const e = this.ensure(job.projectId, env);
     const now = this.deps.clock.now();
     if (env.action === 'start') {
-      this.db.update(environments).set({ state: 'available', externalUrl: url ?? env.url ?? e.externalUrl, updatedAt: now }).where(eq(environments.id, e.id)).run();
+      this.db.update(environments).set({ state: 'available', externalUrl: url ?? e.externalUrl, updatedAt: now }).where(eq(environments.id, e.id)).run();
     } else if (env.action === 'stop') {
       this.db.update(environments).set({ state: 'stopped', updatedAt: now }).where(eq(environments.id, e.id)).run();
     }

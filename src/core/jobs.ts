@@ -67,6 +67,7 @@
 import type { Statement } from 'bun:sqlite';
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { jobNeeds, jobs, jobVariables, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
+import { expand, expandCollection } from './ci-config/expand';
 import type { PipelineSource } from './ci-config/types';
 import type { CoreDeps, ServerInfo } from './context';
 import { guessTier } from './environments';
@@ -331,6 +332,7 @@ export class JobService {
       pub('CI_ENVIRONMENT_SLUG', stored?.slug ?? environmentSlug(env.name));
       pub('CI_ENVIRONMENT_ACTION', env.action);
       pub('CI_ENVIRONMENT_TIER', env.deployment_tier ?? stored?.tier ?? guessTier(env.name));
+      // as written: the runner expands it with the job's variables, as GitLab's runners do
       if (env.url) pub('CI_ENVIRONMENT_URL', env.url);
       if (stored) pub('CI_ENVIRONMENT_ID', stored.id);
     }
@@ -584,11 +586,24 @@ export class JobService {
       const ended = this.get(jobId);
       if (ended.startedAt !== null) this.deps.metrics.jobDuration.observe((now - ended.startedAt) / 1000);
       this.deps.events.jobStatus(ended, 'running', status);
-      this.pipelines.jobEnded(ended);
+      this.pipelines.jobEnded(ended, status === 'success' ? this.environmentUrl(ended) : undefined);
       return true;
     });
     if (ended) this.afterEnd?.(jobId);
     return ended;
+  }
+
+  /**
+   * A deployment's url, as GitLab's Deployments::UpdateEnvironmentService makes it: the
+   * `environment:url` as written, expanded with the job's own variables (the ones its runner
+   * got: CI_JOB_ID, CI_PIPELINE_ID, YAML, project …; an unset one is nothing).
+   */
+  private environmentUrl(job: Job): string | undefined {
+    const url = job.spec.environment?.url;
+    if (url === undefined || job.spec.environment?.action !== 'start') return undefined;
+    // the job token is not kept (only its hash): a url cannot carry it
+    const { values } = expandCollection(this.context(job, '').variables);
+    return expand(url, (n) => values.get(n));
   }
 
   /** Work after a job's end that may take time and must not hold the transaction (coverage). */

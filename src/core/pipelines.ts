@@ -307,7 +307,7 @@ export class PipelineService {
    * were applied by the caller; here the automatic retry, the resource release, the
    * environment, `auto_cancel:on_job_failure`, and the next jobs.
    */
-  jobEnded(job: Job) {
+  jobEnded(job: Job, environmentUrl?: string) {
     let retried = false;
     if (autoRetryAllowed(job)) {
       this.cloneJob(job, job.resourceGroupId !== null ? 'waiting_for_resource' : 'pending', { retriesLeft: job.retriesLeft - 1 });
@@ -318,7 +318,7 @@ export class PipelineService {
       this.resources.release(job.id, job.resourceGroupId);
       granted = this.assignResources([job.resourceGroupId]);
     }
-    this.environments.jobEnded(job);
+    this.environments.jobEnded(job, environmentUrl);
     if (job.status === 'failed' && !job.allowFailure && !retried) {
       const p = this.get(job.pipelineId);
       if (p.autoCancelOnJobFailure === 'all') this.cancelJobs(p.id, { cascade: true });

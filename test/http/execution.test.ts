@@ -372,6 +372,23 @@ describe('environments and deployments', () => {
     expect((await api(`/api/v4/projects/${project.id}/environments?states=gone`)).status).toBe(400);
     expect((await api(`/api/v4/projects/${project.id}/environments/999999`)).status).toBe(404);
   });
+
+  test('the url is the runner\'s to expand (CI_ENVIRONMENT_URL as written) and the deployment\'s with the job\'s own variables (GNOME\'s review apps)', async () => {
+    const project = makeProject(core);
+    core.projects.createVariable(project.id, { key: 'HOST', value: 'review.example' });
+    const url = 'https://$HOST/$CI_PROJECT_PATH/-/jobs/$CI_JOB_ID/artifacts/raw/${BUNDLE}$UNSET';
+    createPipeline(core, project.id, plan([
+      job('review', { stage: 'deploy', variables: { BUNDLE: 'app.flatpak' }, environment: { name: 'review/feature', url, action: 'start' } }),
+    ]));
+    const review = (await runner.poll())!;
+    expect(variablesOf(runner.payloads.at(-1)).get('CI_ENVIRONMENT_URL')).toBe(url);
+    // before the deployment succeeds the environment has no url, as in GitLab
+    const before = await api(`/api/v4/projects/${project.id}/environments?name=review/feature`);
+    expect(before.body[0].external_url).toBeNull();
+    await runner.run(review, {});
+    const after = await api(`/api/v4/projects/${project.id}/environments?name=review/feature`);
+    expect(after.body[0].external_url).toBe(`https://review.example/${projectFullPath(project)}/-/jobs/${review.id}/artifacts/raw/app.flatpak`);
+  });
 });
 
 describe('trigger: a downstream pipeline', () => {

@@ -197,15 +197,16 @@ export async function planPipeline({ root, instances, stages, ctx, warnings }: P
     const ex = scope.expanded(yaml, { CI_JOB_NAME: inst.name, CI_JOB_STAGE: spec.stage });
     if (ex.cycle) { problems.push(`${inst.name}: circular variable reference detected: [${ex.cycle.map((c) => JSON.stringify(c)).join(', ')}]`); continue; }
     const x = (s: string) => expandExisting(s, ex.lookup);
-    // GitLab's ExpandVariables.expand: an unset variable is nothing (environment name and url,
-    // resource_group, trigger:project); the url and the resource group also see the
-    // environment's CI_ENVIRONMENT_NAME and _SLUG, as GitLab's deployment and resource group do
+    // GitLab's ExpandVariables.expand: an unset variable is nothing (environment name,
+    // resource_group, trigger:project); the resource group also sees the environment's
+    // CI_ENVIRONMENT_NAME and _SLUG, as GitLab's resource group does. The url stays as written:
+    // the runner expands CI_ENVIRONMENT_URL, and the deployment expands it with the job's own
+    // variables (CI_JOB_ID …) when the job succeeds (jobs.ts)
     const blank = (s: string, more: Record<string, string> = {}) => expand(s, (n) => (Object.hasOwn(more, n) ? more[n] : ex.lookup(n)));
     let envVars: Record<string, string> = {};
     if (spec.environment) {
       spec.environment.name = blank(spec.environment.name);
       envVars = { CI_ENVIRONMENT_NAME: spec.environment.name, CI_ENVIRONMENT_SLUG: environmentSlug(spec.environment.name) };
-      if (spec.environment.url !== undefined) spec.environment.url = blank(spec.environment.url, envVars);
       if (spec.environment.auto_stop_in !== undefined) spec.environment.auto_stop_in = x(spec.environment.auto_stop_in);
     }
     if (spec.resourceGroup !== undefined) {

@@ -7,12 +7,13 @@ describe('environment', () => {
     await expectJob([
       ['j:\n  script: x\n  environment: production\n', { environment: { name: 'production', action: 'start' } }],
       ['j:\n  script: x\n  variables: {APP: web}\n  environment:\n    name: review/$CI_COMMIT_REF_SLUG\n    url: https://$APP-$CI_COMMIT_REF_SLUG.example.com\n    auto_stop_in: 1 day\n    deployment_tier: development\n',
-        { environment: { name: 'review/main', url: 'https://web-main.example.com', auto_stop_in: '1 day', deployment_tier: 'development', action: 'start' } }],
+        // the url stays as written: the runner and the deployment expand it with the job's variables
+        { environment: { name: 'review/main', url: 'https://$APP-$CI_COMMIT_REF_SLUG.example.com', auto_stop_in: '1 day', deployment_tier: 'development', action: 'start' } }],
       // GitLab's ExpandVariables.expand: an unset variable is nothing
       ['j:\n  script: x\n  environment: {name: "review/$UNKNOWN-x", action: prepare}\n', { environment: { name: 'review/-x', action: 'prepare' } }],
-      // the url (and resource_group) see the environment's name and slug, as GitLab's deployment does
+      // resource_group sees the environment's name and slug, as GitLab's resource group does
       ['j:\n  script: x\n  environment: {name: review/$CI_COMMIT_REF_SLUG, url: "https://$CI_ENVIRONMENT_SLUG.example.com/$UNSET"}\n  resource_group: deploy-$CI_ENVIRONMENT_NAME-$UNSET\n',
-        { environment: { name: 'review/main', url: 'https://review-main-yi2y9f.example.com/' }, resourceGroup: 'deploy-review/main-' }],
+        { environment: { name: 'review/main', url: 'https://$CI_ENVIRONMENT_SLUG.example.com/$UNSET' }, resourceGroup: 'deploy-review/main-' }],
       ['j:\n  trigger: {project: group/$UNSET_VAR}\n', { trigger: { project: 'group/' } }],
       // a name GitLab's Environment model refuses once expanded is kept: the job fails as it is created (test/http/ci-config.test.ts)
       ['j:\n  script: x\n  environment: review/$UNSET\n', { environment: { name: 'review/', action: 'start' } }],
