@@ -11,7 +11,8 @@
  *   as a Reference for reference.ts;
  * - aliases share their value (no copy), and a walk of the result with aliases expanded is
  *   bounded in size and depth (GitLab's "billion laughs" guard).
- * A file is at most two documents: a header (`spec:`) and the body.
+ * Documents are cut as GitLab cuts them, on the text, before any YAML is read (see
+ * splitDocuments); a `spec:` header is the first of them only when another follows.
  */
 import { Alias, isAlias, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { ConfigError } from './errors';
@@ -27,60 +28,95 @@ export interface LoadLimits {
 export const DEFAULT_LOAD_LIMITS: LoadLimits = { maxBytes: 2 * 1024 * 1024, maxDepth: 100 };
 
 export interface LoadedFile {
-  /** the first document when the file has two (`spec:` …), else null */
+  /** the first document when it has `spec:` and another follows, else null */
   header: YamlMap | null;
   body: YamlMap;
 }
 
 /** Parses one configuration file. Throws ConfigError with GitLab's message. */
 export function loadConfigFile(text: string, limits: LoadLimits = DEFAULT_LOAD_LIMITS): LoadedFile {
-  const docs = loadDocuments(text, limits);
-  if (docs.length > 2) throw new ConfigError('The parsed YAML has too many documents');
-  if (docs.length === 2) {
-    const [header, body] = docs;
-    if (!isMap(header) || !isMap(body)) throw new ConfigError('Invalid configuration format');
-    return { header, body };
-  }
-  const body = docs[0];
-  if (!isMap(body)) throw new ConfigError('Invalid configuration format');
-  return { header: null, body };
+  const docs = loadDocuments(text, limits) as YamlMap[];
+  // with a header the config is the last document (the third, when there are three)
+  if (docs.length > 1 && Object.hasOwn(docs[0], 'spec')) return { header: docs[0], body: docs[docs.length - 1] };
+  // no document left (only comments, `---`, `{}`): an empty config, not a format error
+  return { header: null, body: docs[0] ?? {} };
 }
 
-/** Every document of a text as values (an empty text is one null document). */
+/** At most this many documents count (GitLab's MAX_DOCUMENTS); one more part absorbs a leading `---`. */
+const MAX_DOCUMENTS = 2;
+/** `---` at a line start and the whitespace after it, newlines and the next line's indentation
+ * included (Ruby's `^` follows only `\n`, its `\s` is ASCII). */
+const DIVIDER = /(?<![^\n])---[\t\n\v\f\r ]+/g;
+
+/**
+ * The parts GitLab's multi-document loader reads: the text cut at each divider, into at most
+ * MAX_DOCUMENTS + 1 parts, the last one keeping any later divider. A `---` with nothing after
+ * it (the file's end) or indented does not cut; one at column 0 inside a block scalar does.
+ */
+export function splitDocuments(text: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (const m of text.matchAll(DIVIDER)) {
+    if (parts.length === MAX_DOCUMENTS) break;
+    parts.push(text.slice(from, m.index));
+    from = m.index + m[0].length;
+  }
+  parts.push(text.slice(from));
+  return parts;
+}
+
+/**
+ * The documents of a text as GitLab loads them: every part parsed (Psych reads a part up to
+ * its first document), blank ones dropped, then each checked for size and for being a hash.
+ */
 export function loadDocuments(text: string, limits: LoadLimits = DEFAULT_LOAD_LIMITS): unknown[] {
   if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) throw new ConfigError('The provided YAML is too big');
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  let parsed = parse(source);
+  // a BOM keeps a first `---` from dividing (Ruby's split sees it), and libyaml skips it
+  const parts = splitDocuments(text).map((part, i) => (i === 0 && part.charCodeAt(0) === 0xfeff ? part.slice(1) : part));
+  // every part is parsed before any is checked: a syntax error anywhere comes first
+  const values = parts.map(loadFirstDocument).filter((v) => !isBlank(v));
+  for (const value of values) {
+    checkSize(value, limits);
+    if (!isMap(value)) throw new ConfigError('Invalid configuration format');
+  }
+  return values;
+}
+
+/** The first document of a part, as Psych's safe_load reads it (later ones are not parsed). */
+function loadFirstDocument(source: string): unknown {
+  let doc = parse(source)[0];
   let current = source;
   // libyaml (Psych) does not check the indentation of the continuation lines of a quoted
   // scalar or a flow collection (`[ … ]`, `{ … }`), only for document markers; the `yaml`
   // package ends them at a line indented like their parent. When the file does not parse,
   // such lines are indented further (leading blanks there are folded away or insignificant,
   // so the values are the same) and the result is used if it parses.
-  if (parsed.some((d) => d.errors.length)) {
+  if (doc?.errors.length) {
     const repaired = reindentContinuations(source);
     if (repaired !== null) {
-      const again = parse(repaired);
-      if (!again.some((d) => d.errors.length)) { parsed = again; current = repaired; }
+      const again = parse(repaired)[0];
+      if (!again?.errors.length) { doc = again; current = repaired; }
     }
   }
-  const values: unknown[] = [];
-  for (const doc of parsed) {
-    const err = doc.errors[0];
-    if (err) {
-      const offset = err.pos[0];
-      const before = current.slice(0, offset);
-      const line = before.split('\n').length;
-      const where = ` at line ${line} column ${offset - before.lastIndexOf('\n')}`;
-      throw new ConfigError(`(<unknown>): ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}${where}`);
-    }
-    const value = new Converter(doc).node(doc.contents);
-    checkSize(value, limits);
-    values.push(value);
+  if (!doc) return null;
+  const err = doc.errors[0];
+  if (err) {
+    // positions within the part, as Psych parses each part alone
+    const offset = err.pos[0];
+    const before = current.slice(0, offset);
+    const line = before.split('\n').length;
+    const where = ` at line ${line} column ${offset - before.lastIndexOf('\n')}`;
+    throw new ConfigError(`(<unknown>): ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}${where}`);
   }
-  // A file of comments only, or `---` alone, is one empty document.
-  if (values.length === 0) values.push(null);
-  return values;
+  return new Converter(doc).node(doc.contents);
+}
+
+/** ActiveSupport's `blank?`: null, false, whitespace-only text, an empty list or hash. */
+function isBlank(v: unknown): boolean {
+  if (v === null || v === undefined || v === false) return true;
+  if (typeof v === 'string') return /^\p{White_Space}*$/u.test(v);
+  if (Array.isArray(v)) return v.length === 0;
+  return isMap(v) && Object.keys(v).length === 0;
 }
 
 function parse(text: string): Document.Parsed[] {

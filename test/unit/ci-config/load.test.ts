@@ -1,6 +1,6 @@
 /** Loading (spec ci-yaml.md §1.1): YAML 1.1 as Psych reads it, documents, limits, tags, anchors. */
 import { describe, expect, test } from 'bun:test';
-import { expectErrors, job, plan } from './helpers';
+import { expectErrors, job, names, plan } from './helpers';
 import { loadDocuments, tokenize } from '../../../src/core/ci-config/load';
 import { RubyFloat, rubyFloatToS } from '../../../src/core/ci-config/values';
 
@@ -27,10 +27,10 @@ describe('documents and the top level', () => {
   test('errors', async () => {
     await expectErrors([
       ['', ['Please provide content of .gitlab-ci.yml']],
-      ['# only a comment\n', ['Invalid configuration format']],
+      // every document is blank, so GitLab's loader gives an empty config ({}), not an error
+      ['# only a comment\n', ['jobs config should contain at least one visible job']],
       ['- a\n- b\n', ['Invalid configuration format']],
       ['just text', ['Invalid configuration format']],
-      ['a: b\n---\nc: d\n---\ne: f\n', ['The parsed YAML has too many documents']],
       ['when: 2024-01-01\nj:\n  script: x\n', ['Tried to load unspecified class: Date']],
       ['j:\n  script: x\n  start: 2024-01-01 10:00:00\n', ['Tried to load unspecified class: Time']],
       ['lol: &a [x, x, x, x, x, x, x, x, x, x]\n' + Array.from({ length: 8 }, (_, i) => `l${i + 1}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${i === 0 ? 'a' : String.fromCharCode(97 + i)}`).join(', ')}]`).join('\n') + '\nj:\n  script: x\n', ['The parsed YAML is too big']],
@@ -52,6 +52,72 @@ describe('documents and the top level', () => {
   test('too big before parsing', async () => {
     const { errors } = await import('./helpers');
     expect(await errors(`j:\n  script: x\n# ${'x'.repeat(2 * 1024 * 1024)}\n`)).toEqual(['The provided YAML is too big']);
+  });
+});
+
+describe('documents, split as GitLab splits them', () => {
+  // GitLab cuts the text itself at lines that start with `---` and whitespace (three parts at
+  // most; Psych reads the last one up to its first document), drops blank documents, and reads
+  // the first as a `spec:` header only when another follows. The config is then the last
+  // document, else the first.
+  const plans: [string, string, string[]][] = [
+    ['a trailing --- after the jobs', 'j:\n  script: x\n---\n', ['j']],
+    ['a --- at the very end, with no newline', 'j:\n  script: x\n---', ['j']],
+    ['a trailing --- in a CRLF file', 'j:\r\n  script: x\r\n---\r\n', ['j']],
+    ['three documents without a header: the first', 'a:\n  script: a\n---\nb:\n  script: b\n---\nc:\n  script: c\n', ['a']],
+    ['a header and two more documents: the last', 'spec:\n  inputs: {}\n---\na:\n  script: a\n---\nb:\n  script: b\n', ['b']],
+    ['past the third part nothing is split, and Psych stops at its first document', 'spec:\n  inputs: {}\n---\na:\n  script: a\n---\nb:\n  script: b\n---\nnot: [valid\n', ['b']],
+    ['a leading ---', '---\nj:\n  script: x\n', ['j']],
+    ['a UTF-8 BOM before a leading ---', '\uFEFF---\nj:\n  script: x\n', ['j']],
+    ['empty documents before the config', '---\n---\nj:\n  script: x\n', ['j']],
+    ['a blank first document ({}) is dropped, not a header', '{}\n---\nj:\n  script: x\n', ['j']],
+    ['--- with a comment', '--- # the jobs\nj:\n  script: x\n', ['j']],
+    ['--- with the document on its line', '--- j:\n    script: x\n', ['j']],
+    ['an unindented --- inside a block scalar splits there', 'j:\n  script: |\n    echo a\n---\nk:\n  script: y\n', ['j']],
+    ['... then a document: Psych reads the first', 'j:\n  script: x\n...\nk:\n  script: y\n', ['j']],
+    ['... then ---: the second document has no header before it', 'j:\n  script: x\n...\n---\nk:\n  script: y\n', ['j']],
+  ];
+  test.each(plans)('%s', async (_name, yaml, jobs) => expect(names(await plan(yaml))).toEqual(jobs));
+
+  test('a header with a tag on its ---; an indented --- in a block scalar is text', async () => {
+    const p = await plan('---\nspec:\n  inputs:\n    who:\n      default: me\n--- !body\nj:\n  script: echo $[[ inputs.who ]]\n');
+    expect(job(p, 'j').script).toEqual(['echo me']);
+    expect(job(await plan('j:\n  script: |\n    echo a\n    ---\n    echo b\n'), 'j').script).toEqual(['echo a\n---\necho b\n']);
+  });
+
+  test('errors', async () => {
+    await expectErrors([
+      // no `spec:` header, so the first document is the config and its `stages` are not a job
+      ['stages: [build]\n---\nbuild:\n  script: x\n', ['jobs config should contain at least one visible job']],
+      ['---\n', ['jobs config should contain at least one visible job']],
+      ['---', ['jobs config should contain at least one visible job']],
+      // every document is loaded, so one that is not a hash fails even when it is not used
+      ['j:\n  script: x\n---\n- a\n', ['Invalid configuration format']],
+      ['j:\n  script: |\n    echo a\n---\n    echo b\n', ['Invalid configuration format']],
+    ]);
+  });
+
+  test('a syntax error in a later document is placed within that document, as Psych parses it alone', async () => {
+    const { errors } = await import('./helpers');
+    const e = await errors('j:\n  script: x\n---\nk: [\n');
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatch(/^\(<unknown>\): .+ at line 2 column 1$/);
+  });
+
+  test('included files go through the same loader', async () => {
+    const files = (text: string) => ({ files: { 'ci/jobs.yml': text } });
+    expect(names(await plan('include: ci/jobs.yml\n', files('j:\n  script: x\n---\n')))).toEqual(['j']);
+    expect(names(await plan('include: ci/jobs.yml\n', files('a:\n  script: a\n---\nb:\n  script: b\n---\nc:\n  script: c\n')))).toEqual(['a']);
+    // nothing but blank documents: GitLab's "blank hash" message for an include
+    await expectErrors([
+      ['include: ci/jobs.yml\nk:\n  script: y\n', ['Included file `ci/jobs.yml` does not have valid YAML syntax!']],
+    ], files('# nothing\n'));
+    await expectErrors([
+      ['include: ci/jobs.yml\nk:\n  script: y\n', ['Included file `ci/jobs.yml` does not have valid YAML syntax!']],
+    ], files('---\n'));
+    await expectErrors([
+      ['include: ci/jobs.yml\nk:\n  script: y\n', ['Included file `ci/jobs.yml` does not have valid YAML syntax!']],
+    ], files('{}\n'));
   });
 });
 

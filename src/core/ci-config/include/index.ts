@@ -230,6 +230,8 @@ async function fetchFile(loc: Location, scope: FileScope, state: IncludeState): 
 function parse(location: string, text: string, inputs: Record<string, unknown> | undefined, scope: FileScope, state: IncludeState): YamlMap {
   try {
     const loaded = loadConfigFile(text);
+    // nothing but blank documents (comments, `---`, `{}`): GitLab's blank-hash check, same message as below
+    if (Object.keys(loaded.body).length === 0) throw new ConfigError('Invalid configuration format');
     const values = resolveInputs(loaded.header, inputs);
     if (values === null) return loaded.body;
     return interpolate(loaded.body, values, scope.variables ?? (() => undefined), new Set(state.ctx.maskedVariables));
