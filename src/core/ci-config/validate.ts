@@ -1,8 +1,9 @@
 /**
  * Step 6: the checks GitLab makes over the whole (parallel-expanded) job set, whatever rules
- * later decide: each job's stage exists, `needs` name existing jobs of the same or earlier
- * stages (≤ 50, no duplicates, no cycles), `dependencies` name jobs of the same or earlier stages,
- * `environment:on_stop` names a stop job of the same environment.
+ * later decide, in its order for each job: the stage exists, `dependencies` then `needs` (the
+ * job's, then each rule's) name existing jobs of the same or earlier stages, needs without
+ * duplicates; `environment:on_stop` names a stop job of the same environment; no cycles.
+ * The 50-needs limit comes last: GitLab only counts it when it creates the pipeline.
  */
 import type { NeedEntry } from './entries/needs';
 import type { Errors } from './errors';
@@ -17,15 +18,21 @@ export function stageTable(userStages: readonly string[]): StageTable {
   return { all, index: new Map(all.map((s, i) => [s, i])) };
 }
 
-/** The concrete instances one need names (all instances of a parallel job, or a matrix selection). */
-export function needTargets(need: NeedEntry, byGroup: Map<string, Instance[]>, byName: Map<string, Instance>): string[] | null {
-  if (need.matrix) {
-    const names = need.matrix.flatMap(combinations).map((values) => matrixName(need.job, values));
-    return names.every((n) => byName.has(n)) ? names : null;
-  }
+/**
+ * The job names a job-level need (or a dependency) stands for, as GitLab's normalizer writes
+ * them: a parallel job's instances (all, or the need's matrix selection); any other name as is.
+ */
+export function needNames(need: NeedEntry, byGroup: Map<string, Instance[]>): string[] {
   const group = byGroup.get(need.job);
-  if (group && group.length && group[0].parallel) return group.map((i) => i.name);
-  return byName.has(need.job) ? [need.job] : null;
+  if (!group?.[0]?.parallel) return [need.job];
+  if (need.matrix) return need.matrix.flatMap(combinations).map((values) => matrixName(need.job, values));
+  return group.map((i) => i.name);
+}
+
+/** The concrete instances one need names, or null when one of them is not in the configuration. */
+export function needTargets(need: NeedEntry, byGroup: Map<string, Instance[]>, byName: Map<string, Instance>): string[] | null {
+  const names = needNames(need, byGroup);
+  return names.every((n) => byName.has(n)) ? names : null;
 }
 
 export function validatePlan(errors: Errors, instances: readonly Instance[], stages: StageTable): void {
@@ -36,7 +43,24 @@ export function validatePlan(errors: Errors, instances: readonly Instance[], sta
     if (!byGroup.has(g)) byGroup.set(g, []);
     byGroup.get(g)!.push(i);
   }
-  const stageOf = (i: Instance) => stages.index.get(i.entry.spec.stage) ?? -1;
+  // a job whose stage does not exist compares as GitLab's nil index does: never earlier
+  const earlierOrSame = (target: Instance, of: Instance) => {
+    const t = stages.index.get(target.entry.spec.stage);
+    return t !== undefined && t <= stages.index.get(of.entry.spec.stage)!;
+  };
+  /** One list of needs (the job's, or one rule's): each name, then the duplicates. */
+  const checkNeeds = (i: Instance, needs: ReadonlyArray<{ name: string; optional: boolean }>) => {
+    for (const n of needs) {
+      const target = byName.get(n.name);
+      if (!target) { if (!n.optional) errors.raw(`${i.name} job: undefined need: ${n.name}`); continue; }
+      if (!earlierOrSame(target, i)) errors.raw(`${i.name} job: need ${n.name} is not defined in current or prior stages`);
+    }
+    const counts = new Map<string, number>();
+    for (const n of needs) counts.set(n.name, (counts.get(n.name) ?? 0) + 1);
+    const duplicated = [...counts].filter(([, c]) => c > 1).map(([n]) => n);
+    if (duplicated.length) errors.raw(`${i.name} has the following needs duplicated: ${duplicated.join(', ')}.`);
+  };
+  const tooMany: string[] = [];
   const reported = new Set<string>();
   for (const i of instances) {
     const name = i.name;
@@ -54,36 +78,20 @@ export function validatePlan(errors: Errors, instances: readonly Instance[], sta
       }
       continue;
     }
-    const needs = needsOf(i) ?? [];
-    const seen = new Set<string>();
-    const duplicated: string[] = [];
-    for (const n of needs) {
-      const key = n.matrix ? `${n.job}${JSON.stringify(n.matrix)}` : n.job;
-      if (seen.has(key) && !duplicated.includes(n.job)) duplicated.push(n.job);
-      seen.add(key);
-    }
-    if (duplicated.length) errors.raw(`${name} has the following needs duplicated: ${duplicated.join(', ')}.`);
-    let count = 0;
-    for (const n of needs) {
-      const targets = needTargets(n, byGroup, byName);
-      if (targets === null) {
-        if (!n.optional) errors.raw(`${name} job: undefined need: ${n.matrix ? `${n.job}: [${n.matrix.flatMap(combinations).map((v) => Object.values(v).join(', ')).join('], [')}]` : n.job}`);
-        continue;
-      }
-      count += targets.length;
-      for (const t of targets) {
-        if (stageOf(byName.get(t)!) > stageOf(i)) errors.raw(`${name} job: need ${n.job} is not defined in current or prior stages`);
-      }
-    }
-    if (count > MAX_NEEDS) errors.raw(`${name}: one job can only need ${MAX_NEEDS} others, but you have listed ${count}. See needs keyword documentation for more details`);
     for (const dep of i.entry.spec.dependencies ?? []) {
-      const targets = needTargets({ job: dep, artifacts: true, optional: false }, byGroup, byName);
-      if (targets === null) { errors.raw(`${name} job: undefined dependency: ${dep}`); continue; }
-      // GitLab compares stage indexes with <= for dependencies as for needs (yaml_processor.rb)
-      if (targets.some((t) => stageOf(byName.get(t)!) > stageOf(i))) {
-        errors.raw(`${name} job: dependency ${dep} is not defined in current or prior stages`);
+      for (const d of needNames({ job: dep, artifacts: true, optional: false }, byGroup)) {
+        const target = byName.get(d);
+        if (!target) errors.raw(`${name} job: undefined dependency: ${d}`);
+        else if (!earlierOrSame(target, i)) errors.raw(`${name} job: dependency ${d} is not defined in current or prior stages`);
       }
     }
+    const needs = (needsOf(i) ?? []).flatMap((n) => needNames(n, byGroup).map((t) => ({ name: t, optional: n.optional })));
+    checkNeeds(i, needs);
+    // the normalizer leaves rule needs as written: a rule names jobs, instances included, by their own names
+    for (const rule of i.entry.rules ?? []) {
+      if (rule.needs) checkNeeds(i, rule.needs.map((n) => ({ name: n.job, optional: n.optional })));
+    }
+    if (needs.length > MAX_NEEDS) tooMany.push(`${name}: one job can only need ${MAX_NEEDS} others, but you have listed ${needs.length}. See needs keyword documentation for more details`);
     const env = i.entry.spec.environment;
     if (env?.on_stop !== undefined) {
       const stop = byGroup.get(env.on_stop)?.[0];
@@ -93,7 +101,11 @@ export function validatePlan(errors: Errors, instances: readonly Instance[], sta
       else if (stop.entry.spec.environment.action !== 'stop') errors.raw(`${name} job: on_stop job ${env.on_stop} needs to have action stop defined`);
     }
   }
+  // only job-level needs make the graph GitLab checks (rule needs apply per pipeline)
   if (hasCycle(instances, byGroup, byName)) errors.raw('The pipeline has circular dependencies');
+  // GitLab's Seed::Build counts the job's own needs when it creates the pipeline, after every
+  // configuration check; Baton refuses them with the configuration, after those checks
+  for (const m of tooMany) errors.raw(m);
 }
 
 function hasCycle(instances: readonly Instance[], byGroup: Map<string, Instance[]>, byName: Map<string, Instance>): boolean {

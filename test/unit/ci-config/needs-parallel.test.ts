@@ -1,6 +1,8 @@
 /** `needs` (DAG checks, optional needs, needs after rules), `dependencies`, `parallel: N` and `parallel: matrix`. */
 import { describe, expect, test } from 'bun:test';
 import { errors, expectErrors, job, names, plan } from './helpers';
+import { checkConfig } from '../../../src/core/ci-config';
+import { contextOf } from '../../support/compile';
 
 const STAGES = 'stages: [build, test, deploy]\n';
 
@@ -87,6 +89,77 @@ lint:
       [`${STAGES}b:\n  script: x\n  needs: [{job: a, artefacts: true}]\n`, ['jobs:b:needs:need config contains unknown keys: artefacts']],
       [`${STAGES}a:\n  stage: build\n  script: x\nb:\n  script: x\n  needs: [a]\n  dependencies: [c]\nc:\n  stage: build\n  script: x\n`, ['jobs:b dependencies the c should be part of needs']],
     ]);
+  });
+});
+
+describe('rules:needs (checked with the configuration, as yaml_processor.rb checks each rule\'s needs)', () => {
+  const R = (needs: string) => `  rules:\n    - if: $CI_COMMIT_BRANCH\n      needs: ${needs}\n`;
+
+  test('configuration errors, whether or not the rule matches', async () => {
+    await expectErrors([
+      [`${STAGES}t:\n  stage: test\n  script: x\n${R('[unknown_job]')}`, ['t job: undefined need: unknown_job']],
+      [`${STAGES}t:\n  stage: test\n  script: x\n  rules:\n    - if: $NOPE\n      needs: [unknown_job]\n    - when: on_success\n`, ['t job: undefined need: unknown_job']],
+      [`${STAGES}early:\n  stage: build\n  script: x\n${R('[t]')}t:\n  stage: test\n  script: x\n`, ['early job: need t is not defined in current or prior stages']],
+      [`${STAGES}early:\n  stage: build\n  script: x\n${R('[{job: t, artifacts: false, optional: false}]')}t:\n  stage: test\n  script: x\n`, ['early job: need t is not defined in current or prior stages']],
+      [`${STAGES}a:\n  stage: build\n  script: x\nt:\n  script: x\n${R('[a, {job: a}]')}`, ['t has the following needs duplicated: a.']],
+      [`${STAGES}a:\n  stage: build\n  script: x\nb:\n  stage: build\n  script: x\nt:\n  script: x\n${R('[a, b, b, a]')}`, ['t has the following needs duplicated: a, b.']],
+      // each need is checked before the duplicates are
+      [`${STAGES}t:\n  script: x\n${R('[ghost, ghost]')}`, ['t job: undefined need: ghost']],
+      // an optional need may be missing, but still counts as a duplicate
+      [`${STAGES}t:\n  script: x\n${R('[{job: ghost, optional: true}, {job: ghost, optional: true}]')}`, ['t has the following needs duplicated: ghost.']],
+      // the normalizer expands job-level needs only: a rule need names jobs as written
+      [`${STAGES}a:\n  stage: build\n  script: x\n  parallel: 2\nt:\n  script: x\n${R('[a]')}`, ['t job: undefined need: a']],
+      [`${STAGES}build:\n  stage: build\n  script: x\n  parallel:\n    matrix:\n      - OS: [linux, mac]\nt:\n  script: x\n${R('[{job: build, parallel: {matrix: [{OS: linux}]}}]')}`, ['t job: undefined need: build']],
+      // every instance of a parallel job carries the rules; the first reports
+      [`${STAGES}t:\n  script: x\n  parallel: 2\n${R('[ghost]')}`, ['t 1/2 job: undefined need: ghost']],
+      // the job's own needs are checked first, then each rule's in order
+      [`${STAGES}t:\n  script: x\n  needs: [nope1]\n${R('[nope2]')}`, ['t job: undefined need: nope1']],
+      [`${STAGES}t:\n  script: x\n  rules:\n    - if: $A\n      needs: [nope1]\n    - needs: [nope2]\n`, ['t job: undefined need: nope1']],
+      // after the job's dependencies, before the next job
+      [`${STAGES}t:\n  script: x\n  dependencies: [nodep]\n${R('[nope]')}u:\n  script: x\n  needs: [nope3]\n`, ['t job: undefined dependency: nodep']],
+      [`${STAGES}t:\n  script: x\n${R('[nope]')}u:\n  script: x\n  needs: [nope3]\n`, ['t job: undefined need: nope']],
+    ]);
+  });
+
+  test('a static lint (no dry run) reports them', async () => {
+    const c = await checkConfig(`${STAGES}t:\n  stage: test\n  script: x\n${R('[unknown_job]')}`, contextOf());
+    expect(c.errors).toEqual(['t job: undefined need: unknown_job']);
+  });
+
+  test('what is allowed: optional needs of missing jobs, artifacts:, an instance by name, the same need as the job, more than 50', async () => {
+    const p = await plan(`${STAGES}a:\n  stage: build\n  script: x\n  parallel: 2\nb:\n  stage: build\n  script: x\nt:\n  script: x\n  needs: [b]\n${R('[b, {job: ghost, optional: true}, {job: "a 1/2", artifacts: false}]')}`);
+    expect(job(p, 't').needs).toEqual([{ job: 'b', artifacts: true, optional: false }, { job: 'a 1/2', artifacts: false, optional: false }]);
+    const only = await plan(`${STAGES}t:\n  script: x\n${R('[{job: ghost, optional: true}]')}`);
+    expect(job(only, 't').needs).toEqual([]);
+    // GitLab counts needs against the limit at creation, and only the job's own (Seed::Build reads them before rules)
+    const many = Array.from({ length: 51 }, (_, i) => `j${i}`);
+    const big = await plan(`${STAGES}${many.map((n) => `${n}:\n  stage: build\n  script: x\n`).join('')}t:\n  script: x\n${R(`[${many.join(', ')}]`)}`);
+    expect(job(big, 't').needs?.length).toBe(51);
+  });
+});
+
+describe('job needs: checked in GitLab\'s order, on the names the normalizer gives', () => {
+  test('errors', async () => {
+    await expectErrors([
+      [`${STAGES}b:\n  script: x\n  needs: [nope, nope]\n`, ['b job: undefined need: nope']],
+      [`${STAGES}a:\n  stage: deploy\n  script: x\nb:\n  script: x\n  needs: [a, a]\n`, ['b job: need a is not defined in current or prior stages']],
+      [`${STAGES}a:\n  stage: build\n  script: x\n  parallel: 2\nb:\n  script: x\n  needs: [a, a]\n`, ['b has the following needs duplicated: a 1/2, a 2/2.']],
+      [`${STAGES}a:\n  stage: build\n  script: x\nc:\n  stage: build\n  script: x\nb:\n  script: x\n  needs: [a, c, c, a]\n`, ['b has the following needs duplicated: a, c.']],
+      [`${STAGES}a:\n  stage: deploy\n  script: x\n  parallel: 2\nb:\n  script: x\n  needs: [a]\n`, ['b job: need a 1/2 is not defined in current or prior stages']],
+      [`${STAGES}build:\n  stage: build\n  script: x\n  parallel:\n    matrix:\n      - OS: [linux]\ntest:\n  script: x\n  needs:\n    - job: build\n      parallel:\n        matrix:\n          - OS: [linux, windows]\n`, ['test job: undefined need: build: [windows]']],
+      [`${STAGES}test:\n  script: x\n  needs:\n    - job: build\n      parallel:\n        matrix:\n          - OS: [linux]\n`, ['test job: undefined need: build']],
+      // dependencies are checked before needs
+      [`${STAGES}b:\n  script: x\n  needs: [x]\n  dependencies: [x]\n`, ['b job: undefined dependency: x']],
+      // a needed job whose stage does not exist fails the stage comparison, as GitLab's nil index does
+      [`${STAGES}b:\n  script: x\n  needs: [a]\na:\n  stage: nowhere\n  script: x\n`, ['b job: need a is not defined in current or prior stages']],
+      // the 50 limit is a creation error in GitLab: every configuration error comes first
+      [`${STAGES}a:\n  stage: build\n  script: x\n  parallel: 51\nb:\n  script: x\n  needs: [a]\nc:\n  script: x\n  needs: [nope]\n`, ['c job: undefined need: nope']],
+    ]);
+  });
+
+  test('needs:parallel:matrix on a job that is not parallel names the job as written (the normalizer expands parallel jobs only)', async () => {
+    const p = await plan(`${STAGES}build:\n  stage: build\n  script: x\ntest:\n  script: x\n  needs:\n    - job: build\n      parallel:\n        matrix:\n          - OS: [linux]\n`);
+    expect(job(p, 'test').needs).toEqual([{ job: 'build', artifacts: true, optional: false }]);
   });
 });
 
