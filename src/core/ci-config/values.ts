@@ -53,6 +53,11 @@ export function keysOf(v: YamlMap): string[] {
   return Object.keys(v);
 }
 
+/** Ruby's `flatten`: nested lists (anchors, `!reference`) spliced in, at any depth — GitLab's ComposableArray entries (needs, cache, services). */
+export function flattenDeep(v: readonly unknown[]): unknown[] {
+  return v.some(Array.isArray) ? v.flatMap((x) => (Array.isArray(x) ? flattenDeep(x) : [x])) : [...v];
+}
+
 export function isString(v: unknown): v is string {
   return typeof v === 'string';
 }

@@ -7,7 +7,7 @@ describe('artifacts', () => {
     await expectJob([
       ['j:\n  script: x\n  artifacts:\n    name: "$CI_JOB_NAME"\n    paths: [dist/, "*.log"]\n    exclude: [dist/**/*.map]\n    untracked: false\n    when: always\n    expire_in: 1 week\n    access: developer\n',
         { artifacts: { name: '$CI_JOB_NAME', paths: ['dist/', '*.log'], exclude: ['dist/**/*.map'], untracked: false, when: 'always', expire_in: '1 week', access: 'developer' } }],
-      ['j:\n  script: x\n  artifacts: {paths: [out], expose_as: "Build output", public: false, expire_in: 3600}\n', { artifacts: { paths: ['out'], expose_as: 'Build output', access: 'developer', expire_in: '3600' } }],
+      ['j:\n  script: x\n  artifacts: {paths: [out], expose_as: "Build output", public: false, expire_in: "3600"}\n', { artifacts: { paths: ['out'], expose_as: 'Build output', access: 'developer', expire_in: '3600' } }],
       ['j:\n  script: x\n  artifacts:\n    expire_in: never\n    reports:\n      junit: [a.xml, b.xml]\n      dotenv: build.env\n      coverage_report: {coverage_format: cobertura, path: coverage.xml}\n',
         { artifacts: { expire_in: 'never', reports: [{ type: 'junit', paths: ['a.xml', 'b.xml'] }, { type: 'dotenv', paths: ['build.env'] }, { type: 'cobertura', paths: ['coverage.xml'] }] } }],
     ]);
@@ -15,6 +15,7 @@ describe('artifacts', () => {
   test('errors', async () => {
     await expectErrors([
       ['j:\n  script: x\n  artifacts: [a]\n', ['jobs:j:artifacts config should be a hash']],
+      ['j:\n  script: x\n  artifacts: {paths: [a], expire_in: 3600}\n', ['jobs:j:artifacts expire in should be a duration']],
       ['j:\n  script: x\n  artifacts: {path: [a]}\n', ['jobs:j:artifacts config contains unknown keys: path']],
       ['j:\n  script: x\n  artifacts: {paths: a}\n', ['jobs:j:artifacts paths should be an array of strings']],
       ['j:\n  script: x\n  artifacts: {when: sometimes}\n', ['jobs:j:artifacts when should be one of: on_success, on_failure, always']],
@@ -40,12 +41,23 @@ describe('cache', () => {
     await expectJob([
       ['j:\n  script: x\n  cache: {key: {files: [package-lock.json]}, paths: [node_modules]}\n', { cache: [{ key: expect.stringMatching(/^[0-9a-f]{40}$/), paths: ['node_modules'] }] }],
     ], 'j', { files: { 'package-lock.json': '{}' } });
+    // GitLab's Caches entry flattens nested lists (anchors, !reference)
+    await expectJob([
+      ['.c: &c [{key: a, paths: [a]}]\n.d: {cache: {key: b, paths: [b]}}\nj:\n  script: x\n  cache: [*c, !reference [.d, cache], [[{key: e, paths: [e]}]]]\n',
+        { cache: [{ key: 'a', paths: ['a'] }, { key: 'b', paths: ['b'] }, { key: 'e', paths: ['e'] }] }],
+      // the list is counted as written, before it is flattened
+      ['j:\n  script: x\n  cache: [[{key: a}, {key: b}, {key: c}], {key: d}, {key: e}]\n', { cache: [{ key: 'a' }, { key: 'b' }, { key: 'c' }, { key: 'd' }, { key: 'e' }] }],
+    ]);
   });
   test('errors', async () => {
     await expectErrors([
       ['j:\n  script: x\n  cache: {key: a/b}\n', ['jobs:j:cache:key config cannot contain the "/" character']],
       ['j:\n  script: x\n  cache: {key: "%2e%2e"}\n', ['jobs:j:cache:key config cannot be "." or ".."']],
-      ['j:\n  script: x\n  cache: {key: [a]}\n', ['jobs:j:cache:key config should be a hash, a string or a symbol']],
+      // GitLab's Key entry: no "config", and a number is not a key
+      ['j:\n  script: x\n  cache: {key: [a]}\n', ['jobs:j:cache:key should be a hash, a string or a symbol']],
+      ['j:\n  script: x\n  cache: {key: 1}\n', ['jobs:j:cache:key should be a hash, a string or a symbol']],
+      ['j:\n  script: x\n  cache: {key: {files: [a], prefix: 1}}\n', ['jobs:j:cache:key:prefix config should be a string or symbol']],
+      ['j:\n  script: x\n  cache: x\n', ['jobs:j:cache config can only be a hash or an array']],
       ['j:\n  script: x\n  cache: {paths: [a], policy: always}\n', ['jobs:j:cache policy should be pull-push, push, or pull']],
       ['j:\n  script: x\n  cache: {paths: [a], when: never}\n', ['jobs:j:cache when should be on_success, on_failure or always']],
       ['j:\n  script: x\n  cache: {path: [a]}\n', ['jobs:j:cache config contains unknown keys: path']],

@@ -15,7 +15,7 @@ describe('when, allow_failure, retry, timeout and the small keys', () => {
       ['j:\n  script: x\n  retry: {max: 2, when: [runner_external_dependency_failure, runner_interrupted, runner_configuration_error, no_updates_running, server_timeout_running]}\n',
         { retry: { max: 2, when: ['runner_external_dependency_failure', 'runner_interrupted', 'runner_configuration_error', 'no_updates_running', 'server_timeout_running'], exit_codes: [] } }],
       ['j:\n  script: x\n  timeout: 1h 30m\n', { timeout: 5400 }],
-      ['j:\n  script: x\n  timeout: 3600\n', { timeout: 3600 }],
+      ['j:\n  script: x\n  timeout: "3600"\n', { timeout: 3600 }],
       ['j:\n  script: x\n  interruptible: true\n  resource_group: production\n  coverage: /Total.*?(\\d+\\.\\d+)%/\n  tags: [docker, linux]\n',
         { interruptible: true, resourceGroup: 'production', coverage: '/Total.*?(\\d+\\.\\d+)%/', tags: ['docker', 'linux'] }],
       ['j:\n  script: x\n  resource_group: deploy-$CI_COMMIT_REF_SLUG\n  tags: ["$CI_COMMIT_BRANCH-runner"]\n', { resourceGroup: 'deploy-main', tags: ['main-runner'] }],
@@ -31,6 +31,9 @@ describe('when, allow_failure, retry, timeout and the small keys', () => {
   test('errors', async () => {
     await expectErrors([
       ['j:\n  script: x\n  when: later\n', ['jobs:j when should be one of: on_success, on_failure, always, manual, delayed']],
+      // a duration is a string (GitLab's validate_duration refuses a bare number)
+      ['j:\n  script: x\n  timeout: 3600\n', ['jobs:j:timeout config should be a duration']],
+      ['default:\n  timeout: 60\nj:\n  script: x\n', ['default:timeout config should be a duration']],
       ['j:\n  script: x\n  when: delayed\n', ['jobs:j start in should be a duration']],
       ['j:\n  script: x\n  when: delayed\n  start_in: 2 weeks\n', ['jobs:j start in should not exceed the limit']],
       ['j:\n  script: x\n  start_in: 1 minute\n', ['jobs:j start in must be blank']],

@@ -18,7 +18,8 @@ describe('image and services', () => {
       ['j:\n  script: x\n  image: {entrypoint: [""]}\n', ["jobs:j:image name can't be blank"]],
       ['j:\n  script: x\n  image: {name: a, tag: b}\n', ['jobs:j:image config contains unknown keys: tag']],
       ['j:\n  script: x\n  image: {name: a, pull_policy: sometimes}\n', ['jobs:j:image:pull_policy config should be one of: always, never, if-not-present']],
-      ['j:\n  script: x\n  services: postgres\n', ['jobs:j:services config should be an array']],
+      // GitLab's TypeValidator wording
+      ['j:\n  script: x\n  services: postgres\n', ['jobs:j:services config should be a array']],
       ['j:\n  script: x\n  services: [{name: a, alias: [b]}]\n', ['jobs:j:services:service alias should be a string']],
     ]);
   });

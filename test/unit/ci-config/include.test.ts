@@ -50,6 +50,9 @@ describe('include', () => {
   test('errors', async () => {
     await expectErrors([
       ['include: ci/nope.yml\n', ['Local file `ci/nope.yml` does not exist!']],
+      // GitLab's Mapper::Normalizer
+      ['include: [[local: a.yml]]\nj:\n  script: x\n', ['Each include must be a hash or a string']],
+      ['include: true\nj:\n  script: x\n', ['Each include must be a hash or a string']],
       ['include: ci/build.txt\n', ['Included file `ci/build.txt` does not have YAML extension!']],
       ['include: [{yolo: x.yml}]\n', ['`{"yolo":"x.yml"}` does not have a valid subkey for include. Valid subkeys are: `local`, `project`, `remote`, `template`, `artifact`, `component`']],
       ['include: [{local: a.yml, remote: "https://x/a.yml"}]\n', ['Each include must use only one of: `local`, `project`, `remote`, `template`, `artifact`, `component`']],

@@ -190,10 +190,12 @@ describe('parallel', () => {
   });
 
   test('matrix: first key varies slowest, values stringified as GitLab does, equal names overwrite', async () => {
-    const p = await plan('t:\n  script: x\n  parallel:\n    matrix:\n      - RUBY: [3.10, "3.2"]\n        DB: [pg, mysql]\n      - RUBY: jruby\n      - RUBY: "3.2"\n        DB: pg\n');
-    expect(names(p)).toEqual(['t: [3.1, pg]', 't: [3.1, mysql]', 't: [3.2, pg]', 't: [3.2, mysql]', 't: [jruby]']);
+    const p = await plan('t:\n  script: x\n  parallel:\n    matrix:\n      - RUBY: [0x1F, "3.2"]\n        DB: [pg, mysql]\n      - RUBY: jruby\n      - RUBY: "3.2"\n        DB: pg\n      - MY-KEY: [a]\n');
+    expect(names(p)).toEqual(['t: [31, pg]', 't: [31, mysql]', 't: [3.2, pg]', 't: [3.2, mysql]', 't: [jruby]', 't: [a]']);
     expect(job(p, 't: [3.2, pg]').parallel?.index).toBe(6);
-    expect(job(p, 't: [3.1, mysql]')).toMatchObject({ variables: { RUBY: '3.1', DB: 'mysql' }, parallel: { index: 2, total: 6, group: 't', matrix: { RUBY: '3.1', DB: 'mysql' } } });
+    expect(job(p, 't: [31, mysql]')).toMatchObject({ variables: { RUBY: '31', DB: 'mysql' }, parallel: { index: 2, total: 7, group: 't', matrix: { RUBY: '31', DB: 'mysql' } } });
+    // any key is a key (GitLab's validator takes every string)
+    expect(job(p, 't: [a]').variables).toMatchObject({ 'MY-KEY': 'a' });
   });
 
   test('matrix values are job variables: they win over YAML variables of the same name, and rules, tags, environment and resource_group see them', async () => {
@@ -233,7 +235,12 @@ build:
     await expectErrors([
       ['t:\n  script: x\n  parallel: 201\n', ['jobs:t:parallel config must be less than or equal to 200']],
       ['t:\n  script: x\n  parallel: 0\n', ['jobs:t:parallel config must be greater than or equal to 1']],
-      ['t:\n  script: x\n  parallel: many\n', ['jobs:t:parallel config should be an integer or a hash']],
+      ['t:\n  script: x\n  parallel: many\n', ['jobs:t:parallel should be an integer or a hash']],
+      // matrix values: strings and integers only (Psych reads 3.10 as a float, true as a boolean); present
+      ['t:\n  script: x\n  parallel:\n    matrix:\n      - PY: [3.8, "3.10"]\n', ['jobs:t:parallel:matrix:variables config should be a hash of key value pairs, value can be an array']],
+      ['t:\n  script: x\n  parallel:\n    matrix:\n      - DEBUG: [true, false]\n', ['jobs:t:parallel:matrix:variables config should be a hash of key value pairs, value can be an array']],
+      ['t:\n  script: x\n  parallel:\n    matrix:\n      - A: []\n', ['jobs:t:parallel:matrix:variables config should be a hash of key value pairs, value can be an array']],
+      ['t:\n  script: x\n  parallel:\n    matrix:\n      - A: [[x]]\n', ['jobs:t:parallel:matrix:variables config should be a hash of key value pairs, value can be an array']],
       ['t:\n  script: x\n  parallel: {matrix: {A: [1]}}\n', ['jobs:t:parallel:matrix config should be an array of hashes']],
       [`t:\n  script: x\n  parallel:\n    matrix:\n      - A: [${Array.from({ length: 15 }, (_, i) => i).join(', ')}]\n        B: [${Array.from({ length: 14 }, (_, i) => i).join(', ')}]\n`, ['jobs:t:parallel:matrix config generates too many jobs (maximum is 200)']],
     ]);

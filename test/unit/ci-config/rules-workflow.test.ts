@@ -131,6 +131,10 @@ elsewhere:
   test('errors', async () => {
     await expectErrors([
       ['a:\n  script: x\n  only: 1\n', ['jobs:a:only has to be either an array of conditions or a hash']],
+      // GitLab's Policy takes a list or a hash, never a lone string
+      ['a:\n  script: x\n  only: main\n', ['jobs:a:only has to be either an array of conditions or a hash']],
+      ['a:\n  script: x\n  except: {refs: tags}\n', ['jobs:a:except refs should be an array of strings or regular expressions using re2 syntax']],
+      ['a:\n  script: x\n  only: {changes: "*.md"}\n', ['jobs:a:only changes should be an array of strings']],
       ['a:\n  script: x\n  only: ["/(?<=x)y/"]\n', ['jobs:a:only config should be an array of strings or regular expressions using re2 syntax']],
       ['a:\n  script: x\n  only: {branches: true}\n', ['jobs:a:only config contains unknown keys: branches']],
       ['a:\n  script: x\n  except: {variables: ["$A =="]}\n', ['jobs:a:except variables invalid expression syntax']],

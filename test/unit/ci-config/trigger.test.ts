@@ -16,6 +16,9 @@ describe('trigger', () => {
     await expectErrors([
       ['j:\n  trigger: {project: a/b, include: c.yml}\n', ['jobs:j:trigger config these keys cannot be used together: project, include']],
       ['j:\n  trigger: {strategy: depend}\n', ['jobs:j:trigger config must specify either project or include']],
+      // GitLab's include entry checks these before anything is fetched
+      ['j:\n  trigger:\n    include: [{project: group/other}]\n', ['jobs:j:trigger:include config must specify the file where to fetch the config from']],
+      ['j:\n  trigger:\n    include: [{artifact: gen.yml}]\n', ['jobs:j:trigger:include config must specify the job where to fetch the artifact from']],
       ['j:\n  trigger: {project: a/b, strategy: wait}\n', ['jobs:j:trigger strategy should be depend or mirror']],
       ['j:\n  trigger: {include: [{template: Jobs/SAST.gitlab-ci.yml}]}\n', ["Template file `Jobs/SAST.gitlab-ci.yml` cannot be included: Baton does not have GitLab's template library"]],
       ['j:\n  trigger: a/b\n  image: ruby\n', ['jobs:j config contains unknown keys: image']],

@@ -17,15 +17,19 @@ variables:
   D: {value: "x", description: "shown in the run form", options: [x, y]}
   E: {value: "$A-raw", expand: false}
   F: {description: only a description}
+  # nothing: an empty hash, so an empty value (GitLab's ComposableHash)
+  H: null
+  I:
 j:
   script: x
   variables:
     A: job wins
     G: {value: "1", expand: true}
+    DOCKER_HOST:
 `);
-    expect(p.variables).toEqual({ A: 'hello', B: '10', C: '8', D: 'x', E: '$A-raw', F: '' });
+    expect(p.variables).toEqual({ A: 'hello', B: '10', C: '8', D: 'x', E: '$A-raw', F: '', H: '', I: '' });
     expect(p.rawVariables).toEqual(['E']);
-    expect(job(p, 'j').variables).toEqual({ A: 'job wins', G: '1' });
+    expect(job(p, 'j').variables).toEqual({ A: 'job wins', G: '1', DOCKER_HOST: '' });
   });
 
   test('floats and booleans are values too, as Ruby writes them (YAML 1.1: yes/off are booleans, 3.10 is 3.1, 1e3 a string)', async () => {
@@ -62,7 +66,10 @@ j:
   test('errors', async () => {
     await expectErrors([
       ['variables: [a]\nj:\n  script: x\n', ['variables config should be a hash of key value pairs']],
-      ['variables:\n  A: null\nj:\n  script: x\n', ['variable definition must be either a string or a hash']],
+      // nothing is an empty hash (GitLab's ComposableHash): no value data keys in rules:variables
+      ['j:\n  script: x\n  rules:\n    - variables: {A: null}\n', ['jobs:j:rules:rule:variables:a config must be a string']],
+      ['j:\n  script: x\n  rules:\n    - variables: {A: {value: x}}\n', ['jobs:j:rules:rule:variables:a config must be a string']],
+      ['workflow:\n  rules:\n    - variables: {A: {value: x}}\nj:\n  script: x\n', ['workflow:rules:rule:variables:a config must be a string']],
       ['variables:\n  A: {value: [a]}\nj:\n  script: x\n', ['variables:a config value must be a scalar']],
       ['variables:\n  A: {value: 1, options: ["1", "2"]}\nj:\n  script: x\n', ['variables:a config value must be present in options']],
       ['variables:\n  A: {value: true, options: ["true"]}\nj:\n  script: x\n', ['variables:a config value must be present in options']],

@@ -34,8 +34,8 @@ export function artifacts(e: Entry, v: unknown): ArtifactsSpec | undefined {
     else spec.when = w;
   }
   if (set('expire_in')) {
-    const text = isInteger(v.expire_in) ? String(v.expire_in) : v.expire_in;
-    if (isString(text) && parseExpireIn(text) !== null) spec.expire_in = text;
+    // a string (GitLab's validate_duration refuses a bare number)
+    if (isString(v.expire_in) && parseExpireIn(v.expire_in) !== null) spec.expire_in = v.expire_in;
     else attrError(e, 'expire_in', 'should be a duration');
   }
   if (set('public')) {

@@ -5,7 +5,7 @@
  */
 import type { CacheSpec } from '../../../db/job-spec';
 import { attrError, boolean, child, configError, hasVariable, knownKeys, stringList, type Entry } from './common';
-import { isInteger, isMap, isString, rubyToS } from '../values';
+import { flattenDeep, isMap, isString } from '../values';
 
 const KEYS = ['key', 'untracked', 'paths', 'when', 'policy', 'unprotect', 'fallback_keys'];
 const POLICIES = ['pull', 'push', 'pull-push'] as const;
@@ -18,8 +18,10 @@ export interface CacheEntry extends CacheSpec {
 }
 
 export function caches(e: Entry, v: unknown): CacheEntry[] | undefined {
-  const list = Array.isArray(v) ? v : [v];
-  if (list.length > MAX_CACHES) return configError(e, `no more than ${MAX_CACHES} caches can be created`);
+  if (!Array.isArray(v) && !isMap(v)) return configError(e, 'can only be a Hash or an Array');
+  // GitLab counts the list as written, then flattens it (ComposableArray)
+  if (Array.isArray(v) && v.length > MAX_CACHES) return configError(e, `no more than ${MAX_CACHES} caches can be created`);
+  const list = Array.isArray(v) ? flattenDeep(v) : [v];
   const out: CacheEntry[] = [];
   let ok = true;
   for (const item of list) {
@@ -45,9 +47,8 @@ function cache(e: Entry, v: unknown): CacheEntry | undefined {
   const set = (k: string) => v[k] !== undefined && v[k] !== null;
   if (set('key')) {
     const ke = child(e, 'key');
-    if (isString(v.key) || isInteger(v.key)) {
-      const text = rubyToS(v.key);
-      if (checkKeyText(ke, text)) spec.key = text;
+    if (isString(v.key)) {
+      if (checkKeyText(ke, v.key)) spec.key = v.key;
     } else if (isMap(v.key)) {
       if (knownKeys(ke, v.key, ['files', 'prefix'])) {
         const files = v.key.files;
@@ -56,14 +57,15 @@ function cache(e: Entry, v: unknown): CacheEntry | undefined {
           configError(fe, 'has to be an array of strings with a maximum of 2 elements');
         } else {
           const prefix = v.key.prefix;
-          if (prefix !== undefined && prefix !== null && !(isString(prefix) || isInteger(prefix))) configError(child(ke, 'prefix'), 'should be a string or symbol');
-          else if (prefix === undefined || prefix === null || checkKeyText(child(ke, 'prefix'), rubyToS(prefix))) {
-            spec.keyFiles = { files: [...files], ...(prefix === undefined || prefix === null ? {} : { prefix: rubyToS(prefix) }) };
+          if (prefix !== undefined && prefix !== null && !isString(prefix)) configError(child(ke, 'prefix'), 'should be a string or symbol');
+          else if (prefix === undefined || prefix === null || checkKeyText(child(ke, 'prefix'), prefix)) {
+            spec.keyFiles = { files: [...files], ...(prefix === undefined || prefix === null ? {} : { prefix }) };
           }
         }
       }
     } else {
-      configError(ke, 'should be a hash, a string or a symbol');
+      // GitLab's Key entry: a string or a hash (a number is refused), said without "config"
+      e.errors.add(ke.location, 'should be a hash, a string or a symbol');
     }
   }
   if (set('paths')) { const p = stringList(child(e, 'paths'), v.paths); if (p) spec.paths = p; }

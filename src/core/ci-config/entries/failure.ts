@@ -72,9 +72,9 @@ export function allowFailure(e: Entry, v: unknown): AllowFailure | undefined {
 
 const ONE_MONTH = 30 * 24 * 3600;
 
-/** `timeout:` — seconds, at most a month (GitLab's project maximum). */
+/** `timeout:` — a duration (a string: GitLab's validate_duration refuses a bare number), at most a month (GitLab's project maximum). */
 export function timeout(e: Entry, v: unknown): number | undefined {
-  const seconds = isInteger(v) ? v : isString(v) ? parseDuration(v) : null;
+  const seconds = isString(v) ? parseDuration(v) : null;
   if (seconds === null) return configError(e, 'should be a duration');
   if (seconds > ONE_MONTH) return configError(e, 'should not exceed the limit');
   return seconds;

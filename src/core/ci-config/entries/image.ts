@@ -2,7 +2,7 @@
 import type { ImageSpec, ServiceSpec } from '../../../db/job-spec';
 import { attrError, child, configError, knownKeys, stringList, type Entry } from './common';
 import { variables } from './variables';
-import { isInteger, isMap, isString, type YamlMap } from '../values';
+import { flattenDeep, isInteger, isMap, isString, type YamlMap } from '../values';
 
 const IMAGE_KEYS = ['name', 'entrypoint', 'ports', 'pull_policy', 'docker', 'kubernetes'];
 const SERVICE_KEYS = [...IMAGE_KEYS, 'command', 'alias', 'variables'];
@@ -81,13 +81,13 @@ export function service(e: Entry, v: unknown): ServiceSpec | undefined {
 }
 
 export function services(e: Entry, v: unknown): ServiceSpec[] | undefined {
-  if (!Array.isArray(v)) return configError(e, 'should be an array');
+  // GitLab's TypeValidator wording ("should be a array")
+  if (!Array.isArray(v)) return configError(e, 'should be a array');
   const out: ServiceSpec[] = [];
   let ok = true;
-  v.forEach((item, i) => {
+  for (const item of flattenDeep(v)) {
     const s = service(child(e, `service`), item);
-    void i;
     if (s) out.push(s); else ok = false;
-  });
+  }
   return ok ? out : undefined;
 }

@@ -63,8 +63,7 @@ export function pages(e: Entry, v: unknown): boolean {
   if (v.path_prefix !== undefined && v.path_prefix !== null && !isString(v.path_prefix)) attrError(e, 'path_prefix', 'should be a string');
   if (v.publish !== undefined && v.publish !== null && !isString(v.publish)) attrError(e, 'publish', 'should be a string');
   if (v.expire_in !== undefined && v.expire_in !== null) {
-    const text = isInteger(v.expire_in) ? String(v.expire_in) : v.expire_in;
-    if (!isString(text) || parseExpireIn(text) === null) attrError(e, 'expire_in', 'should be a duration');
+    if (!isString(v.expire_in) || parseExpireIn(v.expire_in) === null) attrError(e, 'expire_in', 'should be a duration');
   }
   return true;
 }

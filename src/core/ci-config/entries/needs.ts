@@ -6,7 +6,7 @@
  */
 import { attrError, boolean, child, configError, knownKeys, stringList, type Entry } from './common';
 import { matrixEntries, type MatrixEntry } from './parallel';
-import { isMap, isString } from '../values';
+import { flattenDeep, isMap, isString } from '../values';
 
 export interface NeedEntry {
   job: string;
@@ -17,8 +17,8 @@ export interface NeedEntry {
 }
 
 export function needs(e: Entry, v: unknown): NeedEntry[] | undefined {
-  const list = Array.isArray(v) ? v : isMap(v) ? [v] : null;
-  if (list === null) return configError(e, 'should be an array of strings or a hash');
+  const list = Array.isArray(v) ? flattenDeep(v) : isMap(v) ? [v] : null;
+  if (list === null) return configError(e, 'can only be a hash or an array');
   const out: NeedEntry[] = [];
   const before = e.errors.count;
   const ne = child(e, 'need');

@@ -2,8 +2,8 @@
  * `parallel: N` (2 … 200 copies: `name i/N`) and `parallel: {matrix: [{VAR: value | [values]}, …]}`
  * (one job per combination, named `name: [v1, v2]`). Expansion itself is matrix.ts.
  */
-import { attrError, child, configError, knownKeys, type Entry } from './common';
-import { isInteger, isMap, isString, rubyToS, RubyFloat } from '../values';
+import { child, configError, knownKeys, type Entry } from './common';
+import { isInteger, isMap, isString, rubyToS } from '../values';
 
 export const MAX_PARALLEL = 200;
 
@@ -12,17 +12,13 @@ export type MatrixEntry = Array<[string, string[]]>;
 
 export type ParallelEntry = { total: number } | { matrix: MatrixEntry[] };
 
-function scalar(v: unknown): boolean {
-  return isString(v) || isInteger(v) || v instanceof RubyFloat || typeof v === 'boolean';
-}
-
 export function parallel(e: Entry, v: unknown): ParallelEntry | undefined {
   if (isInteger(v)) {
     if (v < 1) return configError(e, 'must be greater than or equal to 1');
     if (v > MAX_PARALLEL) return configError(e, `must be less than or equal to ${MAX_PARALLEL}`);
     return { total: v };
   }
-  if (!isMap(v)) return configError(e, 'should be an integer or a hash');
+  if (!isMap(v)) { e.errors.add(e.location, 'should be an integer or a hash'); return undefined; }
   if (!knownKeys(e, v, ['matrix'])) return undefined;
   const me = child(e, 'matrix');
   const m = matrixEntries(me, v.matrix);
@@ -40,12 +36,14 @@ export function matrixEntries(e: Entry, v: unknown): MatrixEntry[] | undefined {
   for (const item of v) {
     const entry: MatrixEntry = [];
     for (const [key, value] of Object.entries(item)) {
-      if (!/^[A-Za-z0-9_]+$/.test(key)) { attrError(child(e, 'variables'), 'config', 'should be a hash of key value pairs, value can be an array'); continue; }
+      // GitLab's validate_array_value_variables: any key; a value present (not nil, "" or []),
+      // every value of it a string or an integer (not a float, a boolean or a list)
       const values = Array.isArray(value) ? value : [value];
-      if (!values.every(scalar) || values.length === 0) { configError(child(e, 'variables'), 'should be a hash of key value pairs, value can be an array'); continue; }
+      const present = value !== null && value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0);
+      if (!present || !values.every((x) => isString(x) || isInteger(x))) { configError(child(e, 'variables'), 'should be a hash of key value pairs, value can be an array'); continue; }
       entry.push([key, values.map(rubyToS)]);
     }
-    if (entry.length === 0) configError(child(e, 'variables'), "can't be blank");
+    if (Object.keys(item).length === 0) configError(child(e, 'variables'), "can't be blank");
     out.push(entry);
   }
   return e.errors.count === before ? out : undefined;

@@ -27,7 +27,6 @@ function refList(e: Entry, v: unknown, attribute: string): string[] | undefined 
 }
 
 export function policy(e: Entry, v: unknown): PolicyEntry | undefined {
-  if (isString(v)) return { refs: [v] }; // GitLab accepts a lone string as a one-ref list
   if (Array.isArray(v)) {
     const refs = refList(e, v, 'config');
     return refs && { refs };
@@ -36,7 +35,7 @@ export function policy(e: Entry, v: unknown): PolicyEntry | undefined {
   if (!knownKeys(e, v, ['refs', 'kubernetes', 'variables', 'changes'])) return undefined;
   const before = e.errors.count;
   const out: PolicyEntry = {};
-  if (v.refs !== undefined && v.refs !== null) { const r = refList(e, isString(v.refs) ? [v.refs] : v.refs, 'refs'); if (r) out.refs = r; }
+  if (v.refs !== undefined && v.refs !== null) { const r = refList(e, v.refs, 'refs'); if (r) out.refs = r; }
   if (v.variables !== undefined && v.variables !== null) {
     const list = stringList(e, v.variables, 'variables');
     if (list) {
@@ -44,7 +43,7 @@ export function policy(e: Entry, v: unknown): PolicyEntry | undefined {
       else out.variables = list;
     }
   }
-  if (v.changes !== undefined && v.changes !== null) { const c = stringList(e, isString(v.changes) ? [v.changes] : v.changes, 'changes'); if (c) out.changes = c; }
+  if (v.changes !== undefined && v.changes !== null) { const c = stringList(e, v.changes, 'changes'); if (c) out.changes = c; }
   if (v.kubernetes !== undefined && v.kubernetes !== null) {
     if (v.kubernetes !== 'active') attrError(e, 'kubernetes', `unknown value: ${String(v.kubernetes)}`);
     else out.kubernetes = 'active';

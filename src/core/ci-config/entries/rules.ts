@@ -136,7 +136,8 @@ function rule(e: Entry, v: YamlMap, ctx: RulesContext): RuleEntry | undefined {
   }
   if (set('allow_failure')) { const b = boolean(e, v.allow_failure, 'allow_failure'); if (b !== undefined) out.allowFailure = b; }
   if (set('interruptible')) { const b = boolean(e, v.interruptible, 'interruptible'); if (b !== undefined) out.interruptible = b; }
-  if (set('variables')) { const vars = variables(child(e, 'variables'), v.variables, ['value', 'expand']); if (vars) out.variables = vars; }
+  // GitLab's rule entry gives its variables no value data keys: only `KEY: value`
+  if (set('variables')) { const vars = variables(child(e, 'variables'), v.variables, []); if (vars) out.variables = vars; }
   if (set('needs')) { const n = needs(child(e, 'needs'), v.needs); if (n) out.needs = n; }
   if (Object.hasOwn(v, 'needs') && Array.isArray(v.needs) && v.needs.length === 0) out.needs = [];
   if (set('auto_cancel')) { const a = autoCancel(child(e, 'auto_cancel'), v.auto_cancel); if (a) out.autoCancel = a; }

@@ -66,7 +66,9 @@ function childIncludes(e: Entry, v: unknown): TriggerIncludeSpec[] | undefined {
     if (types.length !== 1) { configError(e, 'must use exactly one of these keys: local, template, project, artifact, remote, component'); continue; }
     if (item.template !== undefined) { e.errors.raw(`Template file \`${String(item.template)}\` cannot be included: Baton does not have GitLab's template library`); continue; }
     if (item.component !== undefined) { e.errors.raw(`Component \`${String(item.component)}\` cannot be included: Baton does not have GitLab's CI/CD catalog`); continue; }
-    if (item.artifact !== undefined && !isString(item.job)) { e.errors.raw('Job must be provided when including configs from artifacts'); continue; }
+    // GitLab's include entry, before anything is fetched
+    if (item.artifact !== undefined && (item.job === undefined || item.job === null || item.job === '')) { configError(e, 'must specify the job where to fetch the artifact from'); continue; }
+    if (item.project !== undefined && (item.file === undefined || item.file === null || item.file === '' || (Array.isArray(item.file) && item.file.length === 0))) { configError(e, 'must specify the file where to fetch the config from'); continue; }
     const spec: TriggerIncludeSpec = {};
     for (const k of ['local', 'project', 'ref', 'artifact', 'job', 'remote'] as const) {
       if (item[k] === undefined || item[k] === null) continue;

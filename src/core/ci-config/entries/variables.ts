@@ -2,8 +2,8 @@
  * `variables:` at the top level, in jobs, rules, services and triggers. A value is a scalar —
  * a string, an integer, a float or a boolean; GitLab stores its Ruby `to_s`, so `3.10` is
  * "3.1" and `yes` is "true" — or a hash `{value, description, expand, options}` (which data
- * keys are allowed depends on where). Anything else — a list, nothing — is GitLab's
- * "variable definition must be either a string or a hash".
+ * keys are allowed depends on where; nothing counts as an empty hash). Anything else — a
+ * list — is GitLab's "variable definition must be either a string or a hash".
  */
 import { child, configError, type Entry } from './common';
 import { isInteger, isMap, isString, isStringArray, RubyFloat, rubyToS } from '../values';
@@ -34,8 +34,11 @@ export function variables(e: Entry, v: unknown, allowedData: readonly string[]):
   if (!isMap(v)) return configError(e, 'should be a hash of key value pairs');
   const out: VariableDef[] = [];
   let ok = true;
-  for (const [key, raw] of Object.entries(v)) {
+  for (const [key, given] of Object.entries(v)) {
     const ve = child(e, key);
+    // GitLab's ComposableHash: nothing (`KEY:` or `KEY: null`) is an empty hash, so a value ""
+    // where the hash form is allowed, and "config must be a string" where it is not
+    const raw = given === null || given === undefined ? {} : given;
     if (scalar(raw)) {
       out.push({ key, value: rubyToS(raw), raw: false });
       continue;

@@ -73,7 +73,8 @@ async function locations(value: unknown, scope: FileScope, state: IncludeState):
     } else if (isMap(item)) {
       loc = { ...item };
     } else {
-      throw new ConfigError(`Included file \`${toJson(item)}\` needs to be a string`);
+      // GitLab's Mapper::Normalizer (a list, a number, a boolean)
+      throw new ConfigError('Each include must be a hash or a string');
     }
     if (loc.rules !== undefined && loc.rules !== null && !(await includeRulesMatch(loc.rules, scope, state))) continue;
     for (const expanded of await expandLocation(loc, scope)) out.push(expanded);
