@@ -102,23 +102,53 @@ export function validatePlan(errors: Errors, instances: readonly Instance[], sta
     }
   }
   // only job-level needs make the graph GitLab checks (rule needs apply per pipeline)
-  if (hasCycle(instances, byGroup, byName)) errors.raw('The pipeline has circular dependencies');
+  const cycle = cycleOf(instances, byGroup, byName);
+  if (cycle) errors.raw(`The pipeline has circular dependencies: ${cycle}`);
   // GitLab's Seed::Build counts the job's own needs when it creates the pipeline, after every
   // configuration check; Baton refuses them with the configuration, after those checks
   for (const m of tooMany) errors.raw(m);
 }
 
-function hasCycle(instances: readonly Instance[], byGroup: Map<string, Instance[]>, byName: Map<string, Instance>): boolean {
-  const state = new Map<string, number>();
-  const edges = (i: Instance) => (needsOf(i) ?? []).flatMap((n) => needTargets(n, byGroup, byName) ?? []);
-  const visit = (i: Instance): boolean => {
-    const s = state.get(i.name);
-    if (s === 1) return true;
-    if (s === 2) return false;
-    state.set(i.name, 1);
-    for (const t of edges(i)) { const target = byName.get(t); if (target && visit(target)) return true; }
-    state.set(i.name, 2);
-    return false;
+/**
+ * What Ruby's TSort (GitLab's YamlProcessor::Dag) says of the first cycle of the needs graph,
+ * or null: `self-dependency: a` for a job that needs itself, else `topological sort failed:
+ * ["a", "c", "b"]`, the strongly connected component in the order Tarjan's walk pushed it
+ * (jobs in file order, needs in their order; a need on an unknown job has no edges).
+ */
+function cycleOf(instances: readonly Instance[], byGroup: Map<string, Instance[]>, byName: Map<string, Instance>): string | null {
+  const children = new Map(instances.map((i) => [i.name, (needsOf(i) ?? []).flatMap((n) => needNames(n, byGroup))]));
+  const ids = new Map<string, number | null>();
+  const stack: string[] = [];
+  class Cyclic { constructor(readonly message: string) {} }
+  const visit = (node: string): number => {
+    let minimum = ids.size;
+    const id = minimum;
+    ids.set(node, id);
+    const base = stack.length;
+    stack.push(node);
+    const kids = byName.has(node) ? children.get(node) ?? [] : [];
+    if (kids.includes(node)) throw new Cyclic(`self-dependency: ${node}`);
+    for (const child of kids) {
+      if (ids.has(child)) {
+        const c = ids.get(child);
+        if (c !== null && c !== undefined && c < minimum) minimum = c;
+      } else {
+        const sub = visit(child);
+        if (sub < minimum) minimum = sub;
+      }
+    }
+    if (id === minimum) {
+      const component = stack.splice(base);
+      for (const n of component) ids.set(n, null);
+      if (component.length > 1) throw new Cyclic(`topological sort failed: [${component.map((n) => JSON.stringify(n)).join(', ')}]`);
+    }
+    return minimum;
   };
-  return instances.some(visit);
+  try {
+    for (const i of instances) if (!ids.has(i.name)) visit(i.name);
+  } catch (e) {
+    if (e instanceof Cyclic) return e.message;
+    throw e;
+  }
+  return null;
 }

@@ -82,7 +82,10 @@ lint:
       [`${STAGES}b:\n  script: x\n  needs: [nope]\n`, ['b job: undefined need: nope']],
       [`${STAGES}a:\n  stage: deploy\n  script: x\nb:\n  stage: test\n  script: x\n  needs: [a]\n`, ['b job: need a is not defined in current or prior stages']],
       [`${STAGES}a:\n  stage: build\n  script: x\nb:\n  script: x\n  needs: [a, a]\n`, ['b has the following needs duplicated: a.']],
-      [`${STAGES}a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n`, ['The pipeline has circular dependencies']],
+      // Ruby's TSort message: the component in the order the walk pushed it (GitLab's spec: job_a, job_c, job_b)
+      [`${STAGES}a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n`, ['The pipeline has circular dependencies: topological sort failed: ["a", "b"]']],
+      [`${STAGES}job_a:\n  script: x\n  needs: [job_c]\njob_b:\n  script: x\n  needs: [job_a]\njob_c:\n  script: x\n  needs: [job_b]\n`, ['The pipeline has circular dependencies: topological sort failed: ["job_a", "job_c", "job_b"]']],
+      [`${STAGES}job:\n  script: x\n  needs: [job]\n`, ['The pipeline has circular dependencies: self-dependency: job']],
       [`${STAGES}a:\n  stage: build\n  script: x\n  parallel: 51\nb:\n  script: x\n  needs: [a]\n`, ['b: one job can only need 50 others, but you have listed 51. See needs keyword documentation for more details']],
       [`${STAGES}b:\n  script: x\n  needs: [{job: a, project: other/p, ref: main, artifacts: true}]\n`, ['jobs:b:needs uses needs:project (another project), which Baton does not support: a job can only need jobs of its own pipeline']],
       [`${STAGES}b:\n  script: x\n  needs: [{pipeline: "$PARENT_PIPELINE_ID", job: a}]\n`, ['jobs:b:needs uses needs:pipeline (another pipeline), which Baton does not support: a job can only need jobs of its own pipeline']],
