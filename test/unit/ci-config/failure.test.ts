@@ -31,6 +31,7 @@ describe('when, allow_failure, retry, timeout and the small keys', () => {
   test('errors', async () => {
     await expectErrors([
       ['j:\n  script: x\n  when: later\n', ['jobs:j when should be one of: on_success, on_failure, always, manual, delayed']],
+      ['j:\n  script: x\n  when: 1\n', ['jobs:j when should be one of: on_success, on_failure, always, manual, delayed']],
       // a duration is a string (GitLab's validate_duration refuses a bare number)
       ['j:\n  script: x\n  timeout: 3600\n', ['jobs:j:timeout config should be a duration']],
       ['default:\n  timeout: 60\nj:\n  script: x\n', ['default:timeout config should be a duration']],

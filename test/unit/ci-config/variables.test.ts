@@ -65,7 +65,7 @@ j:
 
   test('errors', async () => {
     await expectErrors([
-      ['variables: [a]\nj:\n  script: x\n', ['variables config should be a hash of key value pairs']],
+      ['variables: [a]\nj:\n  script: x\n', ['variables config should be a hash']],
       // nothing is an empty hash (GitLab's ComposableHash): no value data keys in rules:variables
       ['j:\n  script: x\n  rules:\n    - variables: {A: null}\n', ['jobs:j:rules:rule:variables:a config must be a string']],
       ['j:\n  script: x\n  rules:\n    - variables: {A: {value: x}}\n', ['jobs:j:rules:rule:variables:a config must be a string']],

@@ -33,7 +33,7 @@ export const JOB_WHEN: readonly When[] = ['on_success', 'on_failure', 'always', 
 export const BRIDGE_WHEN: readonly When[] = ['on_success', 'on_failure', 'always', 'manual'];
 
 export function when(e: Entry, v: unknown, allowed: readonly When[]): When | undefined {
-  if (!isString(v)) return attrError(e, 'when', 'should be a string');
+  // GitLab checks only the inclusion: a number is "should be one of" too
   const w = allowed.find((x) => x === v);
   if (!w) return attrError(e, 'when', `should be one of: ${allowed.join(', ')}`);
   return w;

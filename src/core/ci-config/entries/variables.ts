@@ -31,7 +31,8 @@ function scalar(v: unknown): boolean {
 
 /** Parses a variables hash; undefined when any entry is invalid. */
 export function variables(e: Entry, v: unknown, allowedData: readonly string[]): VariableDef[] | undefined {
-  if (!isMap(v)) return configError(e, 'should be a hash of key value pairs');
+  // GitLab's Variables entry (a ComposableHash): its type check
+  if (!isMap(v)) return configError(e, 'should be a hash');
   const out: VariableDef[] = [];
   let ok = true;
   for (const [key, given] of Object.entries(v)) {
