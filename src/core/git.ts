@@ -177,8 +177,10 @@ export class GitReader {
   async changedSince(projectId: number, ref: string, sha: string): Promise<string[] | null> {
     const dir = this.cachePath(projectId);
     if (ref.startsWith('-') || !HEX_SHA.test(sha)) return null;
+    // GitLab's project.commit(compare_to): a branch or tag name first, then any revision git
+    // resolves (refs/heads/main, main~1, a sha); nothing with blanks or control characters
     const target = (await this.revParse(dir, `refs/heads/${ref}^{commit}`)) ?? (await this.revParse(dir, `refs/tags/${ref}^{commit}`))
-      ?? (HEX_SHA.test(ref) ? await this.revParse(dir, `${ref}^{commit}`) : null);
+      ?? (/^[^\s\0-\x1f\x7f]+$/.test(ref) ? await this.revParse(dir, `${ref}^{commit}`) : null);
     if (!target) return null;
     const base = await this.git([`--git-dir=${dir}`, 'merge-base', target, sha]);
     const mergeBase = new TextDecoder().decode(base.stdout).trim();

@@ -66,14 +66,14 @@
  */
 import type { Statement } from 'bun:sqlite';
 import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import { jobNeeds, jobs, jobVariables, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
+import { jobNeeds, jobs, jobVariables, pipelineSchedules, projects, runners, users, variables as variablesTable, type Job, type Pipeline, type Project, type Runner } from '../db/schema';
 import { expand, expandCollection } from './ci-config/expand';
 import type { PipelineSource } from './ci-config/types';
 import type { CoreDeps, ServerInfo } from './context';
 import { guessTier } from './environments';
 import { badRequest, DomainError, forbidden, notFound } from './errors';
 import { inheritedYamlVariables, type PipelineService } from './pipelines';
-import { environmentSlug, prePipelineVariables, slugify, type PrePipelineInput } from './predefined-variables';
+import { environmentSlug, prePipelineVariables, slugify, userVariables, type PrePipelineInput } from './predefined-variables';
 import { projectWebUrl } from './projects';
 import { eligibleJobs, pendingReason } from './queue';
 import { ONLINE_WINDOW_MS } from './runners';
@@ -349,10 +349,7 @@ export class JobService {
     for (const [k, v] of Object.entries(spec.variables ?? {})) yaml(k, v, rawJob.has(k));
     const userId = pipeline.userId;
     const user = userId === null ? undefined : batch.get('user', userId, () => this.q.user.get({ id: userId }));
-    if (user) {
-      pub('GITLAB_USER_ID', user.id); pub('GITLAB_USER_LOGIN', user.username); pub('GITLAB_USER_NAME', user.name);
-      if (user.email) pub('GITLAB_USER_EMAIL', user.email);
-    }
+    if (user) for (const [k, v] of Object.entries(userVariables(user))) pub(k, v);
     for (const v of this.dotenvOf(deps)) pub(v.key, v.value);
     const secrets = batch.get('secrets', project.id, () => this.q.secrets.all({ id: project.id }));
     for (const v of secrets) out.push({ key: v.key, value: v.value, public: false, masked: v.masked });
@@ -364,7 +361,10 @@ export class JobService {
   private pipelineVariables(project: Project, pipeline: Pipeline): readonly JobVariable[] {
     const out: JobVariable[] = [];
     const pub = (key: string, value: string | number) => out.push({ key, value: String(value), public: true, masked: false });
-    for (const [k, v] of Object.entries(prePipelineVariables(prePipelineInput(this.deps.server, project, pipeline)))) pub(k, v);
+    // a schedule's pipeline: its description, as the rules saw it (the schedule may have been renamed or deleted since: GitLab reads it now too)
+    const schedule = pipeline.pipelineScheduleId === null ? undefined
+      : this.db.select({ description: pipelineSchedules.description }).from(pipelineSchedules).where(eq(pipelineSchedules.id, pipeline.pipelineScheduleId)).get();
+    for (const [k, v] of Object.entries(prePipelineVariables(prePipelineInput(this.deps.server, project, pipeline, schedule?.description)))) pub(k, v);
     pub('CI_PIPELINE_IID', pipeline.id); pub('CI_PIPELINE_ID', pipeline.id);
     pub('CI_PIPELINE_URL', `${projectWebUrl(this.deps.server.url, project)}/-/pipelines/${pipeline.id}`);
     pub('CI_PIPELINE_CREATED_AT', isoSeconds(pipeline.createdAt));
@@ -731,7 +731,7 @@ function sanitizeReason(r: string | undefined): string | undefined {
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** What `prePipelineVariables` needs, from a stored pipeline (the same values its compile had). */
-export function prePipelineInput(server: ServerInfo, project: Project, pipeline: Pipeline): PrePipelineInput {
+export function prePipelineInput(server: ServerInfo, project: Project, pipeline: Pipeline, scheduleDescription?: string): PrePipelineInput {
   const commit = pipeline.commitMessage === null ? null : {
     message: pipeline.commitMessage, authorName: pipeline.commitAuthorName ?? '', authorEmail: pipeline.commitAuthorEmail ?? '',
     timestamp: pipeline.commitTimestamp ?? '',
@@ -739,5 +739,6 @@ export function prePipelineInput(server: ServerInfo, project: Project, pipeline:
   return {
     server, project, ref: pipeline.ref, tag: pipeline.tag, sha: pipeline.sha, beforeSha: pipeline.beforeSha,
     source: pipeline.source as PipelineSource, commit, ...(pipeline.name ? { pipelineName: pipeline.name } : {}),
+    ...(scheduleDescription !== undefined ? { scheduleDescription } : {}),
   };
 }

@@ -7,8 +7,9 @@
  * that cannot be created throws CiSourceError (GitLab's `{"message": {"base": [...]}}`) and
  * leaves nothing.
  */
+import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import type { Project, Pipeline } from '../db/schema';
+import { users, type Project, type Pipeline } from '../db/schema';
 import { checkConfig, compileCiConfig } from './ci-config';
 import { dryRunLint, invalidLint, staticLint, type LintResult } from './ci-config/lint';
 import { ConfigError } from './ci-config/errors';
@@ -20,7 +21,7 @@ import { fetchOutbound, OutboundError } from './outbound';
 import type { Actor, AccessService } from './people/access';
 import type { PipelineService } from './pipelines';
 import { atomically } from './tx';
-import { prePipelineVariables, ZERO_SHA, type CommitDetails } from './predefined-variables';
+import { prePipelineVariables, userVariables, ZERO_SHA, type CommitDetails } from './predefined-variables';
 import type { ProjectService } from './projects';
 
 const FULL_SHA = /^[0-9a-f]{40}$/i;
@@ -46,8 +47,10 @@ export interface CreatePipelineInput {
   /** the `.gitlab-ci.yml` text; without it the file is read from the project's repository */
   content?: string;
   commit?: CommitInfo;
-  /** the user who started it (API, dashboard): GitLab's pipeline `user`, the jobs' GITLAB_USER_* */
+  /** the user who started it (API, dashboard): GitLab's pipeline `user`, the jobs' (and rules') GITLAB_USER_* */
   userId?: number;
+  /** a schedule's pipeline: its description (CI_PIPELINE_SCHEDULE_DESCRIPTION) */
+  scheduleDescription?: string;
   /**
    * Runs in the transaction that stores the pipeline: a queued webhook delivery or schedule
    * run is marked done with it, so a crash can never create its pipeline twice.
@@ -108,7 +111,7 @@ export class PipelineCreator {
    */
   async lint(project: Project, opts: { content?: string; sha?: string; ref?: string; dryRun: boolean; includeJobs: boolean; actor?: Actor }): Promise<LintResult> {
     const ref = opts.ref ?? project.defaultBranch;
-    const input: CreatePipelineInput = { ref, source: 'push', content: opts.content, actor: opts.actor };
+    const input: CreatePipelineInput = { ref, source: 'push', content: opts.content, actor: opts.actor, ...(opts.actor ? { userId: opts.actor.userId } : {}) };
     if (opts.sha !== undefined) {
       if (FULL_SHA.test(opts.sha)) input.sha = opts.sha;
       else input.ref = opts.sha;
@@ -166,7 +169,10 @@ export class PipelineCreator {
     const commit = input.commit ?? (await lookUp());
     const predefined = prePipelineVariables({
       server: this.d.deps.server, project, ref: input.ref, tag, sha: commitSha, beforeSha, source: input.source, commit,
+      ...(input.scheduleDescription !== undefined ? { scheduleDescription: input.scheduleDescription } : {}),
     });
+    const user = input.userId === undefined ? undefined
+      : this.d.deps.db.select({ id: users.id, username: users.username, name: users.name, email: users.email }).from(users).where(eq(users.id, input.userId)).get();
     const variables: Record<string, string> = { ...predefined };
     const masked: string[] = [];
     const overridden = new Set<string>();
@@ -178,6 +184,7 @@ export class PipelineCreator {
     const context: CompileContext = {
       ref: { name: input.ref, tag }, sha: commitSha, beforeSha, source: input.source, variables,
       predefinedVariableNames: Object.keys(predefined).filter((k) => !overridden.has(k)),
+      ...(user ? { userVariables: userVariables(user) } : {}),
       maskedVariables: masked, files, changedPaths,
       changedSince: async (ref) => ((await repoReadable()) ? git.changedSince(project.id, ref, commitSha) : null),
       includes: { ...this.includeSources(project, input.actor), ...(input.artifacts ? { artifact: input.artifacts } : {}) },

@@ -35,6 +35,20 @@ export interface PrePipelineInput {
   commit?: CommitDetails | null;
   /** `workflow:name`, once known */
   pipelineName?: string;
+  /** the schedule that started it (CI_PIPELINE_SCHEDULE_DESCRIPTION) */
+  scheduleDescription?: string;
+}
+
+/**
+ * GitLab's user variables: the pipeline's user. Runners get them, and so do `workflow:rules`
+ * and job `rules` (YAML cannot override them); includes do not see them.
+ */
+export function userVariables(user: { id: number; username: string; name: string; email: string | null }): Record<string, string> {
+  const v: Record<string, string> = { GITLAB_USER_ID: String(user.id) };
+  if (user.email) v.GITLAB_USER_EMAIL = user.email;
+  v.GITLAB_USER_LOGIN = user.username;
+  v.GITLAB_USER_NAME = user.name;
+  return v;
 }
 
 /** GitLab's slugify: lower-case, each character not in [a-z0-9] → `-`, first 63, `-` trimmed at both ends. */
@@ -114,6 +128,7 @@ export function prePipelineVariables(input: PrePipelineInput): Record<string, st
   set('CI_PROJECT_VISIBILITY', 'private'); set('CI_DEFAULT_BRANCH', project.defaultBranch);
   set('CI_DEFAULT_BRANCH_SLUG', slugify(project.defaultBranch)); set('CI_CONFIG_PATH', '.gitlab-ci.yml');
   set('CI_PIPELINE_SOURCE', source);
+  if (input.scheduleDescription !== undefined) set('CI_PIPELINE_SCHEDULE_DESCRIPTION', input.scheduleDescription);
   if (input.pipelineName) set('CI_PIPELINE_NAME', input.pipelineName);
   set('CI_COMMIT_SHA', sha); set('CI_COMMIT_SHORT_SHA', sha.slice(0, 8));
   set('CI_COMMIT_BEFORE_SHA', input.beforeSha ?? ZERO_SHA);

@@ -164,6 +164,47 @@ describe('pipeline creation decisions', () => {
     expect(checked.warnings).toContain("jobs:j resource_group 'a:b' is not a valid resource group key: the job runs without one");
   });
 
+  test('rules:changes:compare_to takes what git resolves, as GitLab\'s project.commit does: a branch, refs/heads/…, a sha, main~1; anything else is GitLab\'s error', async () => {
+    const r = repo({ '.gitlab-ci.yml': 'placeholder:\n  script: x\n', 'src/a.ts': '1' });
+    const main = r.git('rev-parse', 'HEAD');
+    r.git('checkout', '-q', '-b', 'feature');
+    const sha = r.commit({ 'docs/guide.md': 'hello', '.gitlab-ci.yml': [
+      'full-ref:\n  script: x\n  rules: [{changes: {paths: ["docs/**/*"], compare_to: refs/heads/main}}]',
+      'branch:\n  script: x\n  rules: [{changes: {paths: ["docs/**/*"], compare_to: main}}]',
+      'by-sha:\n  script: x\n  rules: [{changes: {paths: ["docs/**/*"], compare_to: "' + main + '"}}]',
+      'parent:\n  script: x\n  rules: [{changes: {paths: ["docs/**/*"], compare_to: "feature~1"}}]',
+      'src:\n  script: x\n  rules: [{changes: {paths: ["src/**/*"], compare_to: refs/heads/main}}]',
+    ].join('\n') + '\n' });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const pl = await s.core.creator.create(p, { ref: 'feature', sha, source: 'push' });
+    expect(jobNames(s, pl.id)).toEqual(['full-ref', 'branch', 'by-sha', 'parent']);
+    const bad = await create(s, p.id, { ref: 'feature', content: 'j:\n  script: x\n  rules: [{changes: {paths: [a], compare_to: "no such ref"}}]\n', sha });
+    expect((await body<{ message: { base: string[] } }>(bad, 400)).message.base).toEqual(['Failed to parse rule for j: rules:changes:compare_to is not a valid ref']);
+  });
+
+  test('GITLAB_USER_* of the pipeline\'s user: workflow and job rules see them (YAML cannot override them), includes do not', async () => {
+    const r = repo({
+      '.gitlab-ci.yml': [
+        'include:\n  - local: bot.yml\n    rules:\n      - if: $GITLAB_USER_LOGIN',
+        'workflow:\n  rules:\n    - if: $GITLAB_USER_LOGIN == "renovate-bot"\n      when: never\n    - when: always',
+        'variables:\n  GITLAB_USER_LOGIN: from-yaml',
+        'root-only:\n  script: x\n  rules:\n    - if: $GITLAB_USER_LOGIN == "root" && $GITLAB_USER_ID == "1"',
+        'anyone:\n  script: x',
+      ].join('\n') + '\n',
+      'bot.yml': 'from-include:\n  script: x\n',
+    });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    // the admin token is root's
+    const mine = await body<{ id: number }>(await create(s, p.id, { ref: 'main' }), 201);
+    expect(jobNames(s, mine.id)).toEqual(['root-only', 'anyone']);
+    // no user (a push from a forge): nothing to see
+    const push = await s.core.creator.create(p, { ref: 'main', source: 'push' });
+    expect(jobNames(s, push.id)).toEqual(['anyone']);
+    // workflow:rules see them too
+    const bot = await s.core.users.create({ username: 'renovate-bot', name: 'Renovate', password: 'correct horse battery' });
+    await expect(s.core.creator.create(p, { ref: 'main', source: 'api', userId: bot.id })).rejects.toThrow('Pipeline filtered out by workflow rules.');
+  });
+
   test('rules: when: delayed schedules a job but starts a bridge at once (GitLab: a bridge is never schedulable)', async () => {
     const r = repo({
       '.gitlab-ci.yml': 'later:\n  script: x\n  rules: [{when: delayed, start_in: 1 hour}]\nchild:\n  trigger: {include: child.yml}\n  rules: [{when: delayed, start_in: 1 hour}]\n',

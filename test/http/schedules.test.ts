@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { FakeClock } from '../../src/clock';
 import { makeRepo, type TestRepo } from '../support/git-repo';
 import { startTestServer, type TestServer } from '../support/harness';
+import { FakeRunnerV4 } from '../support/fake-runner-v4';
 
 let repo: TestRepo;
 beforeAll(() => { repo = makeRepo(); });
@@ -82,6 +83,27 @@ describe('pipeline schedules', () => {
     expect(shown.variables).toEqual([{ variable_type: 'env_var', key: 'TARGET', value: 'prod', raw: false, masked: false, protected: false } as never]);
     expect(ctx.server.core.pipelines.get(shown.last_pipeline!.id).triggerVariables).toEqual([{ key: 'TARGET', value: 'prod' }]);
     expect(shown.next_run_at).toBe('2027-01-01T00:00:00.000Z'); // play does not move the timetable
+  });
+
+  test('CI_PIPELINE_SCHEDULE_DESCRIPTION: the rules see it, and so does the runner', async () => {
+    const own = makeRepo({ '.gitlab-ci.yml': 'nightly-only:\n  script: [x]\n  rules:\n    - if: $CI_PIPELINE_SCHEDULE_DESCRIPTION == "nightly build"\nother:\n  script: [y]\n  rules:\n    - if: $CI_PIPELINE_SCHEDULE_DESCRIPTION == "weekly"\nalways:\n  script: [z]\n' });
+    try {
+      const project = ((await (await ctx.server.api('/api/v4/projects', { method: 'POST', json: { name: 'sched-desc', repo_url: own.dir } })).json()) as { id: number }).id;
+      const s = (await (await ctx.server.api(`/api/v4/projects/${project}/pipeline_schedules`, { method: 'POST', json: { description: 'nightly build', ref: 'main', cron: '0 0 1 1 *' } })).json()) as Schedule;
+      expect((await ctx.server.api(`/api/v4/projects/${project}/pipeline_schedules/${s.id}/play`, { method: 'POST' })).status).toBe(201);
+      await ctx.server.core.outbox.drain();
+      const id = ((await (await ctx.server.api(`/api/v4/projects/${project}/pipeline_schedules/${s.id}`)).json()) as Schedule).last_pipeline!.id;
+      expect(ctx.server.core.pipelines.latestJobs(id).map((j) => j.name)).toEqual(['nightly-only', 'always']);
+      // a plain API pipeline has no such variable
+      const api = (await (await ctx.server.api(`/api/v4/projects/${project}/pipeline`, { method: 'POST', json: { ref: 'main' } })).json()) as { id: number };
+      expect(ctx.server.core.pipelines.latestJobs(api.id).map((j) => j.name)).toEqual(['always']);
+      const token = ((await (await ctx.server.api(`/api/v4/projects/${project}`)).json()) as { runners_token: string }).runners_token;
+      const runner = await FakeRunnerV4.register(ctx.server.url, token);
+      const got = (await runner.poll())!;
+      expect(got.job_info.name).toBe('nightly-only');
+      const vars = new Map((runner.payloads.at(-1) as { variables: { key: string; value: string }[] }).variables.map((v) => [v.key, v.value]));
+      expect(vars.get('CI_PIPELINE_SCHEDULE_DESCRIPTION')).toBe('nightly build');
+    } finally { own.remove(); }
   });
 });
 

@@ -29,19 +29,21 @@ export const FILTERED_OUT = 'Pipeline filtered out by workflow rules.';
 const NO_JOBS_RULES = 'Pipeline will not run for the selected trigger. The rules configuration prevented any jobs from being added to the pipeline.';
 const NO_JOBS = 'No stages / jobs for this pipeline.';
 
-/** Variables in GitLab's precedence: predefined < YAML (global, then job) < project and pipeline variables. */
+/** Variables in GitLab's precedence: predefined < YAML (global, then job) < the user's < project and pipeline variables. */
 export class Scope {
   private predefined = new Map<string, string>();
+  private user = new Map<string, string>();
   private high = new Map<string, string>();
   constructor(ctx: CompileContext) {
     const pre = new Set(ctx.predefinedVariableNames ?? []);
     for (const [k, v] of Object.entries(ctx.variables)) (pre.has(k) ? this.predefined : this.high).set(k, v);
+    for (const [k, v] of Object.entries(ctx.userVariables ?? {})) this.user.set(k, v);
   }
   /** raw values, for `if:` */
   lookup(yaml: readonly VariableDef[], extra: Record<string, string> = {}): (name: string) => string | undefined {
     const y = new Map<string, string>();
     for (const d of yaml) y.set(d.key, d.value);
-    return (name) => this.high.get(name) ?? y.get(name) ?? extra[name] ?? this.predefined.get(name);
+    return (name) => this.high.get(name) ?? this.user.get(name) ?? y.get(name) ?? extra[name] ?? this.predefined.get(name);
   }
   /** the collection, expanded, for GitLab-side expansion */
   expanded(yaml: readonly VariableDef[], extra: Record<string, string> = {}): { lookup: (name: string) => string | undefined; cycle: string[] | null } {
@@ -49,6 +51,7 @@ export class Scope {
     for (const [key, value] of this.predefined) items.push({ key, value });
     for (const [key, value] of Object.entries(extra)) items.push({ key, value });
     for (const d of yaml) items.push({ key: d.key, value: d.value, raw: d.raw });
+    for (const [key, value] of this.user) items.push({ key, value });
     for (const [key, value] of this.high) items.push({ key, value });
     const { values, cycle } = expandCollection(items);
     return { lookup: (name) => values.get(name), cycle };

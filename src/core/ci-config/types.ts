@@ -51,6 +51,12 @@ export interface CompileContext {
    * (GitLab's order, spec ci-yaml.md §5.2). Absent = none are predefined.
    */
   predefinedVariableNames?: string[];
+  /**
+   * GITLAB_USER_* of the pipeline's user: seen by `workflow:rules` and job `rules` above YAML
+   * and below project and pipeline variables, as GitLab's scoped variables order them; not by
+   * `include` (GitLab's config variables do not have them)
+   */
+  userVariables?: Record<string, string>;
   /** names among `variables` whose values are masked (they never appear in messages) */
   maskedVariables?: string[];
   /** the pipeline's repository at `sha` (null: content given inline with no repository to read) */

@@ -41,7 +41,7 @@ export class InboundBuilder {
     if (!s) return { state: 'skipped', reason: `schedule ${scheduleId} was deleted` };
     const vars = this.deps.db.select().from(scheduleVariables).where(eq(scheduleVariables.scheduleId, s.id)).all();
     return this.create(row, {
-      ref: s.ref, source: 'schedule', variables: vars.map((v) => ({ key: v.key, value: v.value })),
+      ref: s.ref, source: 'schedule', variables: vars.map((v) => ({ key: v.key, value: v.value })), scheduleDescription: s.description,
     }, (pipelineId) => {
       this.deps.db.update(pipelineSchedules).set({ lastPipelineId: pipelineId }).where(eq(pipelineSchedules.id, s.id)).run();
       this.deps.db.update(pipelines).set({ pipelineScheduleId: s.id }).where(eq(pipelines.id, pipelineId)).run();
