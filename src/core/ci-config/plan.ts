@@ -130,12 +130,24 @@ export async function planPipeline({ root, instances, stages, ctx, warnings }: P
   for (const inst of instances) {
     const e = inst.entry;
     const jobGlobals = inheritedGlobals(globals, e);
-    const jobPredefined: Record<string, string> = {
-      CI_JOB_NAME: inst.name, CI_JOB_NAME_SLUG: slugify(inst.name), CI_JOB_STAGE: e.spec.stage,
-      CI_NODE_TOTAL: String(inst.parallel?.total ?? 1),
-    };
+    // what GitLab's variables builder gives a job before it exists (its rules see them)
+    const jobPredefined: Record<string, string> = { CI_JOB_NAME: inst.name, CI_JOB_NAME_SLUG: slugify(inst.name), CI_JOB_STAGE: e.spec.stage };
+    if (e.spec.when === 'manual') jobPredefined.CI_JOB_MANUAL = 'true';
+    if (inst.parallel) jobPredefined.CI_NODE_INDEX = String(inst.parallel.index);
+    jobPredefined.CI_NODE_TOTAL = String(inst.parallel?.total ?? 1);
     let jobVars = withMatrix(e.jobVariables, inst);
     const yaml = merge(jobGlobals, jobVars);
+    const env0 = e.spec.environment;
+    if (env0) {
+      // the name as it will be expanded (an unset variable is nothing); the url as written
+      const name = expand(env0.name, scope.expanded(yaml, jobPredefined).lookup);
+      if (name !== '') {
+        jobPredefined.CI_ENVIRONMENT_NAME = name;
+        jobPredefined.CI_ENVIRONMENT_ACTION = env0.action;
+        if (env0.deployment_tier) jobPredefined.CI_ENVIRONMENT_TIER = env0.deployment_tier;
+        if (env0.url !== undefined) jobPredefined.CI_ENVIRONMENT_URL = env0.url;
+      }
+    }
     const lookup = scope.lookup(yaml, jobPredefined);
     const ex = scope.expanded(yaml, jobPredefined);
     const spec: JobSpec = structuredClone(e.spec);

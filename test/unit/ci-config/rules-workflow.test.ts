@@ -52,6 +52,32 @@ e:
     expect(names(await plan(yaml, { variables: { ENV: 'production' } }))).toEqual(['a', 'b']);
   });
 
+  test('rules see the job\'s own predefined variables, as GitLab\'s variables builder gives them before the job exists', async () => {
+    const yaml = `
+variables: {TARGET: production}
+deploy:
+  script: x
+  environment: {name: $TARGET, deployment_tier: production, url: "https://$TARGET.example"}
+  rules: [{if: '$CI_ENVIRONMENT_NAME == "production" && $CI_ENVIRONMENT_ACTION == "start" && $CI_ENVIRONMENT_TIER == "production" && $CI_ENVIRONMENT_URL == "https://$TARGET.example"'}]
+review:
+  script: x
+  environment: review/$UNSET_VAR
+  rules: [{if: '$CI_ENVIRONMENT_NAME == "review/"'}]
+shard:
+  script: x
+  parallel: 3
+  rules: [{if: '$CI_NODE_INDEX == "2" && $CI_NODE_TOTAL == "3"'}]
+by-hand:
+  script: x
+  when: manual
+  rules: [{if: $CI_JOB_MANUAL}]
+not-by-hand:
+  script: x
+  rules: [{if: $CI_JOB_MANUAL, when: manual}, {when: never}]
+`;
+    expect(names(await plan(yaml))).toEqual(['deploy', 'review', 'shard 2/3', 'by-hand']);
+  });
+
   test('changes: true when the change set is unknown, else globs against it; compare_to', async () => {
     const yaml = 'docs:\n  script: x\n  rules: [{changes: ["docs/**/*", "*.md"]}]\nsrc:\n  script: x\n  rules: [{changes: {paths: ["src/**/*.ts"], compare_to: main}}]\nother:\n  script: x\n';
     expect(names(await plan(yaml, { changedPaths: null, changedSince: { main: [] } }))).toEqual(['docs', 'other']);
