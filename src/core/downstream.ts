@@ -59,15 +59,18 @@ export class DownstreamService {
         const project = this.projects.get(parent.projectId);
         // A configuration of only `include:` (JSON is YAML).
         const content = JSON.stringify({ include: trigger.include ?? [] });
+        // GitLab's Ci::Bridge#child_params: the parent's before sha (so rules:changes see the
+        // push's changes) and its user
         child = await this.creator.create(project, {
           ref: parent.ref, sha: parent.sha, tag: parent.tag, content, source: 'parent_pipeline', variables,
+          beforeSha: parent.beforeSha, ...(parent.userId !== null ? { userId: parent.userId } : {}),
           artifacts: (job, path) => Promise.resolve(this.artifactFile(parent, job, path)),
         });
       } else {
         const target = this.findProject(trigger.project ?? '');
         if (!target) return this.fail(bridge, 'downstream_bridge_project_not_found');
         if (target.id === parent.projectId && !trigger.branch) return this.fail(bridge, 'invalid_bridge_trigger');
-        child = await this.creator.create(target, { ref: trigger.branch ?? target.defaultBranch, source: 'pipeline', variables });
+        child = await this.creator.create(target, { ref: trigger.branch ?? target.defaultBranch, source: 'pipeline', variables, ...(parent.userId !== null ? { userId: parent.userId } : {}) });
       }
       return this.link(bridge, child);
     } catch (e) {

@@ -178,8 +178,9 @@ export class PipelineCreator {
     const overridden = new Set<string>();
     for (const v of this.d.projects.variables(project.id)) { variables[v.key] = v.value; overridden.add(v.key); if (v.masked) masked.push(v.key); }
     for (const v of input.variables ?? []) { variables[v.key] = v.value; overridden.add(v.key); }
-    // GitLab knows the changes only for a push to an existing branch.
-    const knowsChanges = input.source === 'push' && !tag && beforeSha !== ZERO_SHA;
+    // GitLab knows the changes only for a branch with a before sha (Ci::Pipeline#branch_updated?):
+    // a push to an existing branch, and its child pipelines (they get the parent's before sha)
+    const knowsChanges = !tag && beforeSha !== ZERO_SHA;
     const changedPaths = knowsChanges && (await repoReadable()) ? await git.changedPaths(project.id, beforeSha, commitSha) : null;
     const context: CompileContext = {
       ref: { name: input.ref, tag }, sha: commitSha, beforeSha, source: input.source, variables,

@@ -217,6 +217,23 @@ describe('pipeline creation decisions', () => {
     expect(status('child')).toBe('pending');
   });
 
+  test('a child pipeline of a push gets the parent\'s before sha and user (Ci::Bridge#child_params): its rules:changes see the push\'s changes', async () => {
+    const r = repo({
+      '.gitlab-ci.yml': 'trigger-child:\n  trigger:\n    include: child.yml\n',
+      'child.yml': 'docs:\n  script: x\n  rules: [{changes: ["docs/**/*"]}]\ncode:\n  script: x\n  rules: [{changes: ["src/**/*"]}]\nwho:\n  script: x\n  rules: [{if: $GITLAB_USER_LOGIN == "root"}]\n',
+      'src/a.ts': '1',
+    });
+    const before = r.git('rev-parse', 'HEAD');
+    const sha = r.commit({ 'docs/guide.md': 'hello' });
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const parent = await s.core.creator.create(p, { ref: 'main', sha, beforeSha: before, source: 'push', userId: 1 });
+    const bridge = s.core.pipelines.latestJobs(parent.id)[0];
+    let child = s.core.pipelines.downstreamOfJob(bridge.id);
+    for (let i = 0; i < 100 && !child; i++) { await Bun.sleep(20); child = s.core.pipelines.downstreamOfJob(bridge.id); }
+    expect(child).toMatchObject({ source: 'parent_pipeline', beforeSha: before, userId: 1 });
+    expect(jobNames(s, child!.id)).toEqual(['docs', 'who']);
+  });
+
   test('a child pipeline (source parent_pipeline) includes files of the parent\'s commit', async () => {
     const r = repo({ '.gitlab-ci.yml': 'trigger-child:\n  trigger:\n    include: child/ci.yml\n', 'child/ci.yml': 'child-job:\n  script: [child]\n' });
     const sha = r.git('rev-parse', 'HEAD');
