@@ -126,7 +126,8 @@ export async function planPipeline({ root, instances, stages, ctx, warnings }: P
   // Each job's rules or only/except.
   const projectPath = ctx.variables.CI_PROJECT_PATH ?? '';
   const pipelineInfo = { ref: ctx.ref.name, tag: ctx.ref.tag, source: ctx.source, projectPath };
-  const kept: Array<{ inst: Instance; spec: JobSpec; needs?: RuleEntry['needs'] | JobEntry['needs']; vars: VariableDef[] }> = [];
+  // `tagLookup`: the job's variables before its rules ran, unexpanded (what GitLab expands runner tags with)
+  const kept: Array<{ inst: Instance; spec: JobSpec; needs?: RuleEntry['needs'] | JobEntry['needs']; vars: VariableDef[]; tagLookup: (name: string) => string | undefined }> = [];
   for (const inst of instances) {
     const e = inst.entry;
     const jobGlobals = inheritedGlobals(globals, e);
@@ -172,7 +173,7 @@ export async function planPipeline({ root, instances, stages, ctx, warnings }: P
       const onlyDefault = e.only ?? (root.workflow.rules ? undefined : { refs: ['branches', 'tags'] });
       if (!(await jobPolicy(onlyDefault, e.except, pipelineInfo, env(lookup, ex.lookup)))) continue;
     }
-    kept.push({ inst, spec, needs, vars: jobVars });
+    kept.push({ inst, spec, needs, vars: jobVars, tagLookup: lookup });
   }
   const hasRules = instances.some((i) => i.entry.rules !== undefined);
   if (kept.length === 0 || kept.every((k) => k.spec.stage === '.pre' || k.spec.stage === '.post')) {
@@ -188,20 +189,21 @@ export async function planPipeline({ root, instances, stages, ctx, warnings }: P
   const used = new Set(kept.map((k) => k.spec.stage));
   const planStages = stages.all.filter((s) => (s !== '.pre' && s !== '.post') || used.has(s));
   const jobs: JobSpec[] = [];
-  for (const { inst, spec, needs, vars } of kept) {
+  for (const { inst, spec, needs, vars, tagLookup } of kept) {
+    // GitLab's Seed::Build checks the job's own needs (taken before its rules ran), also when
+    // the matching rule's needs replace them; a need of the rule on a job that is not in the
+    // pipeline is left out, as GitLab's processing ignores it
+    for (const n of needsOf(inst) ?? []) {
+      if (n.optional) continue;
+      for (const t of needTargets(n, byGroup, allByName) ?? []) {
+        if (!present.has(t)) problems.push(`'${inst.name}' job needs '${t}' job, but '${t}' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.`);
+      }
+    }
     if (needs !== undefined) {
       const resolved: NeedSpec[] = [];
       for (const n of needs) {
-        const targets = needTargets(n, byGroup, allByName);
-        if (targets === null) continue; // optional need of a job that is not in the configuration
-        for (const t of targets) {
-          if (!present.has(t)) {
-            if (n.optional) continue;
-            problems.push(`'${inst.name}' job needs '${t}' job, but '${t}' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.`);
-            continue;
-          }
-          resolved.push({ job: t, artifacts: n.artifacts, optional: n.optional });
-        }
+        // null: an optional need of a job that is not in the configuration
+        for (const t of needTargets(n, byGroup, allByName) ?? []) if (present.has(t)) resolved.push({ job: t, artifacts: n.artifacts, optional: n.optional });
       }
       spec.needs = resolved;
     }
@@ -231,7 +233,9 @@ export async function planPipeline({ root, instances, stages, ctx, warnings }: P
       if (storableEnvironmentName(key)) spec.resourceGroup = key;
       else delete spec.resourceGroup;
     }
-    spec.tags = normalizeTags(spec.tags.map(x));
+    // GitLab's evaluate_runner_tags: expand_existing over the job's variables as they were before
+    // its rules (rules:variables do not count), one level (a value's own references stay)
+    spec.tags = normalizeTags(spec.tags.map((t) => expandExisting(t, tagLookup)));
     if (spec.trigger?.project !== undefined) spec.trigger.project = blank(spec.trigger.project);
     if (spec.trigger?.branch !== undefined) spec.trigger.branch = x(spec.trigger.branch);
     const variables: Record<string, string> = {};

@@ -28,6 +28,11 @@ describe('when, allow_failure, retry, timeout and the small keys', () => {
     expect(p.jobs.map((j) => [j.name, j.tags])).toEqual([['j', []], ['k', ['c,d', 'docker', 'a', 'b', 'x', 'y']]]);
   });
 
+  test('tags are expanded as GitLab\'s evaluate_runner_tags does: one level, with the job\'s variables from before its rules', async () => {
+    const p = await plan('variables: {A: "$B", B: x}\nj:\n  script: x\n  tags: [$A, $B, $Z, $CI_JOB_NAME]\n  rules:\n    - variables: {Z: from-rule, B: rule-b}\n');
+    expect(p.jobs[0].tags).toEqual(['$B', 'x', '$Z', 'j']);
+  });
+
   test('errors', async () => {
     await expectErrors([
       ['j:\n  script: x\n  when: later\n', ['jobs:j when should be one of: on_success, on_failure, always, manual, delayed']],

@@ -72,6 +72,17 @@ lint:
     ]);
   });
 
+  test('the check is of the job\'s own needs (Seed::Build takes them before rules run), also when a rule replaces them', async () => {
+    const gone = `${STAGES}a:\n  stage: build\n  script: x\n  rules:\n    - if: $NOPE\nb:\n  stage: build\n  script: x\n`;
+    // its own need is missing, the rule's is there: GitLab's creation error still
+    expect(await errors(`${gone}c:\n  script: x\n  needs: [a]\n  rules:\n    - needs: [b]\n`)).toEqual([
+      "'c' job needs 'a' job, but 'a' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.",
+    ]);
+    // no needs of its own, the rule's need is missing: the pipeline is created without it
+    const p = await plan(`${gone}d:\n  script: x\n  rules:\n    - needs: [a, b]\n`);
+    expect(job(p, 'd').needs?.map((n) => n.job)).toEqual(['b']);
+  });
+
   test('rules:needs replaces the needs of the job', async () => {
     const p = await plan(`${STAGES}a:\n  stage: build\n  script: x\nb:\n  stage: build\n  script: x\nc:\n  script: x\n  needs: [a]\n  rules:\n    - needs: [b]\n`);
     expect(job(p, 'c').needs?.map((n) => n.job)).toEqual(['b']);
