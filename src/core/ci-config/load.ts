@@ -284,7 +284,8 @@ class Converter {
     if (seen !== undefined) return seen;
     const tag = node.tag;
     if (isScalar(node)) {
-      const v = scalar(node as Scalar);
+      // `!reference .a` (not a list): kept as a reference, which reference.ts refuses as GitLab does
+      const v = tag === '!reference' ? new Reference((node as Scalar).value === null ? '' : String((node as Scalar).source ?? (node as Scalar).value)) : scalar(node as Scalar);
       this.done.set(node, v);
       return v;
     }

@@ -6,8 +6,12 @@
 import { ConfigError } from './errors';
 import { isMap, put, Reference, type YamlMap } from './values';
 
+/** Ruby's `inspect` of what the tag holds; an empty scalar shows as the empty list (GitLab's validation_error_message). */
 function inspect(path: unknown): string {
-  return Array.isArray(path) ? `[${path.map((p) => JSON.stringify(p)).join(', ')}]` : JSON.stringify(path);
+  if (Array.isArray(path)) return `[${path.map((p) => inspect(p)).join(', ')}]`;
+  if (isMap(path)) return Object.keys(path).length === 0 ? '[]' : `{${Object.entries(path).map(([k, v]) => `${JSON.stringify(k)}=>${inspect(v)}`).join(', ')}}`;
+  if (path === '' || path === null || path === undefined) return path === '' ? '[]' : 'nil';
+  return typeof path === 'string' ? JSON.stringify(path) : String(path);
 }
 
 export function resolveReferences(config: YamlMap): YamlMap {
@@ -26,6 +30,8 @@ export function resolveReferences(config: YamlMap): YamlMap {
     }
     const value = walk(cur);
     resolving.delete(ref);
+    // GitLab's Reference#_resolve: a value of false or nothing is "could not be found" too
+    if (value === null || value === undefined || value === false) throw new ConfigError(`!reference ${inspect(path)} could not be found`);
     return value;
   };
   const walk = (v: unknown): unknown => {

@@ -26,6 +26,14 @@ describe('include', () => {
   test('wildcards: * within a directory, ** across directories', async () => {
     expect(names(await plan('include: "ci/jobs/*.yml"\n', { files }))).toEqual(['a']);
     expect(names(await plan('include: "ci/jobs/**.y*ml"\n', { files }))).toEqual(['a', 'b', 'c']);
+    // GitLab's order: a string's variables are expanded first (Normalizer); a hash's wildcard is
+    // matched as written (LocationExpander before VariablesExpander), so its $DIR stays literal
+    expect(names(await plan('include: "$DIR/*.yml"\n', { files, variables: { DIR: 'ci/jobs' } }))).toEqual(['a']);
+    expect(names(await plan('include:\n  - local: "$DIR/*.yml"\nj:\n  script: x\n', { files, variables: { DIR: 'ci/jobs' } }))).toEqual(['j']);
+    // each match of a wildcard is `{local: path}` alone: inputs given with it do not reach the files
+    expect(await errors('include:\n  - local: "templates/*.yml"\n    inputs: {env: prod}\n', { files })).toEqual(['`templates/deploy.yml`: `env` input: required value has not been provided']);
+    // null entries are dropped (the Mapper's compact)
+    expect(names(await plan('include: [ci/jobs/a.yml, null]\n', { files }))).toEqual(['a']);
   });
 
   test('variables in locations (undefined → empty); include:rules', async () => {
@@ -50,6 +58,9 @@ describe('include', () => {
   test('errors', async () => {
     await expectErrors([
       ['include: ci/nope.yml\n', ['Local file `ci/nope.yml` does not exist!']],
+      ['include:\n  - local: ci/build.yml\n    rules: []\nj:\n  script: x\n', ["include:rules config can't be blank"]],
+      // the extension is read off the whole location, as GitLab does
+      ['include: "https://example.com/ci.yml?ref=main"\nj:\n  script: x\n', ['Included file `https://example.com/ci.yml?ref=main` does not have YAML extension!']],
       // GitLab's Mapper::Normalizer
       ['include: [[local: a.yml]]\nj:\n  script: x\n', ['Each include must be a hash or a string']],
       ['include: true\nj:\n  script: x\n', ['Each include must be a hash or a string']],
@@ -145,6 +156,12 @@ j:
       [Array.from({ length: 12 }, (_, i) => `.l${i}:\n  extends: .l${i + 1}\n`).join('') + '.l12:\n  script: x\nj:\n  extends: .l0\n', ['.l11: nesting too deep in `extends`']],
       ['j:\n  script: !reference [.nope, script]\n', ['!reference ["\.nope", "script"] could not be found'.replace('\\', '')]],
       ['j:\n  script: !reference [1, script]\n', ['!reference [1, "script"] is not valid']],
+      // GitLab's Tags::Base#validation_error_message and Reference#_resolve
+      ['.a: {script: [x]}\nj:\n  script: !reference .a\n', ['!reference ".a" is not valid']],
+      ['j:\n  script: x\n  variables: !reference\n', ['!reference [] is not valid']],
+      ['j:\n  script: x\n  variables: !reference {b: c}\n', ['!reference {"b"=>"c"} is not valid']],
+      ['.b: {allow_failure: false}\nj:\n  script: x\n  allow_failure: !reference [.b, allow_failure]\n', ['!reference [".b", "allow_failure"] could not be found']],
+      ['.b: {variables: }\nj:\n  script: x\n  variables: !reference [.b, variables]\n', ['!reference [".b", "variables"] could not be found']],
       ['.a:\n  script: !reference [.b, script]\n.b:\n  script: !reference [.a, script]\nj:\n  script: !reference [.a, script]\n', ['!reference [".b", "script"] is part of a circular chain']],
     ]);
   });

@@ -66,10 +66,14 @@ async function locations(value: unknown, scope: FileScope, state: IncludeState):
   const out: Location[] = [];
   const lookup = scope.variables ?? (() => undefined);
   for (const item of list) {
+    // GitLab's Mapper drops empty entries (`.compact`)
+    if (item === null || item === undefined) continue;
     let loc: Location;
     if (isString(item)) {
+      // GitLab's Normalizer expands a string's variables first (they may make it a URL): its
+      // wildcard is then matched against the expanded text
       const expanded = expand(item, lookup);
-      loc = isUrl(expanded) ? { remote: item } : { local: item };
+      loc = isUrl(expanded) ? { remote: expanded } : { local: expanded };
     } else if (isMap(item)) {
       loc = { ...item };
     } else {
@@ -83,6 +87,8 @@ async function locations(value: unknown, scope: FileScope, state: IncludeState):
 }
 
 async function includeRulesMatch(value: unknown, scope: FileScope, state: IncludeState): Promise<boolean> {
+  // GitLab's Entry::Include::Rules requires the list to be present
+  if (Array.isArray(value) && value.length === 0) throw new ConfigError("include:rules config can't be blank");
   const errors = new Errors();
   const parsed = ruleEntries({ errors, location: 'include' }, value, INCLUDE_RULES);
   if (parsed === undefined) throw new ConfigError(errors.list[0]);
@@ -103,25 +109,29 @@ async function includeRulesMatch(value: unknown, scope: FileScope, state: Includ
   }
 }
 
+/**
+ * GitLab's LocationExpander, then its VariablesExpander: `project:file` lists and `local`
+ * wildcards first — a wildcard is matched as written (a `$VAR` in it stays literal) and each
+ * match becomes `{local: path}` alone (its inputs are not passed on) — then variables.
+ */
 async function expandLocation(loc: Location, scope: FileScope): Promise<Location[]> {
   const lookup = scope.variables ?? (() => undefined);
   const ex = (v: unknown) => (isString(v) ? expand(v, lookup) : v);
   let list: Location[] = [loc];
   if (Array.isArray(loc.file)) list = loc.file.map((f) => ({ ...loc, file: f }));
-  list = list.map((l) => {
-    const out: Location = { ...l };
-    for (const k of ['local', 'project', 'remote', 'template', 'file', 'ref', 'component', 'artifact', 'job']) if (k in out) out[k] = ex(out[k]);
-    return out;
-  });
-  const result: Location[] = [];
+  const expanded: Location[] = [];
   for (const l of list) {
     if (isString(l.local) && l.local.includes('*')) {
       if (scope.files === null) throw new ConfigError(`Local file \`${l.local}\` does not have project!`);
       const pattern = l.local;
-      for (const path of (await scope.files.list()).filter((p) => wildcardMatch(pattern, p)).sort()) result.push({ ...l, local: path });
-    } else result.push(l);
+      for (const path of (await scope.files.list()).filter((p) => wildcardMatch(pattern, p)).sort()) expanded.push({ local: path });
+    } else expanded.push(l);
   }
-  return result;
+  return expanded.map((l) => {
+    const out: Location = { ...l };
+    for (const k of ['local', 'project', 'remote', 'template', 'file', 'ref', 'component', 'artifact', 'job']) if (k in out) out[k] = ex(out[k]);
+    return out;
+  });
 }
 
 function isUrl(s: string): boolean {
@@ -191,7 +201,8 @@ async function fetchFile(loc: Location, scope: FileScope, state: IncludeState): 
     case 'remote': {
       const url = location as string;
       if (!isUrl(url)) throw new ConfigError(`Remote file \`${url}\` does not have a valid address!`);
-      if (!hasYamlExtension(new URL(url).pathname)) throw new ConfigError(`Included file \`${url}\` does not have YAML extension!`);
+      // GitLab checks the end of the whole location (a query string hides the extension)
+      if (!hasYamlExtension(url)) throw new ConfigError(`Included file \`${url}\` does not have YAML extension!`);
       const got = await state.ctx.includes.remote(url);
       if ('error' in got) throw new ConfigError(got.error);
       if (isString(loc.integrity)) {
