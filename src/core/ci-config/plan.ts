@@ -120,6 +120,8 @@ export async function planPipeline({ root, instances, stages, ctx, warnings }: P
   }
   if (root.workflow.name !== undefined) {
     const name = expand(root.workflow.name, scope.expanded(globals).lookup).trim();
+    // GitLab's PipelineMetadata: the expanded name is at most 255 characters
+    if (name.length > 255) throw new PlanError(['Failed to build pipeline metadata! Name is too long (maximum is 255 characters)']);
     if (name !== '') workflow.name = name;
   }
 

@@ -198,6 +198,8 @@ a:
       ['workflow:\n  rules: [{when: manual}]\na:\n  script: x\n', ['workflow:rules:rule when unknown value: manual']],
       ['workflow:\n  auto_cancel: {on_new_commit: always}\na:\n  script: x\n', ['workflow:auto_cancel on new commit must be one of: conservative, interruptible, none']],
       ['workflow:\n  rulez: []\na:\n  script: x\n', ['workflow config contains unknown keys: rulez']],
+      // the name as expanded (GitLab's PipelineMetadata validation at creation)
+      [`variables: {LONG: ${'x'.repeat(250)}}\nworkflow:\n  name: "Deploy $LONG"\na:\n  script: x\n`, ['Failed to build pipeline metadata! Name is too long (maximum is 255 characters)']],
     ]);
   });
 });
