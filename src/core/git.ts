@@ -198,6 +198,20 @@ export class GitReader {
     return { authorName, authorEmail, timestamp, message: rest.join('\0').replace(/\n$/, '') };
   }
 
+  /**
+   * A tag's message (GitLab's CI_COMMIT_TAG_MESSAGE): an annotated tag's text without its
+   * signature, "" for a lightweight tag; null when the tag is not in the repository.
+   */
+  async tagMessage(projectId: number, tag: string): Promise<string | null> {
+    if (tag.startsWith('-') || !isValidRefName(tag)) return null;
+    const r = await this.git([`--git-dir=${this.cachePath(projectId)}`, 'for-each-ref', '--format=%(objecttype)%00%(contents:subject)%00%(contents:body)', `refs/tags/${tag}`]);
+    const out = new TextDecoder().decode(r.stdout);
+    if (r.code !== 0 || out === '') return null;
+    const [type, subject = '', body = ''] = out.replace(/\n$/, '').split('\0');
+    if (type !== 'tag') return '';
+    return body.trim() === '' ? subject : `${subject}\n\n${body.replace(/\n+$/, '')}`;
+  }
+
   /** Has this project's repository ever been fetched here? (No process is started to tell.) */
   hasCache(projectId: number): boolean {
     return existsSync(join(this.cachePath(projectId), 'HEAD'));

@@ -740,5 +740,6 @@ export function prePipelineInput(server: ServerInfo, project: Project, pipeline:
     server, project, ref: pipeline.ref, tag: pipeline.tag, sha: pipeline.sha, beforeSha: pipeline.beforeSha,
     source: pipeline.source as PipelineSource, commit, ...(pipeline.name ? { pipelineName: pipeline.name } : {}),
     ...(scheduleDescription !== undefined ? { scheduleDescription } : {}),
+    tagMessage: pipeline.commitTagMessage,
   };
 }

@@ -72,25 +72,25 @@ export interface CreatorDeps {
   access: AccessService;
 }
 
-interface Prepared { content: string; context: CompileContext; sha: string; tag: boolean; commit: CommitDetails | null }
+interface Prepared { content: string; context: CompileContext; sha: string; tag: boolean; commit: CommitDetails | null; tagMessage: string | null }
 
 /** What a compile is given and what it answered (lint shows the same). */
-export interface Compiled { result: CompileResult; context: CompileContext; sha: string; tag: boolean; commit: CommitDetails | null }
+export interface Compiled { result: CompileResult; context: CompileContext; sha: string; tag: boolean; commit: CommitDetails | null; tagMessage: string | null }
 
 /** Variables that only the commit itself can give (a file using them has its repository fetched). */
-const COMMIT_VARIABLES = /CI_COMMIT_(MESSAGE|TITLE|DESCRIPTION|AUTHOR|TIMESTAMP)/;
+const COMMIT_VARIABLES = /CI_COMMIT_(MESSAGE|TITLE|DESCRIPTION|AUTHOR|TIMESTAMP|TAG_MESSAGE)/;
 
 export class PipelineCreator {
   constructor(private d: CreatorDeps) {}
 
   async create(project: Project, input: CreatePipelineInput): Promise<Pipeline> {
-    const { result, sha, tag, commit } = await this.compile(project, input);
+    const { result, sha, tag, commit, tagMessage } = await this.compile(project, input);
     if (result.plan === null) throw new CiSourceError(result.errors);
     const plan = result.plan;
     return atomically(this.d.deps.db, () => {
       const pipeline = this.d.pipelines.create(project.id, {
         ref: input.ref, tag, sha: sha.toLowerCase(), beforeSha: input.beforeSha?.toLowerCase(), source: input.source,
-        variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId, commit,
+        variables: input.variables?.map((v) => ({ key: v.key, value: v.value })), userId: input.userId, commit, tagMessage,
       }, plan);
       input.inTransaction?.(pipeline);
       return pipeline;
@@ -99,9 +99,9 @@ export class PipelineCreator {
 
   /** Resolves the commit and the file, builds the context and compiles (no pipeline stored). */
   async compile(project: Project, input: CreatePipelineInput): Promise<Compiled> {
-    const { content, context, sha, tag, commit } = await this.prepare(project, input);
+    const { content, context, sha, tag, commit, tagMessage } = await this.prepare(project, input);
     const result = await compileCiConfig(content, context);
-    return { result, context, sha, tag, commit };
+    return { result, context, sha, tag, commit, tagMessage };
   }
 
   /**
@@ -167,9 +167,12 @@ export class PipelineCreator {
     const wantsCommit = readable || COMMIT_VARIABLES.test(content!);
     const lookUp = async () => ((wantsCommit ? await repoReadable() : git.hasCache(project.id)) ? git.commit(project.id, commitSha).catch(() => null) : null);
     const commit = input.commit ?? (await lookUp());
+    // a tag's message (CI_COMMIT_TAG_MESSAGE), read as the commit is
+    const tagMessage = tag && (wantsCommit ? await repoReadable() : git.hasCache(project.id)) ? await git.tagMessage(project.id, input.ref).catch(() => null) : null;
     const predefined = prePipelineVariables({
       server: this.d.deps.server, project, ref: input.ref, tag, sha: commitSha, beforeSha, source: input.source, commit,
       ...(input.scheduleDescription !== undefined ? { scheduleDescription: input.scheduleDescription } : {}),
+      tagMessage,
     });
     const user = input.userId === undefined ? undefined
       : this.d.deps.db.select({ id: users.id, username: users.username, name: users.name, email: users.email }).from(users).where(eq(users.id, input.userId)).get();
@@ -191,7 +194,7 @@ export class PipelineCreator {
       includes: { ...this.includeSources(project, input.actor), ...(input.artifacts ? { artifact: input.artifacts } : {}) },
       ...(input.inputs ? { inputs: input.inputs } : {}),
     };
-    return { content: content!, context, sha: commitSha, tag, commit };
+    return { content: content!, context, sha: commitSha, tag, commit, tagMessage };
   }
 
   /** How git may reach a project's repo_url: the local network only with --allow-local-requests or an administrator's repo_url. */

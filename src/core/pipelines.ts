@@ -39,6 +39,8 @@ export interface PipelineInput {
   commit?: PipelineCommit | null;
   /** who started it (GITLAB_USER_*), when a person did */
   userId?: number | null;
+  /** a tag's message (CI_COMMIT_TAG_MESSAGE), when known */
+  tagMessage?: string | null;
 }
 
 /** Starts bridge jobs (downstream.ts); set once the creator exists (index.ts). */
@@ -54,7 +56,7 @@ const ANNOUNCE_OVERLAP_MS = 1000;
 /** The columns a new pipeline and its jobs are inserted with (prepared inserts: each row's values are parameters). */
 const PIPELINE_INSERT = [
   'projectId', 'ref', 'tag', 'sha', 'beforeSha', 'source', 'status', 'yamlVariables', 'yamlRawVariables', 'triggerVariables',
-  'createdAt', 'updatedAt', 'name', 'commitMessage', 'commitAuthorName', 'commitAuthorEmail', 'commitTimestamp', 'userId',
+  'createdAt', 'updatedAt', 'name', 'commitMessage', 'commitAuthorName', 'commitAuthorEmail', 'commitTimestamp', 'commitTagMessage', 'userId',
   'autoCancelOnNewCommit', 'autoCancelOnJobFailure',
 ] as const;
 /**
@@ -141,7 +143,7 @@ export class PipelineService {
         triggerVariables: input.variables ?? [], createdAt: now, updatedAt: now,
         name: plan.workflow?.name ?? null,
         commitMessage: c?.message ?? null, commitAuthorName: c?.authorName ?? null, commitAuthorEmail: c?.authorEmail ?? null,
-        commitTimestamp: c?.timestamp ?? null, userId: input.userId ?? null,
+        commitTimestamp: c?.timestamp ?? null, commitTagMessage: input.tagMessage ?? null, userId: input.userId ?? null,
         autoCancelOnNewCommit: plan.workflow?.autoCancel.onNewCommit ?? 'conservative',
         autoCancelOnJobFailure: plan.workflow?.autoCancel.onJobFailure ?? 'none',
       } satisfies Record<(typeof PIPELINE_INSERT)[number], unknown>)!;

@@ -37,6 +37,8 @@ export interface PrePipelineInput {
   pipelineName?: string;
   /** the schedule that started it (CI_PIPELINE_SCHEDULE_DESCRIPTION) */
   scheduleDescription?: string;
+  /** a tag's pipeline: the tag's message (CI_COMMIT_TAG_MESSAGE) */
+  tagMessage?: string | null;
 }
 
 /**
@@ -134,6 +136,7 @@ export function prePipelineVariables(input: PrePipelineInput): Record<string, st
   set('CI_COMMIT_BEFORE_SHA', input.beforeSha ?? ZERO_SHA);
   set('CI_COMMIT_REF_NAME', ref); set('CI_COMMIT_REF_SLUG', slugify(ref));
   if (tag) set('CI_COMMIT_TAG', ref); else set('CI_COMMIT_BRANCH', ref);
+  if (tag && typeof input.tagMessage === 'string') set('CI_COMMIT_TAG_MESSAGE', input.tagMessage);
   set('CI_COMMIT_REF_PROTECTED', 'false');
   if (input.commit) {
     const msg = truncateBytes(input.commit.message);

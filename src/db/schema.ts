@@ -123,6 +123,8 @@ export const pipelines = sqliteTable('pipelines', {
   commitAuthorEmail: text('commit_author_email'),
   /** committer date as ISO 8601, as git and forges give it */
   commitTimestamp: text('commit_timestamp'),
+  /** A tag's pipeline: the tag's message (CI_COMMIT_TAG_MESSAGE; "" for a lightweight tag), null when unknown. */
+  commitTagMessage: text('commit_tag_message'),
   /** `workflow:auto_cancel` of this pipeline's own file: how a newer pipeline on the ref treats it. */
   autoCancelOnNewCommit: text('auto_cancel_on_new_commit').notNull().default('conservative'),
   autoCancelOnJobFailure: text('auto_cancel_on_job_failure').notNull().default('none'),

@@ -182,6 +182,23 @@ describe('pipeline creation decisions', () => {
     expect((await body<{ message: { base: string[] } }>(bad, 400)).message.base).toEqual(['Failed to parse rule for j: rules:changes:compare_to is not a valid ref']);
   });
 
+  test('CI_COMMIT_TAG_MESSAGE on a tag\'s pipeline: an annotated tag\'s message ("" for a lightweight one), for the rules and the runner', async () => {
+    const r = repo({ '.gitlab-ci.yml': 'release:\n  script: x\n  rules: [{if: $CI_COMMIT_TAG_MESSAGE =~ /^Release/}]\nlightweight:\n  script: x\n  rules: [{if: $CI_COMMIT_TAG && $CI_COMMIT_TAG_MESSAGE == ""}]\n' });
+    r.git('tag', '-a', 'v1.0', '-m', 'Release 1.0\n\nWhat changed.');
+    r.git('tag', 'v1.0-light');
+    const p = makeProject(s.core, { repoUrl: r.dir });
+    const annotated = await s.core.creator.create(p, { ref: 'v1.0', source: 'push' });
+    expect(jobNames(s, annotated.id)).toEqual(['release']);
+    const job = s.core.pipelines.latestJobs(annotated.id)[0];
+    const sent = s.core.jobs.context(job, 'token').variables.find((v) => v.key === 'CI_COMMIT_TAG_MESSAGE');
+    expect(sent?.value).toBe('Release 1.0\n\nWhat changed.');
+    const light = await s.core.creator.create(p, { ref: 'v1.0-light', source: 'push' });
+    expect(jobNames(s, light.id)).toEqual(['lightweight']);
+    // a branch's pipeline has none
+    const branch = await s.core.creator.create(p, { ref: 'main', source: 'push', content: 'j:\n  script: x\n  rules: [{if: $CI_COMMIT_TAG_MESSAGE == null}]\n', sha: r.git('rev-parse', 'HEAD') });
+    expect(jobNames(s, branch.id)).toEqual(['j']);
+  });
+
   test('GITLAB_USER_* of the pipeline\'s user: workflow and job rules see them (YAML cannot override them), includes do not', async () => {
     const r = repo({
       '.gitlab-ci.yml': [

@@ -1,0 +1,1 @@
+ALTER TABLE `pipelines` ADD `commit_tag_message` text;
