@@ -8,12 +8,13 @@
 import { barePattern } from './conditions';
 import { ConfigError } from './errors';
 import { expandExisting, type Lookup } from './expand';
-import { isInteger, isMap, isString, put, rubyToS, RubyFloat, type YamlMap } from './values';
+import { isInteger, isMap, isString, put, rubyFloatToS, rubyToS, RubyFloat, type YamlMap } from './values';
 
 const MAX_INPUTS = 20;
 const MAX_BLOCKS = 10_000;
 const MAX_ACCESS = 1024;
 const MAX_FUNCTIONS = 3;
+const MAX_OPTIONS = 50;
 const TYPES = ['string', 'number', 'boolean', 'array'] as const;
 type InputType = (typeof TYPES)[number];
 
@@ -28,43 +29,63 @@ function typeOk(type: InputType, v: unknown): boolean {
   }
 }
 
-function list(names: string[]): string {
-  return names.slice(0, 3).join(', ');
+/** GitLab's Interpolator surfaces at most three of its errors, joined. */
+function fail(problems: string[]): never {
+  throw new ConfigError(problems.slice(0, 3).join(', '));
+}
+
+/** Ruby's AlphanumericValidator: a String, Symbol or Integer. */
+function alphanumeric(v: unknown): boolean {
+  return isString(v) || isInteger(v);
 }
 
 /** Validates the header and the given inputs; returns the resolved values by name. */
 export function resolveInputs(header: YamlMap | null, given: Record<string, unknown> | undefined): Map<string, unknown> | null {
   const provided = given ?? {};
   if (header === null) {
-    const names = Object.keys(provided);
-    if (names.length) throw new ConfigError(`unknown input arguments: ${list(names)}`);
+    // GitLab's Interpolator refuses inputs for a file that declares none
+    if (Object.keys(provided).length) throw new ConfigError('Given inputs not defined in the `spec` section of the included configuration file');
     return null;
   }
+  // Header entry messages are lower-cased, location included, as every entry message is
+  const entryError = (location: string, message: string) => new ConfigError(`${location} ${message}`.toLowerCase());
   const unknownHeader = Object.keys(header).filter((k) => k !== 'spec');
-  if (unknownHeader.length) throw new ConfigError(`header config contains unknown keys: ${unknownHeader.join(', ')}`);
+  if (unknownHeader.length) throw entryError('header', `config contains unknown keys: ${unknownHeader.join(', ')}`);
   const spec = header.spec;
   if (!isMap(spec)) throw new ConfigError('header:spec config should be a hash');
-  const specUnknown = Object.keys(spec).filter((k) => !['inputs', 'include', 'component', 'description'].includes(k));
-  if (specUnknown.length) throw new ConfigError(`header:spec config contains unknown keys: ${specUnknown.join(', ')}`);
+  // Header::Spec allows only these three
+  const specUnknown = Object.keys(spec).filter((k) => !['inputs', 'include', 'component'].includes(k));
+  if (specUnknown.length) throw entryError('header:spec', `config contains unknown keys: ${specUnknown.join(', ')}`);
   if (spec.include !== undefined) throw new ConfigError('header:spec:include is not supported by Baton: declare the inputs in the file itself');
   const declared = spec.inputs ?? {};
   if (!isMap(declared)) throw new ConfigError('header:spec:inputs config should be a hash');
   const specs = new Map<string, InputSpec>();
+  // an input entry runs all of its validations; the Interpolator shows the first three problems
+  const headerProblems: string[] = [];
   for (const [name, raw] of Object.entries(declared)) {
+    const at = `header:spec:inputs:${name}`;
+    const problem = (message: string) => headerProblems.push(`${at} ${message}`.toLowerCase());
     const d = raw === null ? {} : raw;
-    if (!isMap(d)) throw new ConfigError(`header:spec:inputs:${name} config should be a hash`);
+    if (!isMap(d)) { problem('config should be a hash'); continue; }
     const extra = Object.keys(d).filter((k) => !['type', 'default', 'description', 'options', 'regex', 'rules'].includes(k));
-    if (extra.length) throw new ConfigError(`header:spec:inputs:${name} config contains unknown keys: ${extra.join(', ')}`);
-    if (d.rules !== undefined) throw new ConfigError(`header:spec:inputs:${name} uses \`rules\`, which Baton does not support`);
+    if (extra.length) problem(`config contains unknown keys: ${extra.join(', ')}`);
+    if (d.rules !== undefined) throw new ConfigError(`${at} uses \`rules\`, which Baton does not support`);
+    if (d.description !== undefined && d.description !== null && !alphanumeric(d.description)) problem('input description must be an alphanumeric string');
+    const regex = d.regex ?? undefined;
+    if (regex !== undefined && !isString(regex)) problem('input regex should be a string');
     const type = (d.type ?? 'string') as InputType;
-    if (!TYPES.includes(type)) throw new ConfigError(`header:spec:inputs:${name} input type unknown value: ${String(d.type)}`);
-    if (d.options !== undefined && (!Array.isArray(d.options) || d.options.length > 50)) throw new ConfigError(`header:spec:inputs:${name} options should be an array of at most 50 values`);
-    if (d.regex !== undefined && !isString(d.regex)) throw new ConfigError(`header:spec:inputs:${name} regex should be a string`);
-    specs.set(name, { type, default: d.default, options: d.options as unknown[] | undefined, regex: d.regex as string | undefined, hasDefault: Object.hasOwn(d, 'default') });
+    if (!TYPES.includes(type)) problem(`input type unknown value: ${String(d.type)}`);
+    const options = d.options ?? undefined;
+    if (options !== undefined && !Array.isArray(options)) problem('input options should be a array');
+    if (Array.isArray(options) && options.length > MAX_OPTIONS) problem(`config cannot define more than ${MAX_OPTIONS} options`);
+    if (Array.isArray(options) && options.some((o) => o === null)) problem('config options array cannot contain null values');
+    specs.set(name, { type, default: d.default, options: options as unknown[] | undefined, regex: regex as string | undefined, hasDefault: Object.hasOwn(d, 'default') });
   }
+  if (headerProblems.length) fail(headerProblems);
   if (specs.size > MAX_INPUTS) throw new ConfigError(`the number of inputs cannot exceed ${MAX_INPUTS}`);
+  // every unknown name is listed (only the list of errors is cut at three)
   const unknown = Object.keys(provided).filter((k) => !specs.has(k));
-  if (unknown.length) throw new ConfigError(`unknown input arguments: ${list(unknown)}`);
+  if (unknown.length) throw new ConfigError(`unknown input arguments: ${unknown.join(', ')}`);
 
   const problems: string[] = [];
   const values = new Map<string, unknown>();
@@ -74,18 +95,24 @@ export function resolveInputs(header: YamlMap | null, given: Record<string, unkn
     const value = isGiven ? provided[name] : s.default;
     const what = isGiven ? 'provided value' : 'default value';
     if (!typeOk(s.type, value)) { problems.push(`\`${name}\` input: ${what} is not a${s.type === 'array' ? 'n' : ''} ${s.type}`); continue; }
-    if (s.options && !s.options.some((o) => rubyToS(o) === rubyToS(value))) {
-      problems.push(`\`${name}\` input: \`${rubyToS(value)}\` cannot be used because it is not in the list of allowed options`);
-      continue;
+    if (s.options) {
+      // BaseInput refuses options; only StringInput and NumberInput check them (worded apart)
+      if (s.type !== 'string' && s.type !== 'number') { problems.push(`\`${name}\` input: Options can only be used with string and number inputs`); continue; }
+      if (!s.options.some((o) => rubyToS(o) === rubyToS(value))) {
+        const the = s.type === 'number' ? 'the ' : '';
+        problems.push(`\`${name}\` input: \`${rubyToS(value)}\` cannot be used because it is not in the list of ${the}allowed options`);
+        continue;
+      }
     }
-    if (s.regex !== undefined && s.type === 'string') {
+    if (s.regex !== undefined) {
+      if (s.type !== 'string') { problems.push(`\`${name}\` input: RegEx validation can only be used with string inputs`); continue; }
       const re = barePattern(s.regex);
       if (re === null) { problems.push(`\`${name}\` input: invalid regular expression`); continue; }
       if (!re.test(value as string)) { problems.push(`\`${name}\` input: ${what} does not match required RegEx pattern`); continue; }
     }
     values.set(name, value);
   }
-  if (problems.length) throw new ConfigError(problems.slice(0, 3).join(', '));
+  if (problems.length) fail(problems);
   return values;
 }
 
@@ -132,9 +159,35 @@ export function interpolate(body: YamlMap, inputs: Map<string, unknown>, lookup:
   return walk(body) as YamlMap;
 }
 
+/** What `to_s` gives for a block inside a longer string: an array is Ruby's inspect of it. */
 function stringForm(v: unknown): string {
-  if (Array.isArray(v)) return JSON.stringify(v);
+  if (Array.isArray(v)) return rubyInspect(v);
   return rubyToS(v);
+}
+
+/** Ruby's `inspect` (Ruby before 3.4: `{"k"=>"v"}`). */
+function rubyInspect(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  if (isString(v)) return inspectString(v);
+  if (Array.isArray(v)) return `[${v.map(rubyInspect).join(', ')}]`;
+  if (isMap(v)) return `{${Object.entries(v).map(([k, x]) => `${inspectString(k)}=>${rubyInspect(x)}`).join(', ')}}`;
+  if (typeof v === 'number' && !Number.isInteger(v)) return rubyFloatToS(v);
+  return rubyToS(v);
+}
+
+const NAMED_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '\x1b': '\\e', '"': '\\"', '\\': '\\\\' };
+
+/** Ruby's String#inspect of a UTF-8 string: `#` is escaped before `{`, `$` and `@`; what is not printable becomes `\uXXXX` (U+0085 is printed as is). */
+function inspectString(s: string): string {
+  const body = s.replace(/#(?=[{$@])|[\x07\b\t\n\v\f\r\x1b"\\]|[\p{Cc}\p{Cn}\p{Zl}\p{Zp}]/gu, (c) => {
+    if (c === '#') return '\\#';
+    if (NAMED_ESCAPES[c]) return NAMED_ESCAPES[c];
+    const cp = c.codePointAt(0)!;
+    if (cp === 0x85) return c;
+    const hex = cp.toString(16).toUpperCase();
+    return cp > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+  });
+  return `"${body}"`;
 }
 
 const SKIP = Symbol('skip');
@@ -144,47 +197,55 @@ function block(inner: string, inputs: Map<string, unknown>, lookup: Lookup, mask
   if (access.length > MAX_ACCESS) throw new ConfigError('maximum interpolation expression size exceeded');
   const path = access.split('.');
   if (path.length < 2 || path.some((p) => p === '')) throw new ConfigError('invalid interpolation access pattern');
-  const [ctxName, name] = path;
-  if (ctxName === 'matrix') return SKIP; // `needs:parallel:matrix` resolves these
-  if (ctxName !== 'inputs' || path.length !== 2) throw new ConfigError(`unknown interpolation key: \`${access.replace(/^inputs\./, '')}\``);
-  if (!inputs.has(name)) throw new ConfigError(`unknown interpolation key: \`${name}\``);
+  if (path[0] === 'matrix') return SKIP; // `needs:parallel:matrix` resolves these
+  // GitLab's Access walks the context key by key and names the first key that is not there
+  let value: unknown = new Map([['inputs', inputs]]);
+  for (const key of path) {
+    if (!(value instanceof Map) || !value.has(key)) throw new ConfigError(`unknown interpolation key: \`${key}\``);
+    value = value.get(key);
+  }
   if (fns.length > MAX_FUNCTIONS) throw new ConfigError('too many functions in interpolation block');
-  let value = inputs.get(name);
-  for (const fn of fns) value = apply(fn, value, lookup, masked);
+  // the whole stack is matched before any function runs
+  const stack = fns.map((fn) => {
+    const fun = FUNCTIONS.find((f) => f.pattern.test(fn));
+    if (!fun) throw new ConfigError(`no function matching \`${fn}\`: check that the function name, arguments, and types are correct`);
+    return { fun, args: fun.pattern.exec(fn)! };
+  });
+  for (const { fun, args } of stack) {
+    const error = (message: string) => new ConfigError(`error in \`${fun.name}\` function: ${message}`);
+    if (!isString(value)) throw error(`invalid input type: ${fun.name} can only be used with string inputs`);
+    value = fun.run(value, args, { lookup, masked, error });
+  }
   return value;
 }
 
-function apply(fn: string, value: unknown, lookup: Lookup, masked: ReadonlySet<string>): unknown {
-  const m = /^([a-z_]+)(?:\((.*)\))?$/.exec(fn);
-  const name = m?.[1];
-  const args = m?.[2];
-  const noMatch = () => new ConfigError(`no function matching \`${fn}\`: check that the function name, arguments, and types are correct`);
-  if (!name) throw noMatch();
-  if (!isString(value)) throw new ConfigError(`invalid input type: ${name} can only be used with string inputs`);
-  switch (name) {
-    case 'expand_vars':
-      if (args !== undefined) throw noMatch();
-      // GitLab's expand_existing: a reference to a variable that is not set stays as written
-      return expandExisting(value, (n) => {
-        const v = lookup(n);
-        if (v !== undefined && masked.has(n)) throw new ConfigError('variable expansion error: masked variables cannot be expanded');
-        return v;
-      });
-    case 'truncate': {
-      const t = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(args ?? '');
-      if (!t) throw noMatch();
-      return [...value].slice(Number(t[1]), Number(t[1]) + Number(t[2])).join('');
-    }
-    case 'posix_escape':
-      if (args !== undefined) throw noMatch();
-      return value.replace(/([^A-Za-z0-9_\-.,:+/@\n])/g, '\\$1').replace(/\n/g, "'\n'");
-    case 'split': {
-      const s = /^\s*(['"])(.*)\1\s*$/.exec(args ?? '');
-      if (!s) throw noMatch();
-      if (s[2] === '') throw new ConfigError('split: separator cannot be empty');
-      return value.split(s[2]);
-    }
-    default:
-      throw noMatch();
-  }
-}
+interface FunctionEnv { lookup: Lookup; masked: ReadonlySet<string>; error: (message: string) => ConfigError }
+
+/**
+ * GitLab's FunctionsStack as it is by default: `split` sits behind the
+ * ci_interpolation_split_function flag, which is off, so it matches nothing.
+ */
+const FUNCTIONS: ReadonlyArray<{ name: string; pattern: RegExp; run: (value: string, args: RegExpExecArray, env: FunctionEnv) => string }> = [
+  {
+    name: 'truncate',
+    // the closing parenthesis is optional in GitLab's pattern
+    pattern: /^truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)?$/,
+    run: (value, [, offset, length]) => [...value].slice(Number(offset), Number(offset) + Number(length)).join(''),
+  },
+  {
+    name: 'expand_vars',
+    pattern: /^expand_vars$/,
+    // GitLab's expand_existing: a reference to a variable that is not set stays as written
+    run: (value, _args, { lookup, masked, error }) => expandExisting(value, (n) => {
+      const v = lookup(n);
+      if (v !== undefined && masked.has(n)) throw error('variable expansion error: masked variables cannot be expanded');
+      return v;
+    }),
+  },
+  {
+    name: 'posix_escape',
+    pattern: /^posix_escape$/,
+    // Shellwords.shellescape: '' for nothing, one backslash per character (not per UTF-16 unit)
+    run: (value) => (value === '' ? "''" : value.replace(/[^A-Za-z0-9_\-.,:+/@\n]/gu, '\\$&').replace(/\n/g, "'\n'")),
+  },
+];

@@ -74,7 +74,7 @@ describe('include', () => {
       ['include: https://example.com/missing.yml\n', ['Remote file `https://example.com/missing.yml` could not be fetched because of HTTP code `404` error!']],
       ['include: [{local: templates/deploy.yml}]\n', ['`templates/deploy.yml`: `env` input: required value has not been provided']],
       ['include: [{local: templates/deploy.yml, inputs: {env: a, replicas: many}}]\n', ['`templates/deploy.yml`: `replicas` input: provided value is not a number']],
-      ['include: [{local: ci/lint.yml, inputs: {x: 1}}]\n', ['`ci/lint.yml`: unknown input arguments: x']],
+      ['include: [{local: ci/lint.yml, inputs: {x: 1}}]\n', ['`ci/lint.yml`: Given inputs not defined in the `spec` section of the included configuration file']],
       ['include: [{local: ci/lint.yml, rules: [{if: "$A =="}]}]\n', ['include:rules:rule if invalid expression syntax']],
       ['include: [{local: ci/lint.yml, foo: bar}]\n', ['include config contains unknown keys: foo']],
     ], { files });
@@ -107,7 +107,7 @@ describe('header spec:inputs in the main file', () => {
     const masked = contextOf({ variables: { KNOWN: 'k', TOKEN: 's3cr3t-value' } });
     masked.maskedVariables = ['TOKEN'];
     const r = await compileCiConfig('spec:\n  inputs:\n    v: {default: "t=$TOKEN"}\n---\nj:\n  script: ["echo $[[ inputs.v | expand_vars ]]"]\n', masked);
-    expect(r.errors).toEqual(['variable expansion error: masked variables cannot be expanded']);
+    expect(r.errors).toEqual(['error in `expand_vars` function: variable expansion error: masked variables cannot be expanded']);
   });
 });
 
@@ -164,5 +164,78 @@ j:
       ['.b: {variables: }\nj:\n  script: x\n  variables: !reference [.b, variables]\n', ['!reference [".b", "variables"] could not be found']],
       ['.a:\n  script: !reference [.b, script]\n.b:\n  script: !reference [.a, script]\nj:\n  script: !reference [.a, script]\n', ['!reference [".b", "script"] is part of a circular chain']],
     ]);
+  });
+});
+
+describe('spec:inputs and $[[ ]] as GitLab checks them (header entries, Inputs, FunctionsStack, Access)', () => {
+  const header = (inputs: string) => `spec:\n  inputs:\n${inputs}---\n`;
+
+  test('functions: split() is off (ci_interpolation_split_function defaults to false), every function is matched before any runs, errors carry `error in `name` function:`', async () => {
+    const s = header('    s: {default: "abcdef"}\n    n: {type: number, default: 5}\n');
+    await expectErrors([
+      [`${s}j:\n  script: x\n  tags: $[[ inputs.s | split(',') ]]\n`, ["no function matching `split(',')`: check that the function name, arguments, and types are correct"]],
+      [`${s}j:\n  script: echo $[[ inputs.n | truncate(0,1) ]]\n`, ['error in `truncate` function: invalid input type: truncate can only be used with string inputs']],
+      [`${s}j:\n  script: echo $[[ inputs.n | posix_escape ]]\n`, ['error in `posix_escape` function: invalid input type: posix_escape can only be used with string inputs']],
+      [`${s}j:\n  script: echo $[[ inputs.n | expand_vars ]]\n`, ['error in `expand_vars` function: invalid input type: expand_vars can only be used with string inputs']],
+      [`${s}j:\n  script: echo $[[ inputs.n | bogus ]]\n`, ['no function matching `bogus`: check that the function name, arguments, and types are correct']],
+      [`${s}j:\n  script: echo $[[ inputs.n | truncate(0,1) | bogus ]]\n`, ['no function matching `bogus`: check that the function name, arguments, and types are correct']],
+      [`${s}j:\n  script: echo $[[ inputs.s | expand_vars() ]]\n`, ['no function matching `expand_vars()`: check that the function name, arguments, and types are correct']],
+    ]);
+    // Truncate's pattern leaves the closing parenthesis optional
+    expect(job(await plan(`${s}j:\n  script: echo $[[ inputs.s | truncate(1,2 ]] $[[ inputs.s | truncate( 4 , 9 ) ]]\n`), 'j').script).toEqual(['echo bc ef']);
+    const masked = contextOf({ variables: { TOKEN: 's3cr3t-value' } });
+    masked.maskedVariables = ['TOKEN'];
+    const r = await compileCiConfig(`${header('    v: {default: "t=$TOKEN"}\n')}j:\n  script: ["echo $[[ inputs.v | expand_vars ]]"]\n`, masked);
+    expect(r.errors).toEqual(['error in `expand_vars` function: variable expansion error: masked variables cannot be expanded']);
+  });
+
+  test('an array inside a longer string is Ruby\'s Array#to_s; posix_escape is Shellwords.shellescape (empty → \'\', one backslash per character)', async () => {
+    const arr = header('    arr: {type: array, default: [a, b, 1, 1.5, true, null, {k: v}, \'q"#{x}\', "t\\tab"]}\n    none: {type: array, default: []}\n');
+    expect(job(await plan(`${arr}j:\n  script: ['echo "$[[ inputs.arr ]]" $[[ inputs.none ]]']\n`), 'j').script).toEqual(['echo "["a", "b", 1, 1.5, true, nil, {"k"=>"v"}, "q\\"\\#{x}", "t\\tab"]" []']);
+    const s = header('    e: {default: ""}\n    u: {default: "é😀 a"}\n    nl: {default: "a\\nb"}\n');
+    expect(job(await plan(`${s}j:\n  script: ["x$[[ inputs.e | posix_escape ]]x $[[ inputs.u | posix_escape ]] $[[ inputs.nl | posix_escape ]]"]\n`), 'j').script).toEqual(["x''x \\é\\😀\\ a a'\n'b"]);
+  });
+
+  test('access: the first key that is not there is named', async () => {
+    const s = header('    name: {default: x}\n    arr: {type: array, default: [a]}\n');
+    await expectErrors([
+      [`${s}j:\n  script: echo $[[ input.name ]]\n`, ['unknown interpolation key: `input`']],
+      [`${s}j:\n  script: echo $[[ inputs.name.x ]]\n`, ['unknown interpolation key: `x`']],
+      [`${s}j:\n  script: echo $[[ inputs.arr.first ]]\n`, ['unknown interpolation key: `first`']],
+      [`${s}j:\n  script: echo $[[ inputs.nope ]]\n`, ['unknown interpolation key: `nope`']],
+    ]);
+  });
+
+  test('header entries: unknown spec keys, description, regex, options (all of an input\'s problems, the first three joined, lower-cased as entry messages are)', async () => {
+    await expectErrors([
+      ['spec:\n  description: hello\n  inputs:\n    b: {default: x}\n---\nj:\n  script: x\n', ['header:spec config contains unknown keys: description']],
+      [`${header('    b: {default: x, description: true}\n')}j:\n  script: x\n`, ['header:spec:inputs:b input description must be an alphanumeric string']],
+      [`${header('    b: {default: x, options: x}\n')}j:\n  script: x\n`, ['header:spec:inputs:b input options should be a array']],
+      [`${header(`    b: {default: x, options: [x${',1'.repeat(50)}]}\n`)}j:\n  script: x\n`, ['header:spec:inputs:b config cannot define more than 50 options']],
+      [`${header('    b: {default: x, options: [x, null]}\n')}j:\n  script: x\n`, ['header:spec:inputs:b config options array cannot contain null values']],
+      [`${header('    b: {default: x, regex: 5}\n')}j:\n  script: x\n`, ['header:spec:inputs:b input regex should be a string']],
+      [`${header('    a: {regex: 5}\n    B: {options: x}\n')}j:\n  script: x\n`, ['header:spec:inputs:a input regex should be a string, header:spec:inputs:b input options should be a array']],
+    ]);
+    // an Integer passes the alphanumeric check
+    expect(names(await plan(`${header('    b: {default: x, description: 5}\n')}j:\n  script: x\n`))).toEqual(['j']);
+  });
+
+  test('inputs: regex only on strings, options only on strings and numbers, a number not in its options, every unknown name, inputs without a header', async () => {
+    await expectErrors([
+      [`${header('    n: {type: number, default: 5, regex: ^\\d+$}\n')}j:\n  script: x\n`, ['`n` input: RegEx validation can only be used with string inputs']],
+      [`${header('    b: {type: boolean, default: true, options: [true, false]}\n')}j:\n  script: x\n`, ['`b` input: Options can only be used with string and number inputs']],
+      [`${header('    a: {type: array, default: [x], options: [x, y]}\n')}j:\n  script: x\n`, ['`a` input: Options can only be used with string and number inputs']],
+    ]);
+    expect(await errors(`${header('    n: {type: number, default: 1, options: [1, 2]}\n')}j:\n  script: x\n`, { inputs: { n: 7 } })).toEqual(['`n` input: `7` cannot be used because it is not in the list of the allowed options']);
+    const files = {
+      't.yml': `${header('    s: {default: x}\n')}t:\n  script: x\n`,
+      'plain.yml': 'p:\n  script: x\n',
+    };
+    await expectErrors([
+      ['include: [{local: t.yml, inputs: {a: 1, b: 2, c: 3, d: 4}}]\n', ['`t.yml`: unknown input arguments: a, b, c, d']],
+      ['include: [{local: plain.yml, inputs: {x: 1}}]\n', ['`plain.yml`: Given inputs not defined in the `spec` section of the included configuration file']],
+    ], { files });
+    // empty inputs are no inputs
+    expect(names(await plan('include: [{local: plain.yml, inputs: {}}]\n', { files }))).toEqual(['p']);
   });
 });
