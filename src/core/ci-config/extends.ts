@@ -14,7 +14,9 @@ export function resolveExtends(config: YamlMap): YamlMap {
   for (const [k, v] of Object.entries(config)) put(out, k, v);
   const done = new Set<string>();
   const extend = (key: string, ancestors: string[]): void => {
-    if (done.has(key)) return;
+    // an entry extended already keeps its `extends`, and GitLab walks its chain again from every
+    // entry that reaches it: the nesting limit holds for each chain, whatever the key order
+    if (done.has(key)) { checkDepth(key, ancestors); return; }
     const value = out[key];
     if (!isMap(value) || !Object.hasOwn(value, 'extends') || value.extends === null) { done.add(key); return; }
     if (ancestors.includes(key)) throw new ConfigError(`${key}: circular dependency detected in \`extends\``);
@@ -31,6 +33,12 @@ export function resolveExtends(config: YamlMap): YamlMap {
     }
     put<unknown>(out, key, deepMerge(merged, value));
     done.add(key);
+  };
+  const checkDepth = (key: string, ancestors: string[]): void => {
+    const value = out[key];
+    if (!isMap(value) || !Object.hasOwn(value, 'extends') || value.extends === null) return;
+    if (ancestors.length > MAX_NESTING) throw new ConfigError(`${key}: nesting too deep in \`extends\``);
+    for (const b of Array.isArray(value.extends) ? value.extends : [value.extends]) checkDepth(typeof b === 'string' ? b : String(b), [...ancestors, key]);
   };
   for (const key of Object.keys(out)) extend(key, []);
   return out;

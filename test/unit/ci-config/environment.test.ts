@@ -15,6 +15,8 @@ describe('environment', () => {
       ['j:\n  script: x\n  environment: {name: review/$CI_COMMIT_REF_SLUG, url: "https://$CI_ENVIRONMENT_SLUG.example.com/$UNSET"}\n  resource_group: deploy-$CI_ENVIRONMENT_NAME-$UNSET\n',
         { environment: { name: 'review/main', url: 'https://$CI_ENVIRONMENT_SLUG.example.com/$UNSET' }, resourceGroup: 'deploy-review/main-' }],
       ['j:\n  trigger: {project: group/$UNSET_VAR}\n', { trigger: { project: 'group/' } }],
+      // gitlab-docs' review_stop: a stop job with auto_stop_in (from the template it extends)
+      ['j:\n  script: x\n  when: manual\n  environment: {name: review/x, action: stop, auto_stop_in: 1 week}\n', { environment: { name: 'review/x', action: 'stop', auto_stop_in: '1 week' } }],
       // a name GitLab's Environment model refuses once expanded is kept: the job fails as it is created (test/http/ci-config.test.ts)
       ['j:\n  script: x\n  environment: review/$UNSET\n', { environment: { name: 'review/', action: 'start' } }],
     ]);
@@ -36,6 +38,7 @@ describe('environment', () => {
       ['j:\n  script: x\n  environment: {url: https://x}\n', ["jobs:j:environment name can't be blank"]],
       ['j:\n  script: x\n  environment: {name: a, action: deploy}\n', ['jobs:j:environment action should be start, stop, prepare, verify, or access']],
       ['j:\n  script: x\n  environment: "  "\n', ["jobs:j:environment name can't be blank"]],
+      ['j:\n  script: x\n  environment: {name: a, auto_stop_in: 1}\n', ['jobs:j:environment auto stop in should be a string']],
       // GitLab's environment_name_regex is ASCII (a-zA-Z0-9)
       ['j:\n  script: x\n  environment: prüfung\n', ["jobs:j:environment name can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, but it cannot start or end with '/'"]],
       ['j:\n  script: x\n  environment: "a!b"\n', ["jobs:j:environment name can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, but it cannot start or end with '/'"]],

@@ -153,6 +153,9 @@ j:
       ['j:\n  extends: .nope\n  script: x\n', ['j: unknown keys in `extends` (.nope)']],
       ['.a: [1]\nj:\n  extends: .a\n  script: x\n', ['j: invalid base hashes in `extends` (.a)']],
       ['.a:\n  extends: .b\n.b:\n  extends: .a\nj:\n  extends: .a\n  script: x\n', ['.a: circular dependency detected in `extends`']],
+      // every chain is checked, whatever the key order (GitLab walks it again from each entry)
+      ['.t1: {script: [x]}\n.t2: {extends: .t1}\n.t3: {extends: .t2}\n.t4: {extends: .t3}\n.t5: {extends: .t4}\n.t6: {extends: .t5}\n.t7: {extends: .t6}\n.t8: {extends: .t7}\n.t9: {extends: .t8}\n.t10: {extends: .t9}\n.t11: {extends: .t10}\n.t12: {extends: .t11}\njob: {extends: .t12}\n', ['.t2: nesting too deep in `extends`']],
+      ['job: {extends: .t12}\n.t1: {script: [x]}\n.t2: {extends: .t1}\n.t3: {extends: .t2}\n.t4: {extends: .t3}\n.t5: {extends: .t4}\n.t6: {extends: .t5}\n.t7: {extends: .t6}\n.t8: {extends: .t7}\n.t9: {extends: .t8}\n.t10: {extends: .t9}\n.t11: {extends: .t10}\n.t12: {extends: .t11}\n', ['.t2: nesting too deep in `extends`']],
       [Array.from({ length: 12 }, (_, i) => `.l${i}:\n  extends: .l${i + 1}\n`).join('') + '.l12:\n  script: x\nj:\n  extends: .l0\n', ['.l11: nesting too deep in `extends`']],
       ['j:\n  script: !reference [.nope, script]\n', ['!reference ["\.nope", "script"] could not be found'.replace('\\', '')]],
       ['j:\n  script: !reference [1, script]\n', ['!reference [1, "script"] is not valid']],

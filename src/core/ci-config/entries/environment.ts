@@ -54,9 +54,10 @@ export function environment(e: Entry, v: unknown): EnvironmentSpec | undefined {
   if (on_stop !== undefined && on_stop !== null) {
     if (!isString(on_stop)) attrError(e, 'on_stop', 'should be a string'); else spec.on_stop = on_stop;
   }
+  // a string (it may hold variables, expanded when the pipeline is created); a stop job may
+  // carry one too (gitlab-docs' review_stop does), as GitLab's entry has no rule against it
   if (auto_stop_in !== undefined && auto_stop_in !== null) {
-    if (!isString(auto_stop_in)) attrError(e, 'auto_stop_in', 'should be a duration');
-    else if (spec.action === 'stop') attrError(e, 'auto_stop_in', 'must be blank');
+    if (!isString(auto_stop_in)) attrError(e, 'auto_stop_in', 'should be a string');
     else spec.auto_stop_in = auto_stop_in;
   }
   if (deployment_tier !== undefined && deployment_tier !== null) {
