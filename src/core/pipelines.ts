@@ -59,6 +59,11 @@ const PIPELINE_INSERT = [
   'createdAt', 'updatedAt', 'name', 'commitMessage', 'commitAuthorName', 'commitAuthorEmail', 'commitTimestamp', 'commitTagMessage', 'userId',
   'autoCancelOnNewCommit', 'autoCancelOnJobFailure',
 ] as const;
+const JOB_INSERT = [
+  'pipelineId', 'projectId', 'name', 'stage', 'stageIdx', 'status', 'kind', 'dag', 'interruptible', 'resourceGroupId',
+  'when', 'allowFailure', 'tagList', 'spec', 'retriesLeft', 'createdAt', 'updatedAt', 'failureReason',
+] as const;
+
 /**
  * Why a job fails as it is created, or null. GitLab's CreateForJobService: an environment its
  * model cannot store (the name as expanded: blank, too long, other characters) fails the job
@@ -67,11 +72,6 @@ const PIPELINE_INSERT = [
 function creationFailure(spec: { environment?: { name: string } }): string | null {
   return spec.environment !== undefined && !storableEnvironmentName(spec.environment.name) ? 'environment_creation_failure' : null;
 }
-
-const JOB_INSERT = [
-  'pipelineId', 'projectId', 'name', 'stage', 'stageIdx', 'status', 'kind', 'dag', 'interruptible', 'resourceGroupId',
-  'when', 'allowFailure', 'tagList', 'spec', 'retriesLeft', 'createdAt', 'updatedAt', 'failureReason',
-] as const;
 
 /**
  * The queries every pipeline creation and job status change runs, prepared once per database:
