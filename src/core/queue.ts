@@ -38,7 +38,8 @@ export const SEARCH = {
     WHERE j.status = 'pending' AND j.kind = 'build'
       AND j.project_id IN (SELECT project_id FROM runner_projects WHERE runner_id = $runner) AND ${tagRule}
     ORDER BY j.id LIMIT $limit`,
-  running: `SELECT j.project_id, count(*) AS n FROM jobs j JOIN runners r ON r.id = j.runner_id
+  // the running jobs only (INDEXED BY): by project, SQLite read every job a project ever had
+  running: `SELECT j.project_id, count(*) AS n FROM jobs j INDEXED BY jobs_running JOIN runners r ON r.id = j.runner_id
     WHERE j.status = 'running' AND r.is_shared = 1 AND j.project_id IN (SELECT value FROM json_each($projects))
     GROUP BY j.project_id`,
 };

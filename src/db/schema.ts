@@ -200,8 +200,11 @@ export const jobs = sqliteTable('jobs', {
 }, (t) => [
   // The indexes a claim (pending → running) must touch are the cost of its commit (bench
   // P2): the partial ones below leave out the rows they are not asked about, so a claim
-  // changes one leaf of each of jobs_queue, jobs_running, jobs_pending_queued, jobs_runner
-  // and jobs_pipeline_status, and none of jobs_scheduled / jobs_resource_group.
+  // changes one leaf of each of jobs_queue, jobs_running, jobs_pending_queued and
+  // jobs_pipeline_status, and none of jobs_scheduled / jobs_resource_group. There is no
+  // index on runner_id: each runner's entries sat on a leaf of their own, about half the
+  // pages a batch of claims wrote (migration 0017); a runner's running jobs are found through
+  // jobs_running, and deleting a runner (its SET NULL) reads the jobs table once.
   // The runners' queue, oldest first (src/core/queue.ts reads it INDEXED BY, covering):
   // finished history is never in it (bench P7). A pending job never has a runner (only the
   // claim sets runner_id, pending → running); a `runner_id IS NULL` term here made SQLite
@@ -217,8 +220,6 @@ export const jobs = sqliteTable('jobs', {
   index('jobs_scheduled').on(t.scheduledAt).where(sql`status = 'scheduled'`),
   index('jobs_resource_group').on(t.resourceGroupId, t.status).where(sql`resource_group_id IS NOT NULL`),
   index('jobs_project').on(t.projectId, t.id),
-  // A runner's jobs (its running ones; runner deletion's SET NULL): jobs never taken are left out.
-  index('jobs_runner').on(t.runnerId, t.status).where(sql`runner_id IS NOT NULL`),
   // Only pending jobs are in it: the oldest wait (GET /metrics) is one index seek, and
   // finished history costs this index nothing.
   index('jobs_pending_queued').on(t.status, t.queuedAt).where(sql`status = 'pending'`),
