@@ -348,8 +348,9 @@ export class JobService {
     for (const [k, v] of inheritedYamlVariables(pipeline, spec)) yaml(k, v, rawGlobal.has(k));
     for (const [k, v] of Object.entries(spec.variables ?? {})) yaml(k, v, rawJob.has(k));
     const userId = pipeline.userId;
-    const user = userId === null ? undefined : batch.get('user', userId, () => this.q.user.get({ id: userId }));
-    if (user) for (const [k, v] of Object.entries(userVariables(user))) pub(k, v);
+    // GITLAB_USER_*, made once per user and batch (every claim of a pipeline repeats them)
+    const user = userId === null ? undefined : batch.get('user', userId, () => { const u = this.q.user.get({ id: userId }); return u ? Object.entries(userVariables(u)) : undefined; });
+    if (user) for (const [k, v] of user) pub(k, v);
     for (const v of this.dotenvOf(deps)) pub(v.key, v.value);
     const secrets = batch.get('secrets', project.id, () => this.q.secrets.all({ id: project.id }));
     for (const v of secrets) out.push({ key: v.key, value: v.value, public: false, masked: v.masked });

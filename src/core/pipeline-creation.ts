@@ -165,10 +165,10 @@ export class PipelineCreator {
     // otherwise from the repository cache if there is one — a pipeline given its file inline
     // does not wait for a network fetch just for its title.
     const wantsCommit = readable || COMMIT_VARIABLES.test(content!);
-    const lookUp = async () => ((wantsCommit ? await repoReadable() : git.hasCache(project.id)) ? git.commit(project.id, commitSha).catch(() => null) : null);
-    const commit = input.commit ?? (await lookUp());
+    const canRead = async () => (wantsCommit ? await repoReadable() : git.hasCache(project.id));
+    const commit = input.commit ?? ((await canRead()) ? await git.commit(project.id, commitSha).catch(() => null) : null);
     // a tag's message (CI_COMMIT_TAG_MESSAGE), read as the commit is
-    const tagMessage = tag && (wantsCommit ? await repoReadable() : git.hasCache(project.id)) ? await git.tagMessage(project.id, input.ref).catch(() => null) : null;
+    const tagMessage = tag && (await canRead()) ? await git.tagMessage(project.id, input.ref).catch(() => null) : null;
     const predefined = prePipelineVariables({
       server: this.d.deps.server, project, ref: input.ref, tag, sha: commitSha, beforeSha, source: input.source, commit,
       ...(input.scheduleDescription !== undefined ? { scheduleDescription: input.scheduleDescription } : {}),

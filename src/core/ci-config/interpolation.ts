@@ -8,7 +8,7 @@
 import { barePattern } from './conditions';
 import { ConfigError } from './errors';
 import { expandExisting, type Lookup } from './expand';
-import { isInteger, isMap, isString, put, rubyFloatToS, rubyToS, RubyFloat, type YamlMap } from './values';
+import { isInteger, isMap, isString, put, rubyInspect, rubyToS, RubyFloat, type YamlMap } from './values';
 
 const MAX_INPUTS = 20;
 const MAX_BLOCKS = 10_000;
@@ -163,31 +163,6 @@ export function interpolate(body: YamlMap, inputs: Map<string, unknown>, lookup:
 function stringForm(v: unknown): string {
   if (Array.isArray(v)) return rubyInspect(v);
   return rubyToS(v);
-}
-
-/** Ruby's `inspect` (Ruby before 3.4: `{"k"=>"v"}`). */
-function rubyInspect(v: unknown): string {
-  if (v === null || v === undefined) return 'nil';
-  if (isString(v)) return inspectString(v);
-  if (Array.isArray(v)) return `[${v.map(rubyInspect).join(', ')}]`;
-  if (isMap(v)) return `{${Object.entries(v).map(([k, x]) => `${inspectString(k)}=>${rubyInspect(x)}`).join(', ')}}`;
-  if (typeof v === 'number' && !Number.isInteger(v)) return rubyFloatToS(v);
-  return rubyToS(v);
-}
-
-const NAMED_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '\x1b': '\\e', '"': '\\"', '\\': '\\\\' };
-
-/** Ruby's String#inspect of a UTF-8 string: `#` is escaped before `{`, `$` and `@`; what is not printable becomes `\uXXXX` (U+0085 is printed as is). */
-function inspectString(s: string): string {
-  const body = s.replace(/#(?=[{$@])|[\x07\b\t\n\v\f\r\x1b"\\]|[\p{Cc}\p{Cn}\p{Zl}\p{Zp}]/gu, (c) => {
-    if (c === '#') return '\\#';
-    if (NAMED_ESCAPES[c]) return NAMED_ESCAPES[c];
-    const cp = c.codePointAt(0)!;
-    if (cp === 0x85) return c;
-    const hex = cp.toString(16).toUpperCase();
-    return cp > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
-  });
-  return `"${body}"`;
 }
 
 const SKIP = Symbol('skip');

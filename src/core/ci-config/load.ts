@@ -16,6 +16,7 @@
  */
 import { Alias, isAlias, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { ConfigError } from './errors';
+import { isBlankString } from '../untrusted-regexp';
 import { isMap, put, Reference, RubyFloat, type YamlMap } from './values';
 
 export interface LoadLimits {
@@ -114,7 +115,7 @@ function loadFirstDocument(source: string): unknown {
 /** ActiveSupport's `blank?`: null, false, whitespace-only text, an empty list or hash. */
 function isBlank(v: unknown): boolean {
   if (v === null || v === undefined || v === false) return true;
-  if (typeof v === 'string') return /^\p{White_Space}*$/u.test(v);
+  if (typeof v === 'string') return isBlankString(v);
   if (Array.isArray(v)) return v.length === 0;
   return isMap(v) && Object.keys(v).length === 0;
 }

@@ -4,14 +4,12 @@
  * may itself hold references (resolved in turn; a chain back to itself is an error).
  */
 import { ConfigError } from './errors';
-import { isMap, put, Reference, type YamlMap } from './values';
+import { isMap, put, Reference, rubyInspect, type YamlMap } from './values';
 
-/** Ruby's `inspect` of what the tag holds; an empty scalar shows as the empty list (GitLab's validation_error_message). */
+/** Ruby's `inspect` of what the tag holds; an empty scalar or hash shows as the empty list (GitLab's validation_error_message). */
 function inspect(path: unknown): string {
-  if (Array.isArray(path)) return `[${path.map((p) => inspect(p)).join(', ')}]`;
-  if (isMap(path)) return Object.keys(path).length === 0 ? '[]' : `{${Object.entries(path).map(([k, v]) => `${JSON.stringify(k)}=>${inspect(v)}`).join(', ')}}`;
-  if (path === '' || path === null || path === undefined) return path === '' ? '[]' : 'nil';
-  return typeof path === 'string' ? JSON.stringify(path) : String(path);
+  if (path === '' || (isMap(path) && Object.keys(path).length === 0)) return '[]';
+  return rubyInspect(path);
 }
 
 export function resolveReferences(config: YamlMap): YamlMap {

@@ -114,6 +114,31 @@ export function rubyFloatToS(x: number): string {
   return `${sign}${digits.slice(0, decpt)}.${digits.slice(decpt)}`;
 }
 
+/** Ruby's `inspect` (Ruby before 3.4: `{"k"=>"v"}`). */
+export function rubyInspect(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  if (isString(v)) return inspectString(v);
+  if (Array.isArray(v)) return `[${v.map(rubyInspect).join(', ')}]`;
+  if (isMap(v)) return `{${Object.entries(v).map(([k, x]) => `${inspectString(k)}=>${rubyInspect(x)}`).join(', ')}}`;
+  if (typeof v === 'number' && !Number.isInteger(v)) return rubyFloatToS(v);
+  return rubyToS(v);
+}
+
+const NAMED_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '\x1b': '\\e', '"': '\\"', '\\': '\\\\' };
+
+/** Ruby's String#inspect of a UTF-8 string: `#` is escaped before `{`, `$` and `@`; what is not printable becomes `\uXXXX` (U+0085 is printed as is). */
+export function inspectString(s: string): string {
+  const body = s.replace(/#(?=[{$@])|[\x07\b\t\n\v\f\r\x1b"\\]|[\p{Cc}\p{Cn}\p{Zl}\p{Zp}]/gu, (c) => {
+    if (c === '#') return '\\#';
+    if (NAMED_ESCAPES[c]) return NAMED_ESCAPES[c];
+    const cp = c.codePointAt(0)!;
+    if (cp === 0x85) return c;
+    const hex = cp.toString(16).toUpperCase();
+    return cp > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+  });
+  return `"${body}"`;
+}
+
 /** Ruby's inspect of a value, for messages that show one (`{"yolo":"x.yml"}`). */
 export function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (x instanceof RubyFloat ? x.value : x instanceof Reference ? { '!reference': x.path } : x));

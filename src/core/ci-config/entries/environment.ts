@@ -6,14 +6,13 @@
 import type { EnvironmentSpec } from '../../../db/job-spec';
 import { attrError, configError, knownKeys, type Entry } from './common';
 import { isMap, isString } from '../values';
+import { isBlankString } from '../../untrusted-regexp';
 
 const KEYS = ['name', 'url', 'action', 'on_stop', 'auto_stop_in', 'kubernetes', 'deployment_tier'];
 const ACTIONS = ['start', 'prepare', 'verify', 'access', 'stop'] as const;
 const TIERS = ['production', 'staging', 'testing', 'development', 'other'] as const;
 // GitLab's environment_name_regex: ASCII letters and digits (Ruby's a-zA-Z0-9)
 const NAME = /^[a-zA-Z0-9_\-/${}. ]+$/;
-/** Rails' `blank?`: empty or only whitespace. */
-export const isBlank = (s: string) => /^\s*$/.test(s);
 export const ENVIRONMENT_NAME_MESSAGE = "can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, but it cannot start or end with '/'";
 
 export function validEnvironmentName(name: string): boolean {
@@ -25,12 +24,12 @@ export function validEnvironmentName(name: string): boolean {
  * variables are expanded: present, at most 255 characters, of the allowed characters.
  */
 export function storableEnvironmentName(name: string): boolean {
-  return !isBlank(name) && name.length <= 255 && validEnvironmentName(name);
+  return !isBlankString(name) && name.length <= 255 && validEnvironmentName(name);
 }
 
 export function environment(e: Entry, v: unknown): EnvironmentSpec | undefined {
   if (isString(v)) {
-    if (isBlank(v)) return attrError(e, 'name', "can't be blank");
+    if (isBlankString(v)) return attrError(e, 'name', "can't be blank");
     if (!validEnvironmentName(v)) return attrError(e, 'name', ENVIRONMENT_NAME_MESSAGE);
     return { name: v, action: 'start' };
   }
@@ -38,7 +37,7 @@ export function environment(e: Entry, v: unknown): EnvironmentSpec | undefined {
   if (!knownKeys(e, v, KEYS)) return undefined;
   const before = e.errors.count;
   const { name, url, action, on_stop, auto_stop_in, deployment_tier } = v as Record<string, unknown>;
-  if (name === undefined || name === null || (isString(name) && isBlank(name))) attrError(e, 'name', "can't be blank");
+  if (name === undefined || name === null || (isString(name) && isBlankString(name))) attrError(e, 'name', "can't be blank");
   else if (!isString(name) || !validEnvironmentName(name)) attrError(e, 'name', ENVIRONMENT_NAME_MESSAGE);
   const spec: EnvironmentSpec = { name: name as string, action: 'start' };
   if (url !== undefined && url !== null) {

@@ -23,6 +23,7 @@
  */
 import { compileSlashPattern, isBlankString, UntrustedRegexp, UntrustedRegexpError } from '../../untrusted-regexp';
 import type { Expr } from './parser';
+import { rubyInspect } from '../values';
 
 /** A variable's raw value, or undefined when the variable is not visible to the expression. */
 export type VariableLookup = (name: string) => string | undefined;
@@ -166,21 +167,3 @@ function rubyToS(value: InputValue): string {
   return rubyInspect(value);
 }
 
-function rubyInspect(value: InputValue): string {
-  if (value === null) return 'nil';
-  if (typeof value === 'string') return inspectString(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `[${value.map(rubyInspect).join(', ')}]`;
-  const entries = Object.entries(value as Record<string, InputValue>);
-  return `{${entries.map(([k, v]) => `${inspectString(k)}=>${rubyInspect(v)}`).join(', ')}}`;
-}
-
-/** Ruby's `String#inspect` for the common characters (double quotes, backslash escapes). */
-export function inspectString(s: string): string {
-  const escaped = s.replace(/["\\\n\t\r\f\v\x07\x08\x1b]|#(?=[{$@])/g, (c) => ESCAPES[c] ?? `\\${c}`);
-  return `"${escaped}"`;
-}
-const ESCAPES: Record<string, string> = {
-  '"': '\\"', '\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r', '\f': '\\f', '\v': '\\v',
-  '\x07': '\\a', '\x08': '\\b', '\x1b': '\\e',
-};

@@ -16,7 +16,8 @@
  */
 import { tokenize, LexerError } from './lexer';
 import { parseTokens, ParserError, OperatorError, type Expr } from './parser';
-import { evaluate, isPresent, inspectString, EvaluationError, type InputLookup, type Value, type VariableLookup } from './evaluate';
+import { evaluate, isPresent, EvaluationError, type InputLookup, type Value, type VariableLookup } from './evaluate';
+import { inspectString } from '../values';
 
 export type { Expr, BinaryOperator } from './parser';
 export type { InputLookup, InputValue, Value, VariableLookup } from './evaluate';
